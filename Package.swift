@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+// Confound: audits high-content microscopy screens for bias and confounding.
+//
+// Dependency direction (one way only):
+//   C system libraries -> pure numerics / imaging -> ConfoundKit (plugin SDK, static) -> Plugins/<Name> (.so)
+//   JSONRPC -> ConfoundProtocol -> PluginHost -> ConfoundServer -> confound-host / confound-worker
+//   JSONRPC -> ConfoundProtocol -> ConfoundClient -> confound
+// Plugins never import the host; the wire types never import the numerics; executables hold no logic.
+import PackageDescription
+
+/// A system library found through pkg-config, installed from Debian by `.ci/setup`.
+func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
+  .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+/// A built-in plugin: a dynamic library under Plugins/<folder>, loaded by the host like any third-party .so.
+func plugin(_ target: String, folder: String, dependencies: [Target.Dependency]) -> Target {
+  .target(name: target, dependencies: ["ConfoundKit"] + dependencies, path: "Plugins/\(folder)")
+}
+
+let package = Package(
+  name: "Confound",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "confound", targets: ["confound"]),
+    .executable(name: "confound-host", targets: ["confound-host"]),
+    .executable(name: "confound-worker", targets: ["confound-worker"]),
+    // The plugin SDK. Static on purpose: each plugin carries its own copy, so no Swift type crosses a .so.
+    .library(name: "ConfoundKit", type: .static, targets: ["ConfoundKit"]),
+    .library(name: "confound-plugin-focus", type: .dynamic, targets: ["FocusPlugin"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // C libraries from Debian.
+    systemLibrary("CTIFF", pkgConfig: "libtiff-4", apt: ["libtiff-dev"]),
+    systemLibrary("CPNG", pkgConfig: "libpng", apt: ["libpng-dev"]),
+    systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
+    systemLibrary("CJansson", pkgConfig: "jansson", apt: ["libjansson-dev"]),
+    systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: ["libsqlite3-dev"]),
+    // The plugin ABI header, Protocol/confound_plugin.h, as a Clang module.
+    .systemLibrary(name: "CConfoundPlugin", path: "Sources/CConfoundPlugin"),
+
+    // Wire level.
+    .target(name: "JSONRPC"),
+    .target(name: "ConfoundProtocol", dependencies: ["JSONRPC"]),
+
+    // Numerics and imaging: pure functions, no knowledge of hosts or plugins.
+    .target(name: "ConfoundImaging", dependencies: ["CTIFF", "CPNG"]),
+    .target(name: "FocusMeasures"),
+    .target(name: "Segmentation"),
+    .target(name: "Statistics", dependencies: ["COpenBLAS"]),
+    .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
+
+    // Screens, layouts, the run store and the simulated screen.
+    .target(name: "ConfoundCore", dependencies: ["ConfoundImaging", "CSQLite"]),
+
+    // The plugin SDK.
+    .target(name: "ConfoundKit", dependencies: ["CConfoundPlugin", "JSONRPC"]),
+
+    // Host side.
+    .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
+    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost"]),
+    .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol"]),
+    .executableTarget(name: "confound-host", dependencies: ["ConfoundServer"]),
+    .executableTarget(name: "confound-worker", dependencies: ["PluginHost"]),
+    .executableTarget(
+      name: "confound",
+      dependencies: [
+        "ConfoundClient", "ConfoundProtocol",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // Built-in plugins.
+    plugin("FocusPlugin", folder: "Focus", dependencies: ["FocusMeasures"]),
+
+    // Tests.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+    .testTarget(name: "ConfoundImagingTests", dependencies: ["ConfoundImaging", "TestSupport"]),
+    .testTarget(name: "FocusMeasuresTests", dependencies: ["FocusMeasures", "ConfoundImaging", "TestSupport"]),
+    .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ConfoundImaging", "TestSupport"]),
+    .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
+    .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
+    .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "TestSupport"]),
+  ]
+)

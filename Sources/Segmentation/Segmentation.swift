@@ -1,0 +1,2 @@
+/// Unsupervised nucleus segmentation as pure functions: smoothing, automatic thresholds, distance-transform watershed, object measurements and cell-centred crops.
+public enum SegmentationModule {}

@@ -28,16 +28,17 @@ public enum PythonReference {
     process.standardError = err
     try process.run()
     // Read both pipes to the end before waiting, so a large output cannot block the child.
-    var outData = Data()
-    var errData = Data()
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errBox = Box()
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
+      errBox.data = err.fileHandleForReading.readDataToEndOfFile()
       group.leave()
     }
-    outData = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
+    let errData = errBox.data
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       throw PythonError(status: process.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))

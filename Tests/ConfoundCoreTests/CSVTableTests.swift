@@ -1,0 +1,31 @@
+import TestSupport
+import XCTest
+
+@testable import ConfoundCore
+
+final class CSVTableTests: XCTestCase {
+  func testQuotesCRLFAndBOMAgreeWithPythonCSV() throws {
+    let text = "\u{FEFF}a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n\r\n2,\"two\nlines\",\r\n3,,z"
+    let dir = try TemporaryDirectory()
+    let url = dir.file("t.csv")
+    try Data(text.utf8).write(to: url)
+    let table = try CSVTable(contentsOf: url)
+    let reference: Any
+    do {
+      reference = try PythonReference.json(
+        "import csv,json,sys; r=list(csv.reader(open(sys.argv[1],encoding='utf-8-sig',newline='')));"
+          + "print(json.dumps([x for x in r if x]))", arguments: [url.path])
+    } catch let s as SkipReason { throw XCTSkip(s.description) }
+    let rows = try XCTUnwrap(reference as? [[String]])
+    XCTAssertEqual(table.columns, rows[0])
+    XCTAssertEqual(table.rows, Array(rows.dropFirst()))
+    XCTAssertEqual(table.lines, [2, 4, 6])
+  }
+
+  func testTabDelimiterIsDetectedAndRaggedRowsReported() throws {
+    let table = try CSVTable(text: "well_position\tdose\nA01\t1\nA02\n", file: "map.txt")
+    XCTAssertEqual(table.columns, ["well_position", "dose"])
+    XCTAssertEqual(table.rows, [["A01", "1"], ["A02", ""]])
+    XCTAssertEqual(table.raggedLines, [3])
+  }
+}

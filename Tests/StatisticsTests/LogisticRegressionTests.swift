@@ -1,0 +1,99 @@
+import Foundation
+import Statistics
+import TestSupport
+import XCTest
+
+/// Coefficients and probabilities against scikit-learn's LogisticRegression(solver="lbfgs") at the same C.
+final class LogisticRegressionTests: XCTestCase {
+  /// Generates data with a fixed numpy seed, fits scikit-learn with tight tolerances and writes everything out.
+  static let syntheticScript = """
+    import json, sys, numpy as np
+    from sklearn.linear_model import LogisticRegression
+    out, classes, c = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    rng = np.random.default_rng(7)
+    n, d = 300, 6
+    X = rng.normal(size=(n, d)) * np.array([1, 2, 0.5, 1, 3, 1])
+    W = rng.normal(size=(d, classes))
+    y = np.argmax(X @ W + rng.gumbel(size=(n, classes)), axis=1) * 2 + 1  # labels 1, 3, 5: not 0-based
+    X.tofile(out + "/X.bin"); y.astype(np.int64).tofile(out + "/y.bin")
+    m = LogisticRegression(C=c, tol=1e-10, max_iter=10000).fit(X, y)
+    print(json.dumps({"coef": m.coef_.tolist(), "intercept": m.intercept_.tolist(),
+                      "proba": m.predict_proba(X[:20]).tolist(), "classes": m.classes_.tolist(),
+                      "predict": m.predict(X).tolist()}))
+    """
+
+  func checkSynthetic(classes: Int, c: Double) throws {
+    let folder = try TemporaryDirectory()
+    let ref = try reference(Self.syntheticScript.replacingOccurrences(of: "sys.argv[2]", with: "\(classes)")
+      .replacingOccurrences(of: "sys.argv[3]", with: "\(c)"), in: folder)
+    let x = try FeatureMatrix(rows: 300, columns: 6, values: readDoubles(folder.file("X.bin")))
+    let y = try readInts(folder.file("y.bin"))
+    var options = LBFGSOptions(maxIterations: 10_000, gradientTolerance: 1e-10)
+    options.functionTolerance = 0
+    let model = try LogisticRegression.fit(features: x, labels: y, c: c, options: options)
+    XCTAssertEqual(model.classes, (ref["classes"] as! [Int]))
+    assertClose(model.coefficients.values, doubles(ref["coef"]), relative: 1e-4, "coef (\(classes) classes)")
+    assertClose(model.intercepts, doubles(ref["intercept"]), relative: 1e-4, "intercept (\(classes) classes)")
+    let p = try model.probabilities(x.selecting(rows: Array(0..<20)))
+    assertClose(p.values, doubles(ref["proba"]), relative: 1e-5, floor: 1e-2, "proba (\(classes) classes)")
+    XCTAssertEqual(try model.predict(x), ref["predict"] as! [Int])
+  }
+
+  func testBinaryMatchesScikitLearn() throws { try checkSynthetic(classes: 2, c: 0.5) }
+  func testThreeClassSoftmaxMatchesScikitLearn() throws { try checkSynthetic(classes: 3, c: 2) }
+
+  /// As C -> 0 the binary solution tends to C * sum_i (y_i - mean y) x_i (one Newton step from w = 0 with the
+  /// intercept at its optimum), a closed form independent of the optimiser. The tolerance is 1%: at this C the
+  /// Hessian's condition number is ~1e4, so the objective's rounding (not the method) limits the coefficients.
+  func testVanishingCApproachesFirstOrderSolution() throws {
+    let folder = try TemporaryDirectory()
+    _ = try reference(Self.syntheticScript.replacingOccurrences(of: "sys.argv[2]", with: "2")
+      .replacingOccurrences(of: "sys.argv[3]", with: "1"), in: folder)
+    let x = try FeatureMatrix(rows: 300, columns: 6, values: readDoubles(folder.file("X.bin")))
+    let labels = try readInts(folder.file("y.bin"))
+    let y = labels.map { $0 == labels.max()! ? 1.0 : 0.0 }
+    let mean = y.reduce(0, +) / 300
+    let c = 1e-6
+    let expected = (0..<6).map { j in c * (0..<300).reduce(0.0) { $0 + (y[$1] - mean) * x[$1, j] } }
+    var options = LBFGSOptions(maxIterations: 1000, gradientTolerance: 1e-14)
+    options.functionTolerance = 0
+    let model = try LogisticRegression.fit(features: x, labels: labels, c: c, options: options)
+    assertClose(model.coefficients.values, expected, relative: 1e-2, floor: 1e-9, "first-order coefficients")
+  }
+
+  /// The real LINCS plate: predict the plate row letter (A-P, 16 classes, 24 wells each) from standardised profiles.
+  func testLINCSPlateRowMatchesScikitLearn() throws {
+    let table = try lincsFolder().appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
+    let folder = try TemporaryDirectory()
+    let ref = try reference("""
+      import csv, gzip, json, sys, numpy as np
+      from sklearn.linear_model import LogisticRegression
+      from sklearn.preprocessing import StandardScaler
+      rows = list(csv.reader(gzip.open("\(table.path)", "rt")))
+      head = rows[0]
+      feats = [i for i, c in enumerate(head) if not c.startswith("Metadata_")][:60]
+      X = np.array([[float(r[i]) for i in feats] for r in rows[1:]])
+      y = np.array([ord(r[head.index("Metadata_Well")][0]) - ord("A") for r in rows[1:]])
+      X.tofile(sys.argv[1] + "/X.bin"); y.astype(np.int64).tofile(sys.argv[1] + "/y.bin")
+      Z = StandardScaler().fit(X[::2]).transform(X)
+      m = LogisticRegression(C=0.05, tol=1e-10, max_iter=10000).fit(Z[::2], y[::2])
+      print(json.dumps({"coef": m.coef_.tolist(), "intercept": m.intercept_.tolist(),
+                        "proba": m.predict_proba(Z[1::2]).tolist(), "d": len(feats)}))
+      """, in: folder)
+    let d = ref["d"] as! Int
+    let x = try FeatureMatrix(rows: 384, columns: d, values: readDoubles(folder.file("X.bin")))
+    let y = try readInts(folder.file("y.bin"))
+    let train = Array(stride(from: 0, to: 384, by: 2))
+    let test = Array(stride(from: 1, to: 384, by: 2))
+    let scaler = try Standardizer(fitting: x.selecting(rows: train))
+    var options = LBFGSOptions(maxIterations: 10_000, gradientTolerance: 1e-10)
+    options.functionTolerance = 0
+    let model = try LogisticRegression.fit(features: try scaler.transform(x.selecting(rows: train)),
+                                           labels: train.map { y[$0] }, c: 0.05, options: options)
+    XCTAssertEqual(model.classes.count, 16)
+    assertClose(model.coefficients.values, doubles(ref["coef"]), relative: 1e-4, "LINCS coef")
+    assertClose(model.intercepts, doubles(ref["intercept"]), relative: 1e-4, "LINCS intercept")
+    let p = try model.probabilities(try scaler.transform(x.selecting(rows: test)))
+    assertClose(p.values, doubles(ref["proba"]), relative: 1e-4, floor: 1e-2, "LINCS proba")
+  }
+}

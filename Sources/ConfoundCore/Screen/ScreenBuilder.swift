@@ -36,7 +36,10 @@ public struct ScreenBuilder: Sendable {
     var batchOrder: [String] = []
     for name in plateOrder {
       let wells = byPlate[name]!
-      var plate = makePlate(name: name, wells: wells, channels: channels, problems: &problems)
+      // Channels are expected per plate: plates from different instruments may name them differently.
+      let seen = Set(wells.values.flatMap { $0.values.flatMap { $0.map(\.channel) } })
+      let plateChannels = channels.filter(seen.contains)
+      var plate = makePlate(name: name, wells: wells, channels: plateChannels, problems: &problems)
       let batchKey = plate.covariates.keys.first { $0.lowercased() == "batch" }
       let batch = batchKey.flatMap { plate.covariates[$0] } ?? ""
       if batchKey != nil { plate.covariates["batch"] = batch }
@@ -64,6 +67,7 @@ public struct ScreenBuilder: Sendable {
         let origin = wells[position]!.values.first?.first?.origin
         problems.append(
           .init(.badWellName, at: origin, plate: name, well: position.name, "well lies outside a \(format) plate"))
+        continue
       }
       var well = Well(position: position)
       for (number, images) in wells[position]!.sorted(by: { $0.key < $1.key }) {

@@ -1,0 +1,162 @@
+import COpenBLAS
+import Foundation
+
+/// A convolutional network loaded from an ONNX file, run on float32 NCHW batches of any size.
+///
+/// Loading decodes the protobuf, resolves every constant operand and rejects operators the engine lacks,
+/// so a model that loads runs. Any value of the graph (a node output) can be requested by name, e.g.
+/// `"embedding"`; fusions (BatchNormalization and Relu/Clip folded into the Conv before them) only happen
+/// where they hide no requested value, so intermediate values are exact. Safe to use from several threads.
+public final class Network: @unchecked Sendable {
+  /// The file the model came from, as error messages name it.
+  public let file: String
+  /// The model's `metadata_props` (key/value strings such as input normalisation or labels).
+  public let metadata: [String: String]
+  /// The IR version and the default-domain operator set version the file declares.
+  public let irVersion: Int
+  public let opsetVersion: Int
+  /// The graph inputs to feed (initializers excluded), with their declared shapes.
+  public let inputs: [ValueSpec]
+  /// The graph's declared output names.
+  public let outputs: [String]
+
+  let graph: LoadedGraph
+  private var plans: [[String]: Plan] = [:]
+  private let lock = NSLock()
+
+  /// Loads an ONNX file; throws `NeuralNetError` naming the file when it is unreadable, corrupt or unsupported.
+  public convenience init(contentsOf url: URL) throws {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw NeuralNetError.invalidModel(file: url.path, message: "cannot read the file: \(error.localizedDescription)")
+    }
+    try self.init(bytes: [UInt8](data), file: url.path)
+  }
+
+  /// Loads a model from the bytes of an ONNX file; `file` names it in errors.
+  public init(bytes: [UInt8], file: String = "<memory>") throws {
+    let model: ModelProto
+    do { model = try ModelProto(bytes: bytes) } catch let error as ProtoError {
+      throw NeuralNetError.corruptModel(file: file, offset: error.offset, message: error.message)
+    }
+    graph = try LoadedGraph(model: model, file: file)
+    self.file = file
+    metadata = model.metadata
+    irVersion = Int(model.irVersion)
+    opsetVersion = Int(model.opsets[""] ?? model.opsets["ai.onnx"] ?? 0)
+    inputs = graph.inputs
+    outputs = graph.outputs
+  }
+
+  /// Runs a single-input model on `input` and returns the requested values by name.
+  ///
+  /// - Parameter threads: workers that split the batch between them (1 or more). Each calls OpenBLAS, so
+  ///   with more than one worker the executable should set OpenBLAS to one thread (`Network.setBLASThreads(1)`).
+  ///   Graphs that mix images of a batch run on one worker whatever `threads` says.
+  public func run(_ input: Tensor, outputs requested: [String], threads: Int = 1) throws -> [String: Tensor] {
+    guard inputs.count == 1 else {
+      throw NeuralNetError.unknownValue(
+        name: inputs.map(\.name).joined(separator: ","), message: "the model has \(inputs.count) inputs: feed them by name")
+    }
+    return try run([inputs[0].name: input], outputs: requested, threads: threads)
+  }
+
+  /// Runs the model on named inputs (every graph input, NCHW, sharing one batch size) and returns the
+  /// requested values by name.
+  public func run(_ feeds: [String: Tensor], outputs requested: [String], threads: Int = 1) throws -> [String: Tensor] {
+    for spec in inputs {
+      guard let tensor = feeds[spec.name] else {
+        throw NeuralNetError.unknownValue(name: spec.name, message: "this graph input of \(file) was not fed")
+      }
+      try spec.check(tensor.shape)
+    }
+    for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
+      throw NeuralNetError.unknownValue(
+        name: name, message: "is fed but is not an input of \(file) (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+    }
+    let plan = try self.plan(for: requested)
+    let batch = feeds.values.first?.shape.first ?? 0
+    let sameBatch = feeds.values.allSatisfy { $0.shape.first == batch }
+    guard threads > 1, plan.batchSeparable, sameBatch, batch > 1 else { return try execute(plan, feeds: feeds) }
+    return try runSplit(plan, feeds: feeds, batch: batch, workers: min(threads, batch))
+  }
+
+  /// Sets the number of threads OpenBLAS uses inside each matrix product. A process-wide setting: call it
+  /// once, from the executable.
+  public static func setBLASThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+
+  private func plan(for requested: [String]) throws -> Plan {
+    lock.lock()
+    defer { lock.unlock() }
+    if let plan = plans[requested] { return plan }
+    let plan = try Plan(graph: graph, requested: requested)
+    plans[requested] = plan
+    return plan
+  }
+
+  /// Splits the batch into one contiguous part per worker, runs the parts concurrently and stacks the results.
+  private func runSplit(_ plan: Plan, feeds: [String: Tensor], batch: Int, workers: Int) throws -> [String: Tensor] {
+    let bounds = (0...workers).map { $0 * batch / workers }
+    let results = ResultBox(count: workers)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      let range = bounds[worker]..<bounds[worker + 1]
+      results.store(worker, Result { try execute(plan, feeds: feeds.mapValues { $0.slice(batch: range) }) })
+    }
+    let parts = try results.values.map { try $0!.get() }
+    return Dictionary(uniqueKeysWithValues: plan.outputSlots.keys.map { name in
+      let constant = graph.constants.floats[name]
+      return (name, constant ?? Tensor.concatenate(batches: parts.map { $0[name]! }))
+    })
+  }
+
+  private func execute(_ plan: Plan, feeds: [String: Tensor]) throws -> [String: Tensor] {
+    var slots = plan.initialSlots
+    for (name, slot) in plan.inputSlots { slots[slot] = feeds[name] }
+    for step in plan.steps {
+      let operands = step.inputs.map { slots[$0]! }
+      do {
+        slots[step.output] = try apply(step.node.op, operands)
+      } catch let error as ShapeError {
+        throw NeuralNetError.invalidNode(node: step.node.name, op: step.node.opType, message: error.message)
+      }
+      for slot in step.release { slots[slot] = nil }
+    }
+    return plan.outputSlots.mapValues { slots[$0]! }
+  }
+}
+
+/// Per-worker results, written once each from concurrent workers.
+private final class ResultBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var values: [Result<[String: Tensor], Error>?]
+  init(count: Int) { values = Array(repeating: nil, count: count) }
+  func store(_ index: Int, _ value: Result<[String: Tensor], Error>) {
+    lock.lock()
+    values[index] = value
+    lock.unlock()
+  }
+}
+
+/// Runs one operation on its run-time operands.
+func apply(_ op: Operation, _ x: [Tensor]) throws -> Tensor {
+  switch op {
+  case .conv(let spec): return try convolve(x[0], spec)
+  case .batchNorm(let scale, let shift): return try batchNorm(x[0], scale: scale, shift: shift)
+  case .activation(let activation): return activate(x[0], activation)
+  case .sigmoid: return sigmoid(x[0])
+  case .add: return try binary(x[0], x[1], +)
+  case .sub: return try binary(x[0], x[1], -)
+  case .mul: return try binary(x[0], x[1], *)
+  case .div: return try binary(x[0], x[1], /)
+  case .concat(let axis): return try concat(x, axis: axis)
+  case .maxPool(let window): return try pool(x[0], window, average: false)
+  case .averagePool(let window, let include): return try pool(x[0], window, average: true, countIncludePad: include)
+  case .globalAveragePool: return try globalAveragePool(x[0])
+  case .flatten(let axis): return try flatten(x[0], axis: axis)
+  case .reshape(let shape, let allowZero): return try reshape(x[0], to: shape, allowZero: allowZero)
+  case .gemm(let alpha, let beta, let transA, let transB):
+    return try gemm(x, alpha: alpha, beta: beta, transA: transA, transB: transB)
+  case .matMul: return try matMul(x[0], x[1])
+  case .identity: return x[0]
+  }
+}

@@ -5,12 +5,8 @@ import XCTest
 
 /// Every reader on the real screens in ../shared/data.
 final class RealScreenReaderTests: XCTestCase {
-  func data(_ set: String) throws -> URL {
-    do { return try SharedData.require("data/\(set)") } catch let s as SkipReason { throw XCTSkip(s.description) }
-  }
-
   func testBBBC013LoadsAsOneFull96WellPlateAndJoinsItsMetadata() throws {
-    let root = try data("bbbc013-sbs-plate")
+    let root = try sharedData("bbbc013-sbs-plate")
     var (screen, problems) = try DirectoryReader.read(root)
     XCTAssertEqual(problems, [])
     XCTAssertEqual(screen.plates.map(\.name), ["bbbc013-sbs-plate"])
@@ -24,13 +20,9 @@ final class RealScreenReaderTests: XCTestCase {
     let metadata = root.appendingPathComponent("1049_Metadata.csv")
     let joinProblems = screen.join(try Platemap(contentsOf: metadata))
     XCTAssertEqual(joinProblems, [])
-    let reference: Any
-    do {
-      reference = try PythonReference.json(
-        "import csv,json,sys; print(json.dumps({r['Row']+r['Column']: [r['SBS_Doses'], r['SBS_Controls']]"
-          + " for r in csv.DictReader(open(sys.argv[1]))}))", arguments: [metadata.path])
-    } catch let s as SkipReason { throw XCTSkip(s.description) }
-    let expected = try XCTUnwrap(reference as? [String: [String]])
+    let expected = try pythonReference(
+      "import csv,json,sys; print(json.dumps({r['Row']+r['Column']: [r['SBS_Doses'], r['SBS_Controls']]"
+        + " for r in csv.DictReader(open(sys.argv[1]))}))", [metadata.path], as: [String: [String]].self)
     XCTAssertEqual(expected.count, 96)
     for well in screen.plates[0].wells {
       XCTAssertEqual([well.covariates["SBS_Doses"]!, well.covariates["SBS_Controls"]!], expected[well.name], well.name)
@@ -42,7 +34,7 @@ final class RealScreenReaderTests: XCTestCase {
   }
 
   func testCellProfilerExamplesLoadWithTheirWellsSitesAndChannels() throws {
-    let (screen, problems) = try DirectoryReader.read(try data("cellprofiler-examples"))
+    let (screen, problems) = try DirectoryReader.read(try sharedData("cellprofiler-examples"))
     // ExampleHuman and ExamplePercentPositive hold the same plate, well and site: the second copies are reported.
     XCTAssertEqual(problems.map(\.kind), [.duplicateImage, .duplicateImage])
     XCTAssertTrue(problems.allSatisfy { $0.location!.file.contains("ExamplePercentPositive") })
@@ -61,7 +53,7 @@ final class RealScreenReaderTests: XCTestCase {
   }
 
   func testBBBC006LoadsBothNamingFormsOnA384WellPlate() throws {
-    let (screen, problems) = try DirectoryReader.read(try data("bbbc006-focus"))
+    let (screen, problems) = try DirectoryReader.read(try sharedData("bbbc006-focus"))
     let plates = Dictionary(uniqueKeysWithValues: screen.plates.map { ($0.name, $0) })
     XCTAssertEqual(Set(plates.keys), ["BBBC006_z_aligned", "00_mcf-z-stacks-03212011"])
     let far = try XCTUnwrap(plates["00_mcf-z-stacks-03212011"])
@@ -79,7 +71,7 @@ final class RealScreenReaderTests: XCTestCase {
   }
 
   func testLINCSBarcodeTableJoinsPlatemapAndBatchToThePlate() throws {
-    let folder = try data("lincs-SQ00015054-profiles/platemaps/2016_04_01_a549_48hr_batch1")
+    let folder = try sharedData("lincs-SQ00015054-profiles/platemaps/2016_04_01_a549_48hr_batch1")
     var builder = ScreenBuilder(format: .wells384)
     for well in ["A01", "B02", "P24"] {
       builder.add(ImageRecord(plate: "SQ00015054", well: well, site: 1, channel: "DNA", path: "/x/\(well).tif"))
@@ -90,13 +82,9 @@ final class RealScreenReaderTests: XCTestCase {
     XCTAssertEqual(plate.covariates["plate_map_name"], "C-7161-01-LM6-027")
     XCTAssertEqual(plate.covariates["Batch_Date"], "2016-05-17")
     let mapFile = folder.appendingPathComponent("platemap/C-7161-01-LM6-027.txt")
-    let reference: Any
-    do {
-      reference = try PythonReference.json(
-        "import csv,json,sys; print(json.dumps({r['well_position']: r for r in csv.DictReader(open(sys.argv[1]),"
-          + " delimiter='\\t')}))", arguments: [mapFile.path])
-    } catch let s as SkipReason { throw XCTSkip(s.description) }
-    let expected = try XCTUnwrap(reference as? [String: [String: String]])
+    let expected = try pythonReference(
+      "import csv,json,sys; print(json.dumps({r['well_position']: r for r in csv.DictReader(open(sys.argv[1]),"
+        + " delimiter='\\t')}))", [mapFile.path], as: [String: [String: String]].self)
     for well in plate.wells {
       var row = try XCTUnwrap(expected[well.name])
       row["well_position"] = nil

@@ -1,0 +1,104 @@
+import TestSupport
+import XCTest
+
+@testable import ConfoundCore
+
+final class RunStoreTests: XCTestCase {
+  func smallScreen() -> Screen {
+    var builder = ScreenBuilder(format: .wells96)
+    for (well, dose) in [("A01", "0"), ("A02", "1.5"), ("B01", "3")] {
+      for site in 1...2 {
+        builder.add(
+          ImageRecord(plate: "P1", well: well, site: site, channel: "DNA", path: "/x", metadata: ["dose": dose]))
+      }
+    }
+    return builder.build().screen
+  }
+
+  func testAUnitThatThrowsLeavesNothingAndCompletedUnitsSurviveReopening() throws {
+    let dir = try TemporaryDirectory()
+    let url = dir.file("run.sqlite")
+    do {
+      let store = try RunStore(url: url)
+      try store.recordRun(parametersJSON: #"{"seed":1}"#)
+      let ids = try store.registerSites(of: smallScreen())
+      let a01 = try XCTUnwrap(ids[SiteKey(plate: "P1", well: "A01", site: 1)])
+      try store.complete(stage: "focus", key: "P1/A01/1") { w in try w.measure(site: a01, "Focus", 2.5) }
+      struct Interrupted: Error {}
+      XCTAssertThrowsError(
+        try store.complete(stage: "focus", key: "P1/A01/2") { w in
+          try w.measure(site: ids[SiteKey(plate: "P1", well: "A01", site: 2)]!, "Focus", 9)
+          throw Interrupted()
+        })
+    }
+    let store = try RunStore(url: url)
+    XCTAssertTrue(try store.isDone(stage: "focus", key: "P1/A01/1"))
+    XCTAssertFalse(try store.isDone(stage: "focus", key: "P1/A01/2"))
+    let ids = try store.siteIDs()
+    XCTAssertEqual(ids.count, 6)
+    XCTAssertEqual(try store.measurements(siteID: ids[SiteKey(plate: "P1", well: "A01", site: 1)]!), ["Focus": 2.5])
+    XCTAssertEqual(try store.measurements(siteID: ids[SiteKey(plate: "P1", well: "A01", site: 2)]!), [:])
+    XCTAssertEqual(try store.runParametersJSON(), #"{"seed":1}"#)
+  }
+
+  func testInputHashesMatchPythonHashlib() throws {
+    XCTAssertEqual(SHA256.hex(of: Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    XCTAssertEqual(SHA256.hex(of: [UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    let dir = try TemporaryDirectory()
+    // Longer than one 1 MiB read chunk, and not a multiple of the 64-byte block.
+    let bytes = (0..<(1 << 20) + 77).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+    let file = dir.file("blob.bin")
+    try Data(bytes).write(to: file)
+    let expected = try pythonReference(
+      "import hashlib,json,sys; print(json.dumps([hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest()]))",
+      [file.path], as: [String].self)[0]
+    let store = try RunStore(url: dir.file("run.sqlite"))
+    XCTAssertEqual(try store.recordInput(file), expected)
+    XCTAssertEqual(try store.inputs()[file.path], expected)
+  }
+
+  func testProfilesExportWithMetadataColumnsAndMedianPerWell() throws {
+    let dir = try TemporaryDirectory()
+    let store = try RunStore(url: dir.file("run.sqlite"))
+    let ids = try store.registerSites(of: smallScreen())
+    for (key, id) in ids {
+      try store.complete(stage: "features", key: "\(id)") { w in
+        try w.measure(site: id, "Intensity_MeanIntensity_DNA", Double(key.site) * 10 + Double(key.well.count))
+        if key.well != "B01" { try w.measure(site: id, "Count_Nuclei", Double(key.site * 7)) }
+      }
+    }
+    let sites = dir.file("sites.csv")
+    let wells = dir.file("wells.csv")
+    try store.exportSiteProfiles(to: sites)
+    try store.exportWellProfiles(to: wells)
+    let reference = try pythonReference(
+      """
+      import csv, json, sys, numpy as np
+      sites = list(csv.DictReader(open(sys.argv[1])))
+      wells = list(csv.DictReader(open(sys.argv[2])))
+      out = {"site_columns": list(sites[0].keys()), "well_columns": list(wells[0].keys()), "wells": {}}
+      for w in wells:
+          rows = [s for s in sites if s["Metadata_Well"] == w["Metadata_Well"]]
+          out["wells"][w["Metadata_Well"]] = {
+            "expected": [float(np.median([float(r[f]) for r in rows if r[f] != ""])) if any(r[f] != "" for r in rows)
+                         else None for f in ("Count_Nuclei", "Intensity_MeanIntensity_DNA")],
+            "written": [float(w[f]) if w[f] != "" else None for f in ("Count_Nuclei", "Intensity_MeanIntensity_DNA")],
+            "dose": w["Metadata_dose"]}
+      print(json.dumps(out))
+      """, [sites.path, wells.path], as: [String: Any].self)
+    XCTAssertEqual(
+      reference["site_columns"] as? [String],
+      ["Metadata_Plate", "Metadata_Well", "Metadata_Site", "Metadata_dose", "Count_Nuclei", "Intensity_MeanIntensity_DNA"])
+    XCTAssertEqual(
+      reference["well_columns"] as? [String],
+      ["Metadata_Plate", "Metadata_Well", "Metadata_dose", "Count_Nuclei", "Intensity_MeanIntensity_DNA"])
+    let perWell = try XCTUnwrap(reference["wells"] as? [String: [String: Any]])
+    XCTAssertEqual(Set(perWell.keys), ["A01", "A02", "B01"])
+    for (well, entry) in perWell {
+      XCTAssertEqual(entry["expected"] as? [Double?], entry["written"] as? [Double?], well)
+    }
+    XCTAssertEqual(perWell["A02"]?["dose"] as? String, "1.5")
+    // A01's sites hold 13 and 23: the median of two is their mean.
+    XCTAssertEqual((perWell["A01"]?["written"] as? [Double?])?[1], 18)
+  }
+}

@@ -1,5 +1,5 @@
 /// A request id: JSON-RPC allows a number or a string.
-public enum RequestID: Hashable, Sendable, CustomStringConvertible {
+public enum RequestID: Hashable, Sendable, CustomStringConvertible, Codable {
   case int(Int64)
   case string(String)
 
@@ -17,6 +17,16 @@ public enum RequestID: Hashable, Sendable, CustomStringConvertible {
     case .string(let s): return .string(s)
     }
   }
+
+  public init(from decoder: Decoder) throws {
+    let value = try JSONValue(from: decoder)
+    guard let id = RequestID(json: value) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "an id must be a number or a string"))
+    }
+    self = id
+  }
+
+  public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
 
   public var description: String {
     switch self {

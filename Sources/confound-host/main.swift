@@ -1,1 +1,3 @@
-print("")
+import ConfoundServer
+
+HostMain.run(arguments: CommandLine.arguments)

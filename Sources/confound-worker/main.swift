@@ -1,1 +1,4 @@
-print("")
+import Foundation
+import PluginHost
+
+exit(WorkerMain.run(arguments: CommandLine.arguments))

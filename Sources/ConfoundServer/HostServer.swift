@@ -1,0 +1,205 @@
+import ConfoundProtocol
+import Foundation
+import JSONRPC
+import PluginHost
+
+/// The JSON-RPC server over stdin/stdout: lifecycle, dispatch by method, cancellation, batches.
+///
+/// Handlers are registered by request type (`on(PluginsRunRequest.self) { params, context in ... }`). An `inline`
+/// handler runs on the reader thread (fast, never blocking: lifecycle, listings); the others run concurrently on
+/// a work queue, so responses may come out of order.
+public final class HostServer: @unchecked Sendable {
+  public typealias RawHandler = (JSONValue?, RequestContext) throws -> JSONValue
+
+  private struct Handler {
+    var inline: Bool
+    var body: RawHandler
+  }
+
+  public let log: HostLog
+  private let channel: FrameChannel
+  private var handlers: [String: Handler] = [:]
+  private var notificationHandlers: [String: (JSONValue?) -> Void] = [:]
+  private let lock = NSLock()
+  private var inFlight: [RequestID: CancellationToken] = [:]
+  private var initialized = false
+  private var shuttingDown = false
+  private let work = DispatchQueue(label: "confound.host.work", attributes: .concurrent)
+  /// Runs when the client sends `exit` or its input ends; the argument is the process exit status.
+  public var onExit: (Int32) -> Void = { exit($0) }
+
+  public init(channel: FrameChannel, log: HostLog) {
+    self.channel = channel
+    self.log = log
+    log.connect { [channel] in channel.send($0) }
+    onNotification(CancelRequestNotification.method) { [unowned self] params in
+      guard let id = params?["id"].flatMap(RequestID.init(json:)) else { return }
+      lock.lock()
+      let token = inFlight[id]
+      lock.unlock()
+      token?.cancel()
+    }
+    onNotification(InitializedNotification.method) { _ in }
+    onNotification(ExitNotification.method) { [unowned self] _ in
+      lock.lock()
+      let status: Int32 = shuttingDown ? 0 : 1
+      lock.unlock()
+      onExit(status)
+    }
+  }
+
+  /// Registers the handler of a request type.
+  public func on<R: RequestType>(_ type: R.Type, inline: Bool = false, _ body: @escaping (R.Params, RequestContext) throws -> R.Response) {
+    handlers[R.method] = Handler(inline: inline) { params, context in
+      let decoded: R.Params
+      do {
+        if let params, case .array = params {
+          throw ResponseError(.invalidParams, "\(R.method) takes named params (an object), not an array")
+        }
+        decoded = try JSONCodec.decode(R.Params.self, from: params ?? .object(JSONObject()))
+      } catch let error as ResponseError {
+        throw error
+      } catch {
+        let (field, message) = JSONCodec.describe(error)
+        throw ResponseError(.invalidParams, "\(R.method): \(message)", data: field.map { ["field": .string($0)] })
+      }
+      return try JSONCodec.encode(try body(decoded, context))
+    }
+  }
+
+  /// Registers a notification handler (runs on the reader thread).
+  public func onNotification(_ method: String, _ body: @escaping (JSONValue?) -> Void) {
+    notificationHandlers[method] = body
+  }
+
+  /// The methods answered, for `initialize`'s capabilities.
+  public var methods: [String] { handlers.keys.sorted() }
+
+  /// Reads messages until stdin ends, then exits with 0 after `shutdown`, 1 otherwise.
+  public func run() {
+    channel.readLoop { event in
+      switch event {
+      case .body(let body): handle(Incoming.parse(body))
+      case .error(let error):
+        log(.error, "framing: \(error)")
+        switch error {
+        case .truncated, .truncatedHeader: break
+        default: channel.send(.failure(nil, ResponseError(.invalidRequest, "framing error: \(error)")))
+        }
+      }
+    }
+    let group = DispatchGroup()
+    work.async(group: group, flags: .barrier) {}
+    _ = group.wait(timeout: .now() + 5)
+    lock.lock()
+    let status: Int32 = shuttingDown ? 0 : 1
+    lock.unlock()
+    onExit(status)
+  }
+
+  private func handle(_ incoming: Incoming) {
+    switch incoming {
+    case .single(let item):
+      dispatch(item) { [channel] response in channel.send(response) }
+    case .batch(let items):
+      let group = DispatchGroup()
+      let collected = Collected()
+      for item in items {
+        group.enter()
+        dispatch(item) { response in
+          collected.append(response)
+          group.leave()
+        } onNoResponse: {
+          group.leave()
+        }
+      }
+      group.notify(queue: work) { [channel] in
+        let responses = collected.messages
+        guard !responses.isEmpty else { return }
+        channel.sendBody(JSONWriter.bytes(.array(responses.map(\.json))))
+      }
+    }
+  }
+
+  private final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Message] = []
+    func append(_ m: Message) {
+      lock.lock()
+      items.append(m)
+      lock.unlock()
+    }
+    var messages: [Message] {
+      lock.lock()
+      defer { lock.unlock() }
+      return items
+    }
+  }
+
+  private func dispatch(_ item: Result<Message, DecodeFailure>, respond: @escaping (Message) -> Void, onNoResponse: () -> Void = {}) {
+    switch item {
+    case .failure(let failure):
+      respond(.failure(failure.id, failure.error))
+    case .success(.notification(let method, let params)):
+      if let handler = notificationHandlers[method] {
+        handler(params)
+      } else if !method.hasPrefix("$/") {
+        log(.debug, "ignored notification \(method)")
+      }
+      onNoResponse()
+    case .success(.response):
+      onNoResponse()
+    case .success(.request(let id, let method, let params)):
+      if let error = admissionError(method) {
+        respond(.failure(id, error))
+        return
+      }
+      guard let handler = handlers[method] else {
+        respond(.failure(id, ResponseError(.methodNotFound, "unknown method \(method)", data: ["method": .string(method)])))
+        return
+      }
+      let token = CancellationToken()
+      lock.lock()
+      inFlight[id] = token
+      lock.unlock()
+      let context = RequestContext(id: id, token: token, progressToken: params?["workDoneToken"], log: log) { [channel] in channel.send($0) }
+      let run = { [self] in
+        let response: Message
+        do {
+          let result = try handler.body(params, context)
+          response = token.isCancelled ? .failure(id, ResponseError(.requestCancelled, "request \(id) was cancelled")) : .success(id, result)
+        } catch let error as ResponseError {
+          response = .failure(id, error)
+        } catch {
+          response = .failure(id, ResponseError(.internalError, "\(method) failed: \(error)"))
+        }
+        context.endProgress()
+        lock.lock()
+        inFlight[id] = nil
+        lock.unlock()
+        respond(response)
+      }
+      if handler.inline { run() } else { work.async(execute: run) }
+    }
+  }
+
+  /// The lifecycle rules of LSP: nothing but `initialize` before it, nothing after `shutdown`.
+  private func admissionError(_ method: String) -> ResponseError? {
+    lock.lock()
+    defer { lock.unlock() }
+    if method == InitializeRequest.method {
+      if initialized { return ResponseError(.invalidRequest, "initialize was already received") }
+      initialized = true
+      return nil
+    }
+    if !initialized {
+      return ResponseError(.serverNotInitialized, "send initialize first (request \(method) arrived before it)")
+    }
+    if shuttingDown { return ResponseError(.invalidRequest, "the host is shutting down; only exit is accepted") }
+    if method == ShutdownRequest.method {
+      shuttingDown = true
+      inFlight.values.forEach { $0.cancel() }
+    }
+    return nil
+  }
+}

@@ -1,0 +1,60 @@
+import ConfoundImaging
+import ConfoundProtocol
+import Foundation
+import JSONRPC
+
+/// The JSON-RPC dialect between the host and a worker process (Protocol/README.md, "Plugin isolation").
+///
+/// worker -> host: notification `worker/ready {manifest}` or `worker/loadFailed {reason}` once at start;
+/// `worker/progress {id, fraction, message}` and `worker/log {id, level, message}` during a call; the response
+/// to each `worker/call`. host -> worker: request `worker/call {method, params, inputs, outputDir}` and
+/// notification `worker/cancel {id}`. Tensors never travel in JSON: inputs are files the worker reads, outputs
+/// are .npy files it writes into `outputDir`.
+enum WorkerMethod {
+  static let ready = "worker/ready"
+  static let loadFailed = "worker/loadFailed"
+  static let progress = "worker/progress"
+  static let log = "worker/log"
+  static let call = "worker/call"
+  static let cancel = "worker/cancel"
+}
+
+/// One call as the host sends it to a worker.
+struct WorkerCall: Codable {
+  var method: String
+  var params: JSONValue
+  var inputs: [InputRef]
+  var outputDir: String
+}
+
+/// Reads a call's inputs: image files stacked into one float32 [C, H, W] array, or .npy arrays as they are.
+enum InputLoader {
+  static func load(_ ref: InputRef) throws -> NPYArray {
+    if let npy = ref.npy {
+      do { return try NPYArray.read(URL(fileURLWithPath: npy)) } catch let e as ImageError { throw badFile(e) }
+    }
+    guard let files = ref.files, !files.isEmpty else {
+      throw ResponseError(.invalidParams, "input \(ref.name) needs \"files\" (images, one per channel) or \"npy\"",
+                          data: ["field": .string("inputs")])
+    }
+    var pixels: [Float] = []
+    var size: (h: Int, w: Int)?
+    var channels = 0
+    for file in files {
+      let image: Image
+      do { image = try readImage(URL(fileURLWithPath: file)) } catch let e as ImageError { throw badFile(e) }
+      if let size, size != (image.height, image.width) {
+        throw ResponseError(.badInputFile, "\(file) is \(image.width)x\(image.height) but \(files[0]) is \(size.w)x\(size.h): the channels of one site must have one size",
+                            data: ["file": .string(file)])
+      }
+      size = (image.height, image.width)
+      channels += image.channels
+      pixels.append(contentsOf: image.pixels)
+    }
+    return NPYArray(shape: [channels, size!.h, size!.w], values: pixels)
+  }
+
+  static func badFile(_ error: ImageError) -> ResponseError {
+    ResponseError(.badInputFile, error.description, data: ["file": .string(error.path)])
+  }
+}

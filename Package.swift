@@ -57,7 +57,7 @@ let package = Package(
     .target(name: "ConfoundCore", dependencies: ["ConfoundImaging", "CSQLite"]),
 
     // The plugin SDK.
-    .target(name: "ConfoundKit", dependencies: ["CConfoundPlugin", "JSONRPC"]),
+    .target(name: "ConfoundKit", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol"]),
 
     // Host side.
     .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),

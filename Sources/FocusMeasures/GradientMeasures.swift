@@ -1,0 +1,97 @@
+/// Classical sharpness measures from local differences, each as the mean over the positions where its stencil fits
+/// inside the image (no border convention), so values do not depend on image size.
+///
+/// The raw values scale with the square of intensity. The `normalised` forms divide by the squared mean intensity
+/// of the whole plane, which makes them invariant to exposure and gain (x -> a x) and comparable between images of
+/// different brightness; they are 0 when the mean is not positive. (Dividing by the image variance instead, a
+/// common alternative, ranks the BBBC006 far-from-focus images above the near-focus ones, because a defocused
+/// field loses variance faster than it loses edges.)
+public enum GradientSharpness {
+  /// A raw measure and its intensity-normalised form (raw / mean^2).
+  public struct Value: Sendable, Equatable {
+    public let raw: Double
+    public let normalised: Double
+  }
+
+  /// Brenner's gradient: mean of squared differences between pixels two apart, averaged over the horizontal
+  /// (`I(x+2,y) - I(x,y)`) and vertical (`I(x,y+2) - I(x,y)`) directions. For a ramp `a x + b y` it is
+  /// `2 (a^2 + b^2)`. Needs a plane of at least 3 x 3 (else 0).
+  public static func brenner(_ plane: FocusPlane) -> Value {
+    let w = plane.width
+    let h = plane.height
+    guard w >= 3, h >= 3 else { return Value(raw: 0, normalised: 0) }
+    var horizontal = 0.0
+    var vertical = 0.0
+    plane.pixels.withUnsafeBufferPointer { p in
+      for y in 0..<h {
+        let row = y * w
+        for x in 0..<(w - 2) {
+          let d = Double(p[row + x + 2]) - Double(p[row + x])
+          horizontal += d * d
+        }
+        if y + 2 < h {
+          for x in 0..<w {
+            let d = Double(p[row + 2 * w + x]) - Double(p[row + x])
+            vertical += d * d
+          }
+        }
+      }
+    }
+    let raw = 0.5 * (horizontal / Double((w - 2) * h) + vertical / Double(w * (h - 2)))
+    return normalise(raw, plane)
+  }
+
+  /// Tenengrad: mean over interior pixels of `Gx^2 + Gy^2`, with the unscaled 3 x 3 Sobel kernels
+  /// (`Gx = [-1 0 1; -2 0 2; -1 0 1]`, `Gy` its transpose). For a ramp `a x + b y` it is `64 (a^2 + b^2)`.
+  public static func tenengrad(_ plane: FocusPlane) -> Value {
+    let raw = interiorMean(plane) { p, i, w in
+      let up = i - w
+      let down = i + w
+      let gx = (Double(p[up + 1]) + 2 * Double(p[i + 1]) + Double(p[down + 1]))
+        - (Double(p[up - 1]) + 2 * Double(p[i - 1]) + Double(p[down - 1]))
+      let gy = (Double(p[down - 1]) + 2 * Double(p[down]) + Double(p[down + 1]))
+        - (Double(p[up - 1]) + 2 * Double(p[up]) + Double(p[up + 1]))
+      return (gx * gx + gy * gy, 0)
+    }
+    return normalise(raw.mean, plane)
+  }
+
+  /// Variance of the Laplacian: population variance over interior pixels of the 4-neighbour Laplacian
+  /// `I(x-1,y) + I(x+1,y) + I(x,y-1) + I(x,y+1) - 4 I(x,y)`. 0 for any plane `a + b x + c y + d x^2 + e y^2`.
+  public static func laplacianVariance(_ plane: FocusPlane) -> Value {
+    // Moments are taken around 0: the Laplacian of a real image has mean near 0, so E[L^2] - E[L]^2 does not cancel.
+    let m = interiorMean(plane) { p, i, w in
+      let l = Double(p[i - 1]) + Double(p[i + 1]) + Double(p[i - w]) + Double(p[i + w]) - 4 * Double(p[i])
+      return (l * l, l)
+    }
+    return normalise(max(0, m.mean - m.secondary * m.secondary), plane)
+  }
+
+  /// Mean over interior pixels (those with all 8 neighbours) of `term(pixels, index, width)`, which returns a value
+  /// and a secondary value averaged alongside; zeros when the plane has no interior.
+  private static func interiorMean(
+    _ plane: FocusPlane, _ term: (UnsafeBufferPointer<Float>, Int, Int) -> (Double, Double)
+  ) -> (mean: Double, secondary: Double) {
+    let w = plane.width
+    let h = plane.height
+    guard w >= 3, h >= 3 else { return (0, 0) }
+    var sum = 0.0
+    var secondary = 0.0
+    plane.pixels.withUnsafeBufferPointer { p in
+      for y in 1..<(h - 1) {
+        for x in 1..<(w - 1) {
+          let (a, b) = term(p, y * w + x, w)
+          sum += a
+          secondary += b
+        }
+      }
+    }
+    let n = Double((w - 2) * (h - 2))
+    return (sum / n, secondary / n)
+  }
+
+  private static func normalise(_ raw: Double, _ plane: FocusPlane) -> Value {
+    let mean = plane.pixels.withUnsafeBufferPointer(PlaneMoments.init).mean
+    return Value(raw: raw, normalised: mean > 0 ? raw / (mean * mean) : 0)
+  }
+}

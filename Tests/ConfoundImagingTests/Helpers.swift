@@ -1,0 +1,87 @@
+import ConfoundImaging
+import Foundation
+import TestSupport
+import XCTest
+
+/// `../shared/data/<set>`, or an XCTSkip saying it is absent.
+func sharedData(_ set: String) throws -> URL {
+  do { return try SharedData.require("data/\(set)") } catch let skip as SkipReason { throw XCTSkip(skip.description) }
+}
+
+/// Runs a reference script, turning a missing venv into XCTSkip.
+func python(_ script: String, _ arguments: [String] = []) throws -> String {
+  do { return try PythonReference.run(script, arguments: arguments) } catch let skip as SkipReason {
+    throw XCTSkip(skip.description)
+  }
+}
+
+/// Runs a reference script that prints JSON.
+func pythonJSON(_ script: String, _ arguments: [String] = []) throws -> Any {
+  try JSONSerialization.jsonObject(with: Data(python(script, arguments).utf8))
+}
+
+/// Files in `folder` whose names end with `suffix`, sorted.
+func files(in folder: URL, suffix: String) throws -> [URL] {
+  try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+    .filter { $0.lastPathComponent.hasSuffix(suffix) }
+    .sorted { $0.lastPathComponent < $1.lastPathComponent }
+}
+
+/// Python that writes each input image, as the reference reader decodes it, to one raw float32 file (exact for
+/// the integers up to 2^24 and floats the tests use) (argv[1]),
+/// followed by argv[2:] inputs. TIFFs are read page by page with tifffile and
+/// stacked (grey palette indices mapped through the colormap's first row, rescaled to the sample range), PNGs with PIL. Prints one JSON [C, H, W] shape per file.
+let referenceDump = """
+  import sys, json, numpy as np, tifffile
+  from PIL import Image
+  out, shapes = open(sys.argv[1], 'wb'), []
+  for path in sys.argv[2:]:
+      head = open(path, 'rb').read(4)
+      if head[:2] in (b'II', b'MM'):
+          planes = []
+          with tifffile.TiffFile(path) as tif:
+              for page in tif.pages:
+                  a = page.asarray().astype(np.float64)
+                  if page.photometric == 3:
+                      top = 2 ** page.bitspersample - 1
+                      a = np.rint(page.colormap[0].astype(np.float64) * top / 65535)[a.astype(np.intp)]
+                  if a.ndim == 2: a = a[None]
+                  elif page.planarconfig == 1: a = np.moveaxis(a, -1, 0)
+                  planes.append(a)
+          a = np.concatenate(planes)
+      else:
+          a = np.asarray(Image.open(path)).astype(np.float64)
+          a = a[None] if a.ndim == 2 else np.moveaxis(a, -1, 0)
+      shapes.append(list(a.shape))
+      out.write(np.ascontiguousarray(a, dtype=np.float32).tobytes())
+  print(json.dumps(shapes))
+  """
+
+/// Decodes `urls` with the reference readers; returns per-file shapes and values.
+func referenceImages(_ urls: [URL], scratch: TemporaryDirectory) throws -> [(shape: [Int], values: [Float])] {
+  let raw = scratch.file("reference.f32")
+  let shapes = try pythonJSON(referenceDump, [raw.path] + urls.map(\.path)) as! [[Int]]
+  let data = try Data(contentsOf: raw)
+  var offset = 0
+  return shapes.map { shape in
+    let count = shape.reduce(1, *)
+    let values = data.withUnsafeBytes { bytes in
+      (0..<count).map { bytes.load(fromByteOffset: (offset + $0) * 4, as: Float.self) }
+    }
+    offset += count
+    return (shape, values)
+  }
+}
+
+/// Asserts `image` has the reference's [C, H, W] shape and exactly its values (as float32).
+func assertMatches(
+  _ image: Image, _ reference: (shape: [Int], values: [Float]), _ name: String,
+  file: StaticString = #filePath, line: UInt = #line
+) {
+  XCTAssertEqual([image.channels, image.height, image.width], reference.shape, name, file: file, line: line)
+  guard image.pixels.count == reference.values.count else { return }
+  let mismatch = image.pixels.indices.first { image.pixels[$0] != reference.values[$0] }
+  if let index = mismatch {
+    XCTFail("\(name): \(image.pixels[index]) vs reference \(reference.values[index]) at \(index)", file: file, line: line)
+  }
+}

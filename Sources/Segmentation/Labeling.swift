@@ -1,0 +1,102 @@
+/// Which neighbours make two pixels touch.
+public enum Connectivity: Sendable {
+  /// Edge neighbours only (scipy's cross structure, skimage `connectivity=1`).
+  case four
+  /// Edge and corner neighbours (skimage `label`'s default in 2-D, `connectivity=2`).
+  case eight
+}
+
+/// Binary-mask and label-image operations: connected components, hole filling, size filters, relabelling.
+///
+/// Masks are `[Bool]` and label images `[Int32]` (0 = background), both row-major `width * height`.
+public enum Labeling {
+  /// Labels the connected components of `mask` 1...N in raster order of their first pixel, like
+  /// `skimage.measure.label(mask, connectivity=...)`. Returns the labels and N.
+  public static func label(_ mask: [Bool], width: Int, height: Int, connectivity: Connectivity = .eight)
+    -> (labels: [Int32], count: Int)
+  {
+    var labels = [Int32](repeating: 0, count: mask.count)
+    var stack: [Int] = []
+    var next: Int32 = 0
+    for start in mask.indices where mask[start] && labels[start] == 0 {
+      next += 1
+      labels[start] = next
+      stack.append(start)
+      while let pixel = stack.popLast() {
+        forEachNeighbour(of: pixel, width: width, height: height, connectivity: connectivity) { neighbour in
+          if mask[neighbour] && labels[neighbour] == 0 {
+            labels[neighbour] = next
+            stack.append(neighbour)
+          }
+        }
+      }
+    }
+    return (labels, Int(next))
+  }
+
+  /// Fills holes: background regions not 4-connected to the image border become foreground, as
+  /// `scipy.ndimage.binary_fill_holes` with its default cross structure.
+  public static func fillHoles(_ mask: [Bool], width: Int, height: Int) -> [Bool] {
+    var outside = [Bool](repeating: false, count: mask.count)
+    var stack: [Int] = []
+    func seed(_ pixel: Int) {
+      if !mask[pixel] && !outside[pixel] { outside[pixel] = true; stack.append(pixel) }
+    }
+    for x in 0..<width { seed(x); seed((height - 1) * width + x) }
+    for y in 0..<height { seed(y * width); seed(y * width + width - 1) }
+    while let pixel = stack.popLast() {
+      forEachNeighbour(of: pixel, width: width, height: height, connectivity: .four) { seed($0) }
+    }
+    return outside.map { !$0 }
+  }
+
+  /// Pixel count of each label 0...count.
+  public static func areas(_ labels: [Int32], count: Int) -> [Int] {
+    var areas = [Int](repeating: 0, count: count + 1)
+    for label in labels { areas[Int(label)] += 1 }
+    return areas
+  }
+
+  /// Keeps objects whose area is in `minimumArea...maximumArea` and renumbers the kept ones 1...N in order
+  /// of their old label (so raster order is kept). Returns the new labels and N.
+  public static func filterAndRelabel(
+    _ labels: [Int32], count: Int, minimumArea: Int = 0, maximumArea: Int = .max,
+    keep: (Int32) -> Bool = { _ in true }
+  ) -> (labels: [Int32], count: Int) {
+    let areas = self.areas(labels, count: count)
+    var map = [Int32](repeating: 0, count: count + 1)
+    var next: Int32 = 0
+    for label in 1..<(count + 1) where areas[label] >= minimumArea && areas[label] <= maximumArea && keep(Int32(label)) {
+      next += 1
+      map[label] = next
+    }
+    return (labels.map { map[Int($0)] }, Int(next))
+  }
+
+  /// Labels of the objects with a pixel on the image's outer rows or columns.
+  public static func labelsTouchingBorder(_ labels: [Int32], width: Int, height: Int) -> Set<Int32> {
+    var touching = Set<Int32>()
+    for x in 0..<width { touching.insert(labels[x]); touching.insert(labels[(height - 1) * width + x]) }
+    for y in 0..<height { touching.insert(labels[y * width]); touching.insert(labels[y * width + width - 1]) }
+    touching.remove(0)
+    return touching
+  }
+
+  /// Calls `body` with the in-bounds neighbours of `pixel`.
+  @inline(__always)
+  static func forEachNeighbour(
+    of pixel: Int, width: Int, height: Int, connectivity: Connectivity, _ body: (Int) -> Void
+  ) {
+    let x = pixel % width, y = pixel / width
+    let left = x > 0, right = x < width - 1, up = y > 0, down = y < height - 1
+    if left { body(pixel - 1) }
+    if right { body(pixel + 1) }
+    if up { body(pixel - width) }
+    if down { body(pixel + width) }
+    guard connectivity == .eight else { return }
+    if up && left { body(pixel - width - 1) }
+    if up && right { body(pixel - width + 1) }
+    if down && left { body(pixel + width - 1) }
+    if down && right { body(pixel + width + 1) }
+  }
+}

@@ -15,7 +15,7 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
 
 /// A built-in plugin: a dynamic library under Plugins/<folder>, loaded by the host like any third-party .so.
 func plugin(_ target: String, folder: String, dependencies: [Target.Dependency]) -> Target {
-  .target(name: target, dependencies: ["ConfoundKit"] + dependencies, path: "Plugins/\(folder)")
+  .target(name: target, dependencies: ["ConfoundKit", "CConfoundPlugin", "ConfoundProtocol"] + dependencies, path: "Plugins/\(folder)")
 }
 
 let package = Package(
@@ -62,7 +62,7 @@ let package = Package(
     // Host side.
     .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
     .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost"]),
-    .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol"]),
+    .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundImaging"]),
     .executableTarget(name: "confound-host", dependencies: ["ConfoundServer"]),
     .executableTarget(name: "confound-worker", dependencies: ["PluginHost"]),
     .executableTarget(

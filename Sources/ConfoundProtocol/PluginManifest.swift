@@ -100,8 +100,9 @@ public struct ParameterSpec: Codable, Hashable, Sendable {
     default: return "parameter \(name) must be of type \(type.rawValue), got \(value.typeName)"
     }
     if let number = value.doubleValue {
-      if let minimum, number < minimum { return "parameter \(name) = \(number) is below its minimum \(minimum)" }
-      if let maximum, number > maximum { return "parameter \(name) = \(number) is above its maximum \(maximum)" }
+      let text = { (x: Double) in x.rounded() == x && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
+      if let minimum, number < minimum { return "parameter \(name) = \(text(number)) is below its minimum \(text(minimum))" }
+      if let maximum, number > maximum { return "parameter \(name) = \(text(number)) is above its maximum \(text(maximum))" }
     }
     if let choices, let s = value.stringValue, !choices.contains(s) {
       return "parameter \(name) = \"\(s)\" is not one of \(choices.joined(separator: ", "))"

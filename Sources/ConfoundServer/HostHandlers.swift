@@ -37,3 +37,50 @@ enum HostHandlers {
     }
   }
 }
+
+extension HostHandlers {
+  /// `focus/score`: one plugins/run per site, as many at once as the plugin has workers.
+  static func registerFocus(on server: HostServer, registry: PluginRegistry) {
+    server.on(FocusScoreRequest.self) { params, context in
+      context.beginProgress("focus")
+      let sites = params.images
+      var results = [FocusScoreRequest.SiteFocus?](repeating: nil, count: sites.count)
+      let lock = NSLock()
+      var done = 0
+      var pluginID = params.plugin ?? ""
+      DispatchQueue.concurrentPerform(iterations: min(registry.maxWorkersPerPlugin, max(sites.count, 1))) { lane in
+        for i in stride(from: lane, to: sites.count, by: registry.maxWorkersPerPlugin) where !context.token.isCancelled {
+          let run = PluginsRunRequest.Params(
+            plugin: params.plugin, kind: .focus, parameters: params.parameters,
+            context: params.channels.map { ["channels": .array($0.map(JSONValue.string))] },
+            inputs: [InputRef(name: "image", files: sites[i])])
+          let site: FocusScoreRequest.SiteFocus
+          do {
+            let response = try registry.run(run, isCancelled: { context.token.isCancelled }, progress: { _, _ in }, log: { _, _ in })
+            lock.lock()
+            pluginID = response.plugin
+            lock.unlock()
+            site = .init(files: sites[i], result: response.result, error: nil)
+          } catch let error as ResponseError {
+            site = .init(files: sites[i], result: nil, error: error)
+          } catch {
+            site = .init(files: sites[i], result: nil, error: ResponseError(.internalError, "\(error)"))
+          }
+          lock.lock()
+          results[i] = site
+          done += 1
+          let fraction = Double(done) / Double(sites.count)
+          lock.unlock()
+          context.reportProgress(fraction, "\(done)/\(sites.count) sites")
+        }
+      }
+      try context.checkCancellation()
+      if let first = results.compactMap({ $0 }).first?.error, results.allSatisfy({ $0?.error != nil }),
+        [ErrorCode.invalidParams, .pluginNotFound].contains(first.code)
+      {
+        throw first
+      }
+      return FocusScoreRequest.Response(plugin: pluginID, sites: results.map { $0! })
+    }
+  }
+}

@@ -79,6 +79,7 @@ public enum HostMain {
       exit(status)
     }
     HostHandlers.register(on: server, registry: registry, maxMessageBytes: options.maxMessageBytes)
+    HostHandlers.registerFocus(on: server, registry: registry)
     server.run()
     exit(1)
   }

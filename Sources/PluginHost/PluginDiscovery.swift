@@ -18,7 +18,7 @@ public enum PluginDiscovery {
       }
     }
     var seen = Set<String>()
-    return paths.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }
+    return paths.filter { seen.insert(URL(fileURLWithPath: $0).resolvingSymlinksInPath().path).inserted }
   }
 
   static func sharedObjects(in directory: String) -> [String] {

@@ -98,7 +98,8 @@ public final class PluginRegistry: @unchecked Sendable {
   /// Loads a plugin in a fresh worker. A failure is recorded (for `plugins/list`) and thrown.
   @discardableResult
   public func load(path: String) throws -> PluginInfo {
-    let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+    let absolute = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    if let loaded = plugins.first(where: { $0.path == absolute }) { return loaded }
     do {
       let worker = try PluginWorker(pluginPath: absolute, workerExecutable: workerExecutable)
       let manifest = worker.manifest!

@@ -1,0 +1,52 @@
+import ArgumentParser
+import ConfoundClient
+import Foundation
+import JSONRPC
+
+/// Options every subcommand passes on to the host.
+struct HostOptions: ParsableArguments {
+  @Option(name: .customLong("plugin-dir"), help: "Also load every .so in this folder (repeatable).")
+  var pluginDirs: [String] = []
+
+  @Option(help: "The confound-host executable (default: beside confound).")
+  var host: String?
+
+  @Flag(name: .customLong("verbose"), help: "Show the host's info and debug log lines.")
+  var verbose = false
+
+  /// Starts and initialises a host; Ctrl-C cancels its requests.
+  func connect() throws -> HostConnection {
+    var arguments: [String] = []
+    for dir in pluginDirs { arguments += ["--plugin-dir", dir] }
+    if verbose { arguments += ["--log-level", "debug"] }
+    let connection = try HostConnection(hostPath: host, arguments: arguments)
+    connection.verbose = verbose
+    connection.cancelOnInterrupt()
+    try connection.initialize()
+    return connection
+  }
+}
+
+/// Runs `body` with a connected host, closes it, and turns protocol errors into a message and exit status.
+func withHost<T>(_ options: HostOptions, _ body: (HostConnection) throws -> T) throws -> T {
+  let connection = try options.connect()
+  defer { connection.close() }
+  do {
+    return try body(connection)
+  } catch let error as ResponseError {
+    if error.code == .requestCancelled { throw ExitCode(130) }
+    var text = "error \(error.code.rawValue): \(error.message)"
+    if let data = error.data { text += " \(JSONWriter.string(data))" }
+    throw ValidationErrorLike(text)
+  }
+}
+
+/// An error printed as it is, with exit status 1.
+struct ValidationErrorLike: Error, CustomStringConvertible {
+  let description: String
+  init(_ d: String) { description = d }
+}
+
+func printJSON(_ value: JSONValue) {
+  print(JSONWriter.string(value))
+}

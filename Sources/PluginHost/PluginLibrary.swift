@@ -37,7 +37,10 @@ public final class PluginLibrary {
       throw PluginLoadError(path: path, reason: "its entry point returned NULL: the plugin refused this host (ABI \(CONFOUND_ABI_VERSION)) or failed to initialise; see its message on stderr")
     }
     let v = vtable.pointee
-    guard v.abi_version >= 1, v.abi_version <= CONFOUND_ABI_VERSION else {
+    guard v.abi_version >= 1 else {
+      throw PluginLoadError(path: path, reason: "its cf_plugin has abi_version \(v.abi_version), which is not an ABI version: set it to CONFOUND_ABI_VERSION")
+    }
+    guard v.abi_version <= CONFOUND_ABI_VERSION else {
       throw PluginLoadError(path: path, reason: "ABI version \(v.abi_version) is too new for this host (supports 1...\(CONFOUND_ABI_VERSION)): upgrade Confound or rebuild the plugin against this host's confound_plugin.h")
     }
     guard Int(v.struct_size) >= Self.minimumVTableSize, v.invoke != nil, v.free_result != nil, let manifestText = v.manifest_json else {

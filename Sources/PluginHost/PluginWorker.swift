@@ -178,8 +178,12 @@ final class PluginWorker: @unchecked Sendable {
                         data: ["plugin": .string(plugin), "path": .string(pluginPath), "termination": .string(how)])
   }
 
-  /// Stops the worker at once.
+  /// Stops the worker at once; from now on it counts as dead, even before its exit is reaped.
   func kill() {
+    condition.lock()
+    exited = true
+    condition.broadcast()
+    condition.unlock()
     if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
   }
 

@@ -3,7 +3,8 @@
 public enum Peaks {
   /// Peaks of `image` inside each labelled object: pixels above the plane's minimum that equal the maximum
   /// of their object's pixels in the (2d+1)x(2d+1) window; then, highest first (raster order among equals),
-  /// a peak is kept only if no kept peak of the same object lies within Chebyshev distance d.
+  /// a peak is kept only if no kept peak of the same object lies closer than Chebyshev distance d (skimage's
+  /// `ensure_spacing` rejects distances strictly below d, so peaks exactly d apart both stay).
   /// Unlike skimage, an object with no peak (a plateau filling its window) gets one at its highest pixel,
   /// so that every object seeds a watershed basin. Returns pixel indices.
   public static func localMaxima(
@@ -33,9 +34,9 @@ public enum Peaks {
       for index in candidates where blocked[index] != label {
         peaks.append(index)
         kept += 1
-        let x = index % width, y = index / width
-        for by in max(y - minDistance, 0)...min(y + minDistance, height - 1) {
-          for bx in max(x - minDistance, 0)...min(x + minDistance, width - 1) { blocked[by * width + bx] = Int32(label) }
+        let x = index % width, y = index / width, reach = max(minDistance - 1, 0)
+        for by in max(y - reach, 0)...min(y + reach, height - 1) {
+          for bx in max(x - reach, 0)...min(x + reach, width - 1) { blocked[by * width + bx] = Int32(label) }
         }
       }
       if kept == 0 && highest >= 0 { peaks.append(highest) }

@@ -77,9 +77,16 @@ public final class Network: @unchecked Sendable {
     let plan = try self.plan(for: requested)
     let batch = feeds.values.first?.shape.first ?? 0
     let sameBatch = feeds.values.allSatisfy { $0.shape.first == batch }
-    guard threads > 1, plan.batchSeparable, sameBatch, batch > 1 else { return try execute(plan, feeds: feeds) }
-    return try runSplit(plan, feeds: feeds, batch: batch, workers: min(threads, batch))
+    guard plan.batchSeparable, sameBatch, batch > Network.imagesPerPass || (threads > 1 && batch > 1) else {
+      return try execute(plan, feeds: feeds)
+    }
+    return try runInPieces(plan, feeds: feeds, batch: batch, threads: threads)
   }
+
+  /// Images run through the graph together. Small passes keep each layer's activations in cache and below
+  /// malloc's mmap threshold (so buffers are reused rather than faulted in afresh); the final Gemm still
+  /// reads its weights once per few images.
+  static let imagesPerPass = Int(ProcessInfo.processInfo.environment["NEURALNET_PASS"] ?? "") ?? 4
 
   /// Sets the number of threads OpenBLAS uses inside each matrix product. A process-wide setting: call it
   /// once, from the executable.
@@ -94,13 +101,16 @@ public final class Network: @unchecked Sendable {
     return plan
   }
 
-  /// Splits the batch into one contiguous part per worker, runs the parts concurrently and stacks the results.
-  private func runSplit(_ plan: Plan, feeds: [String: Tensor], batch: Int, workers: Int) throws -> [String: Tensor] {
-    let bounds = (0...workers).map { $0 * batch / workers }
-    let results = ResultBox(count: workers)
+  /// Cuts the batch into passes of `imagesPerPass` images, shares them round-robin between `threads`
+  /// workers and stacks the results in batch order.
+  private func runInPieces(_ plan: Plan, feeds: [String: Tensor], batch: Int, threads: Int) throws -> [String: Tensor] {
+    let pieces = stride(from: 0, to: batch, by: Network.imagesPerPass).map { $0..<min($0 + Network.imagesPerPass, batch) }
+    let workers = max(1, min(threads, pieces.count))
+    let results = ResultBox(count: pieces.count)
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
-      let range = bounds[worker]..<bounds[worker + 1]
-      results.store(worker, Result { try execute(plan, feeds: feeds.mapValues { $0.slice(batch: range) }) })
+      for index in stride(from: worker, to: pieces.count, by: workers) {
+        results.store(index, Result { try execute(plan, feeds: feeds.mapValues { $0.slice(batch: pieces[index]) }) })
+      }
     }
     let parts = try results.values.map { try $0!.get() }
     return Dictionary(uniqueKeysWithValues: plan.outputSlots.keys.map { name in

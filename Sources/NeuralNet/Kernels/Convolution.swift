@@ -49,14 +49,14 @@ private func dense(
           im2col(src, channels: cg, g, into: cols.baseAddress!)
           b = UnsafePointer(cols.baseAddress!)
         }
+        // The output starts as the bias, so sgemm adds to it (beta 1) instead of zeroing it first.
+        for channel in 0..<mg { (dst + channel * outPlane).update(repeating: spec.bias[group * mg + channel], count: outPlane) }
         cblas_sgemm(
           CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(mg), Int32(outPlane), Int32(k),
-          1, w + group * mg * k, Int32(k), b, Int32(outPlane), 0, dst, Int32(outPlane))
+          1, w + group * mg * k, Int32(k), b, Int32(outPlane), 1, dst, Int32(outPlane))
       }
-      let planes = y + image * m * outPlane
-      for channel in 0..<m {
-        biasActivate(planes + channel * outPlane, count: outPlane, bias: spec.bias[channel], spec.activation)
-      }
+      // Clamped per image, while the image's output is still in cache.
+      if spec.activation != .none { biasActivate(y + image * m * outPlane, count: m * outPlane, bias: 0, spec.activation) }
     }
   }
 }
@@ -90,44 +90,6 @@ private func im2col(_ x: UnsafePointer<Float>, channels: Int, _ g: ResolvedWindo
         }
       }
     }
-  }
-}
-
-/// Depthwise convolution: each output row accumulates `kh * kw` shifted, scaled input rows. The inner loop
-/// runs only over output columns whose tap is inside the input, so it has no branches and vectorises.
-private func depthwise(
-  _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-  _ spec: ConvSpec, _ g: ResolvedWindow, n: Int, c: Int
-) {
-  let inPlane = g.inH * g.inW, outPlane = g.outH * g.outW
-  let taps = g.kh * g.kw
-  let columns = (0..<g.kw).map { kx in validRange(count: g.outW, stride: g.sw, offset: kx * g.dw - g.padLeft, extent: g.inW) }
-  for plane in 0..<(n * c) {
-    let channel = plane % c
-    let src = x + plane * inPlane
-    let dst = y + plane * outPlane
-    let kernel = w + channel * taps
-    dst.update(repeating: spec.bias[channel], count: outPlane)
-    for oy in 0..<g.outH {
-      let out = dst + oy * g.outW
-      for ky in 0..<g.kh {
-        let iy = oy * g.sh - g.padTop + ky * g.dh
-        guard iy >= 0 && iy < g.inH else { continue }
-        let row = src + iy * g.inW
-        for kx in 0..<g.kw {
-          let weight = kernel[ky * g.kw + kx]
-          let shifted = row + (kx * g.dw - g.padLeft)
-          let valid = columns[kx]
-          if g.sw == 1 {
-            for ox in valid { out[ox] += weight * shifted[ox] }
-          } else {
-            let stride = g.sw
-            for ox in valid { out[ox] += weight * shifted[ox * stride] }
-          }
-        }
-      }
-    }
-    biasActivate(dst, count: outPlane, bias: 0, spec.activation)
   }
 }
 

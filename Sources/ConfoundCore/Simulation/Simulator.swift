@@ -1,0 +1,96 @@
+import ConfoundImaging
+import Foundation
+
+/// Renders a simulated screen to a folder, bit-for-bit reproducible from its config:
+///
+/// ```
+/// DIR/images/<plate>_<well>_s<site>_w<channel>.tif   16-bit greyscale, Deflate (MetaXpress names)
+/// DIR/load_data.csv                                  CellProfiler LoadData: FileName_/PathName_/Metadata_
+/// DIR/barcode_platemap.csv, DIR/platemap/<plate>.csv Broad-style platemaps with the design covariates
+/// DIR/truth.json                                     the design and every planted parameter
+/// ```
+public struct Simulator: Sendable {
+  public let config: SimulationConfig
+
+  public init(_ config: SimulationConfig) throws {
+    try config.validate()
+    self.config = config
+  }
+
+  /// What `render(to:)` wrote, for callers that load it next.
+  public struct Output: Sendable {
+    public let loadData: URL
+    public let barcodePlatemap: URL
+    public let truth: SimulationTruth
+    public let sites: Int
+  }
+
+  @discardableResult
+  public func render(to dir: URL) throws -> Output {
+    let images = dir.appendingPathComponent("images")
+    let platemaps = dir.appendingPathComponent("platemap")
+    try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: platemaps, withIntermediateDirectories: true)
+    var truth = SimulationTruth.draw(config)
+    let channels = config.channelNames
+    var loadData = [
+      csvLine(
+        channels.flatMap { ["FileName_\($0)", "PathName_\($0)"] } + ["Metadata_Plate", "Metadata_Well", "Metadata_Site",
+          "Metadata_Batch"])
+    ]
+    let wellsPerPlate = truth.wells.count / config.plates
+    for w in truth.wells.indices {
+      let well = truth.wells[w]
+      let plateIndex = w / wellsPerPlate
+      let plate = truth.plates[plateIndex]
+      let renderer = SiteRenderer(config: config, plate: plate, well: well)
+      for site in 1...config.sites {
+        let (planes, cells) = renderer.render(site: site, plateIndex: plateIndex, wellIndex: w % wellsPerPlate)
+        truth.wells[w].cellCounts.append(cells)
+        var row: [String] = []
+        for (c, plane) in planes.enumerated() {
+          let name = "\(plate.name)_\(well.well)_s\(site)_w\(c + 1).tif"
+          let image = Image(
+            channels: 1, height: config.height, width: config.width, pixels: plane, bitsPerSample: 16,
+            sampleFormat: .unsignedInteger)
+          try writeTIFF(image, to: images.appendingPathComponent(name), as: .uint16, compression: .deflate)
+          row += [name, "images"]
+        }
+        loadData.append(csvLine(row + [plate.name, well.well, String(site), plate.batch]))
+      }
+    }
+    try write(loadData, to: dir.appendingPathComponent("load_data.csv"))
+    let barcodes = try writePlatemaps(truth, to: dir)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(truth).write(to: dir.appendingPathComponent("truth.json"))
+    return Output(
+      loadData: dir.appendingPathComponent("load_data.csv"), barcodePlatemap: barcodes, truth: truth,
+      sites: truth.wells.count * config.sites)
+  }
+
+  /// One platemap per plate (its layout differs plate to plate) and the barcode table naming them.
+  func writePlatemaps(_ truth: SimulationTruth, to dir: URL) throws -> URL {
+    let lines = Dictionary(uniqueKeysWithValues: truth.cellLines.map { ($0.name, $0) })
+    var barcode = [csvLine(["Assay_Plate_Barcode", "Plate_Map_Name", "Batch_Number"])]
+    for plate in truth.plates {
+      barcode.append(csvLine([plate.name, plate.name, plate.batch]))
+      var map = [csvLine(["plate_map_name", "well_position", "cell_line", "donor", "disease", "source_lab", "control"])]
+      for well in truth.wells where well.plate == plate.name {
+        let line = lines[well.cellLine]!
+        map.append(
+          csvLine([plate.name, well.well, line.name, line.donor, line.disease, line.sourceLab, well.control ? "1" : "0"]))
+      }
+      try write(map, to: dir.appendingPathComponent("platemap/\(plate.name).csv"))
+    }
+    let url = dir.appendingPathComponent("barcode_platemap.csv")
+    try write(barcode, to: url)
+    return url
+  }
+
+  private func write(_ lines: [String], to url: URL) throws {
+    do { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url) } catch {
+      throw SimulationError("cannot write \(url.path): \(error.localizedDescription)")
+    }
+  }
+}

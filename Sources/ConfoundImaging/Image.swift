@@ -99,8 +99,8 @@ public struct Image: Sendable, Equatable {
   public func normalised() -> Image {
     let low = nominalRange.lowerBound
     let span = nominalRange.upperBound - low
-    let scale: Float = span > 0 ? 1 / span : 0
-    let mapped = pixels.map { ($0 - low) * scale }
+    // Division rather than a reciprocal multiply, so 255 / 255 is exactly 1 and values match (v - low) / span.
+    let mapped = span > 0 ? pixels.map { ($0 - low) / span } : pixels.map { _ in 0 }
     return Image(
       channels: channels, height: height, width: width, pixels: mapped,
       bitsPerSample: 32, sampleFormat: .floatingPoint, nominalRange: 0...1)

@@ -2,7 +2,7 @@
 protocol StoredSample {
   /// The value as float32 (rounded to nearest above 2^24 for 32-bit integers).
   var floatValue: Float { get }
-  /// The nearest representable value: rounded and clamped for integers, NaN stored as 0.
+  /// The nearest representable value: for integers rounded (halves away from zero) and clamped, NaN stored as 0.
   init(clamping value: Float)
 }
 

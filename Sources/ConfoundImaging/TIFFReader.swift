@@ -80,7 +80,7 @@ private func decodeCurrentPage(_ tiff: TIFFSession) throws -> Image {
     guard let map = tiff.colormap(bitsPerSample: page.bitsPerSample) else {
       throw tiff.failure(.corrupt, "palette image without a colormap")
     }
-    return applyPalette(map, indices: samples, page: page)
+    return applyPalette(map, indices: consume samples, page: page)
   }
   return Image(
     channels: page.samplesPerPixel, height: page.height, width: page.width, pixels: samples,
@@ -88,16 +88,21 @@ private func decodeCurrentPage(_ tiff: TIFFSession) throws -> Image {
 }
 
 /// Maps palette indices through the colormap, by the rule documented on `readTIFF`.
-private func applyPalette(_ map: [[UInt16]], indices: [Float], page: TIFFPage) -> Image {
+private func applyPalette(_ map: [[UInt16]], indices: consuming [Float], page: TIFFPage) -> Image {
   let isGrey = map[0] == map[1] && map[1] == map[2]
   let top = Float((1 << page.bitsPerSample) - 1)
   let lookups: [[Float]] =
     isGrey ? [map[0].map { (Float($0) * top / 65535).rounded() }] : map.map { $0.map(Float.init) }
-  var pixels = [Float](repeating: 0, count: lookups.count * indices.count)
+  // Grey palettes map in place; colour ones need room for three planes.
+  let count = indices.count
+  var pixels = indices
+  if !isGrey { pixels += pixels + pixels }
   pixels.withUnsafeMutableBufferPointer { out in
     for (channel, lookup) in lookups.enumerated() {
-      let base = channel * indices.count
-      for (offset, index) in indices.enumerated() { out[base + offset] = lookup[Int(index)] }
+      lookup.withUnsafeBufferPointer { table in
+        // Indices were decoded from bitsPerSample-bit integers, so they are within the 2^bits-entry table.
+        for offset in channel * count..<(channel + 1) * count { out[offset] = table[Int(out[offset])] }
+      }
     }
   }
   return Image(
@@ -116,8 +121,9 @@ private func decodeSamples(_ tiff: TIFFSession, _ page: TIFFPage) throws -> [Flo
   let planeCount = page.width * page.height
   let planes = page.planar ? page.samplesPerPixel : 1
   let interleaved = page.planar ? 1 : page.samplesPerPixel
-  var output = [Float](repeating: 0, count: page.samplesPerPixel * planeCount)
-  try output.withUnsafeMutableBufferPointer { out in
+  // Left uninitialised: the blocks tile the whole image, so every sample is written before it is read.
+  let count = page.samplesPerPixel * planeCount
+  return try [Float](unsafeUninitializedCapacity: count) { out, initialized in
     for plane in 0..<planes {
       for top in stride(from: 0, to: page.height, by: page.blockHeight) {
         for left in stride(from: 0, to: page.width, by: page.blockWidth) {
@@ -142,8 +148,8 @@ private func decodeSamples(_ tiff: TIFFSession, _ page: TIFFPage) throws -> [Flo
         }
       }
     }
+    initialized = count
   }
-  return output
 }
 
 private func convertBlock(

@@ -1,0 +1,124 @@
+import ConfoundImaging
+import Foundation
+import TestSupport
+import XCTest
+
+/// Damaged, missing and foreign files throw an `ImageError` naming the file, and nothing is printed.
+final class ErrorTests: XCTestCase {
+  /// Runs `body` with stdout and stderr sent to a file; returns what was written there.
+  private func captureOutput(_ body: () throws -> Void) rethrows -> String {
+    let scratch = try! TemporaryDirectory(prefix: "imaging-stdio")
+    let log = scratch.file("output.txt")
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try! FileHandle(forWritingTo: log)
+    fflush(nil)
+    let (savedOut, savedErr) = (dup(1), dup(2))
+    dup2(handle.fileDescriptor, 1)
+    dup2(handle.fileDescriptor, 2)
+    defer {
+      fflush(nil)
+      dup2(savedOut, 1)
+      dup2(savedErr, 2)
+      close(savedOut)
+      close(savedErr)
+    }
+    try body()
+    fflush(nil)
+    return (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+  }
+
+  /// Asserts reading `url` throws an ImageError of `kind` whose description names the file.
+  private func assertFails(
+    _ url: URL, _ kind: ImageError.Kind, read: (URL) throws -> Any = { try readImage($0) },
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
+    XCTAssertThrowsError(try read(url), url.lastPathComponent, file: file, line: line) { error in
+      guard let error = error as? ImageError else { return XCTFail("\(error)", file: file, line: line) }
+      XCTAssertEqual(error.kind, kind, "\(error)", file: file, line: line)
+      XCTAssertEqual(error.path, url.path, file: file, line: line)
+      XCTAssertTrue(error.description.contains(url.path), error.description, file: file, line: line)
+    }
+  }
+
+  /// The first `fraction` of `source` copied to `name` in `folder`.
+  private func truncated(_ source: URL, to fraction: Double, as name: String, in folder: TemporaryDirectory) throws
+    -> URL
+  {
+    let bytes = try Data(contentsOf: source)
+    let url = folder.file(name)
+    try bytes.prefix(Int(Double(bytes.count) * fraction)).write(to: url)
+    return url
+  }
+
+  func testTruncatedTIFFsThrowNamingTheFileAndPrintNothing() throws {
+    let plate = try sharedData("bbbc013-sbs-plate")
+    let folder = try TemporaryDirectory(prefix: "imaging-errors")
+    let lzw = plate.appendingPathComponent("Channel1-01-A-01.tif")
+    let deflate = plate.appendingPathComponent("Channel2-01-A-01.tif")
+    let stack = try files(in: try sharedData("dfnn-defocus-stack"), suffix: ".tif")[0]
+    let damaged = [
+      try truncated(lzw, to: 0.5, as: "lzw-half.tif", in: folder),
+      try truncated(deflate, to: 0.3, as: "deflate-third.tif", in: folder),
+      try truncated(stack, to: 0.9, as: "raw-90.tif", in: folder),
+      try truncated(lzw, to: 0.0005, as: "header-only.tif", in: folder),
+    ]
+    // tifffile puts the directory before the pixels, so cutting these files leaves the tags and loses strips.
+    let written = ["raw.tif", "lzw.tif", "tiled.tif"].map(folder.file)
+    _ = try python(
+      """
+      import sys, numpy as np, tifffile
+      a = np.arange(300 * 200, dtype=np.uint16).reshape(300, 200)
+      tifffile.imwrite(sys.argv[1], a, rowsperstrip=16)
+      tifffile.imwrite(sys.argv[2], a, compression='lzw', rowsperstrip=16)
+      tifffile.imwrite(sys.argv[3], a, compression='zlib', tile=(64, 64))
+      """, written.map(\.path))
+    for url in written { XCTAssertEqual(try readTIFF(url).pixels[12345], 12345) }
+    let cutStrips = try written.map { try truncated($0, to: 0.6, as: "cut-\($0.lastPathComponent)", in: folder) }
+    let printed = captureOutput {
+      for url in damaged + cutStrips { assertFails(url, .corrupt) }
+      assertFails(damaged[0], .corrupt) { try readTIFFPages($0) }
+    }
+    XCTAssertEqual(printed, "", "libtiff must not print")
+  }
+
+  func testTruncatedPNGsThrowNamingTheFile() throws {
+    let folder = try TemporaryDirectory(prefix: "imaging-errors")
+    let pixels = (0..<64 * 64).map { Float(($0 * 37) % 65536) }
+    try writePNG(Image(channels: 1, height: 64, width: 64, pixels: pixels), to: folder.file("whole.png"), bitDepth: .sixteen)
+    let printed = captureOutput {
+      for fraction in [0.2, 0.6, 0.95] {
+        let url = try! truncated(folder.file("whole.png"), to: fraction, as: "cut-\(fraction).png", in: folder)
+        assertFails(url, .corrupt)
+        assertFails(url, .corrupt) { try readPNG($0) }
+      }
+    }
+    XCTAssertEqual(printed, "", "libpng must not print")
+  }
+
+  func testMissingForeignAndMislabelledFiles() throws {
+    let folder = try TemporaryDirectory(prefix: "imaging-errors")
+    assertFails(folder.file("absent.tif"), .missingFile)
+    try Data("Row,Column\nA,1\n".utf8).write(to: folder.file("plate.tif"))
+    assertFails(folder.file("plate.tif"), .unknownFormat)
+    try Data().write(to: folder.file("empty.png"))
+    assertFails(folder.file("empty.png"), .unknownFormat)
+    assertFails(folder.url, .unknownFormat)
+    try writePNG(Image(channels: 1, height: 2, width: 2, pixels: [1, 2, 3, 4]), to: folder.file("really-png.tif"))
+    assertFails(folder.file("really-png.tif"), .unknownFormat) { try readTIFF($0) }
+    XCTAssertEqual(try readImage(folder.file("really-png.tif")).pixels, [1, 2, 3, 4])
+    assertFails(folder.file("really-png.tif"), .unknownFormat) { try NPYArray.read($0) }
+  }
+
+  func testUnsupportedLayoutsSayWhat() throws {
+    let folder = try TemporaryDirectory(prefix: "imaging-errors")
+    let script = """
+      import sys, numpy as np, tifffile
+      tifffile.imwrite(sys.argv[1], np.zeros((8, 8), bool))
+      tifffile.imwrite(sys.argv[2], np.zeros((8, 8), np.complex64))
+      tifffile.imwrite(sys.argv[3], np.zeros((8, 8), np.float16))
+      """
+    let names = ["bilevel.tif", "complex.tif", "half.tif"]
+    _ = try python(script, names.map { folder.file($0).path })
+    for name in names { assertFails(folder.file(name), .unsupported) }
+  }
+}

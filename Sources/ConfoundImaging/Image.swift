@@ -39,7 +39,8 @@ public struct Image: Sendable, Equatable {
     bitsPerSample: Int = 32, sampleFormat: SampleFormat = .floatingPoint, nominalRange: ClosedRange<Float>? = nil
   ) {
     precondition(channels >= 0 && height >= 0 && width >= 0, "negative image dimension")
-    precondition(pixels.count == channels * height * width, "pixels.count \(pixels.count) != \(channels)x\(height)x\(width)")
+    precondition(
+      pixels.count == channels * height * width, "pixels.count \(pixels.count) != \(channels)x\(height)x\(width)")
     self.channels = channels
     self.height = height
     self.width = width

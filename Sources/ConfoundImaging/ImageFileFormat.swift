@@ -7,7 +7,9 @@ public enum ImageFileFormat: String, Sendable, Equatable {
 
   /// Recognises `bytes`, the start of a file (8 bytes suffice); nil when none matches.
   public static func sniff(_ bytes: [UInt8]) -> ImageFileFormat? {
-    let tiffMagics: [[UInt8]] = [[0x49, 0x49, 42, 0], [0x4D, 0x4D, 0, 42], [0x49, 0x49, 43, 0], [0x4D, 0x4D, 0, 43]]
+    let tiffMagics: [[UInt8]] = [
+      [0x49, 0x49, 42, 0], [0x4D, 0x4D, 0, 42], [0x49, 0x49, 43, 0], [0x4D, 0x4D, 0, 43],
+    ]
     if tiffMagics.contains(where: { bytes.starts(with: $0) }) { return .tiff }
     if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
     if bytes.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { return .npy }
@@ -37,7 +39,8 @@ public enum ImageFileFormat: String, Sendable, Equatable {
   static func require(_ format: ImageFileFormat, at path: String) throws {
     let found = try of(path: path)
     guard found == format else {
-      throw ImageError(.unknownFormat, path: path, detail: "expected \(format.rawValue), the content is \(found.rawValue)")
+      throw ImageError(
+        .unknownFormat, path: path, detail: "expected \(format.rawValue), the content is \(found.rawValue)")
     }
   }
 }

@@ -77,7 +77,9 @@ func scatter<T: StoredSample>(
 }
 
 /// Converts `count` floats to `T` into raw storage (rounded and clamped for integers).
-func gather<T: StoredSample>(_: T.Type, from source: UnsafePointer<Float>, count: Int, into target: UnsafeMutableRawPointer) {
+func gather<T: StoredSample>(
+  _: T.Type, from source: UnsafePointer<Float>, count: Int, into target: UnsafeMutableRawPointer
+) {
   let typed = target.assumingMemoryBound(to: T.self)
   for index in 0..<count { typed[index] = T(clamping: source[index]) }
 }

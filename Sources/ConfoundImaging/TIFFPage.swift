@@ -54,13 +54,15 @@ struct TIFFPage {
     let plain: Set<Int32> = [PHOTOMETRIC_MINISBLACK, PHOTOMETRIC_MINISWHITE, PHOTOMETRIC_RGB, PHOTOMETRIC_SEPARATED]
     if Int32(photometric) == PHOTOMETRIC_PALETTE {
       guard samplesPerPixel == 1, format == .unsignedInteger, bitsPerSample <= 16 else {
-        throw ImageError(.unsupported, path: path, detail: "palette with \(samplesPerPixel)x\(bitsPerSample)-bit samples")
+        throw ImageError(
+          .unsupported, path: path, detail: "palette with \(samplesPerPixel)x\(bitsPerSample)-bit samples")
       }
     } else if !plain.contains(Int32(photometric)) {
       throw ImageError(.unsupported, path: path, detail: "photometric interpretation \(photometric) (YCbCr, CIELab...)")
     }
     guard width > 0, height > 0, samplesPerPixel > 0, blockWidth > 0, blockHeight > 0 else {
-      throw ImageError(.corrupt, path: path, detail: "empty size \(width)x\(height) or block \(blockWidth)x\(blockHeight)")
+      throw ImageError(
+        .corrupt, path: path, detail: "empty size \(width)x\(height) or block \(blockWidth)x\(blockHeight)")
     }
   }
 

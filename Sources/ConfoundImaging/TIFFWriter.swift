@@ -44,8 +44,9 @@ public enum TIFFCompression: Sendable, Equatable {
 /// Writes `image` as a TIFF with one page per channel (greyscale, MinIsBlack).
 ///
 /// `type` defaults to the image's own storage type (so a read 16-bit image is written 16-bit), or float32 when it
-/// has none. Integer types round to nearest (halves away from zero) and clamp to the type's range (NaN becomes 0); label masks fit uint32
-/// or int32 exactly up to 2^24. Integer pages use the horizontal-differencing predictor with LZW and Deflate.
+/// has none. Integer types round to nearest (halves away from zero) and clamp to the type's range (NaN becomes
+/// 0); label masks fit uint32 or int32 exactly up to 2^24. Integer pages use the horizontal-differencing
+/// predictor with LZW and Deflate.
 public func writeTIFF(
   _ image: Image, to url: URL, as type: TIFFSampleType? = nil, compression: TIFFCompression = .deflate
 ) throws {
@@ -99,7 +100,9 @@ private func sampleFormatTag(_ format: SampleFormat) -> Int32 {
   }
 }
 
-private func convert(_ source: UnsafePointer<Float>, count: Int, to type: TIFFSampleType, into target: UnsafeMutableRawPointer) {
+private func convert(
+  _ source: UnsafePointer<Float>, count: Int, to type: TIFFSampleType, into target: UnsafeMutableRawPointer
+) {
   switch type {
   case .uint8: gather(UInt8.self, from: source, count: count, into: target)
   case .uint16: gather(UInt16.self, from: source, count: count, into: target)

@@ -81,10 +81,47 @@ final class ErrorTests: XCTestCase {
     XCTAssertEqual(printed, "", "libtiff must not print")
   }
 
+  /// libtiff's handlers are per file: reading good and damaged files on many threads gives each file its own
+  /// result and its own message, the same as reading it alone.
+  func testConcurrentReadsKeepTheirOwnMessages() throws {
+    let folder = try TemporaryDirectory(prefix: "imaging-threads")
+    let source = folder.file("source.tif")
+    _ = try python(
+      "import sys, numpy as np, tifffile; tifffile.imwrite(sys.argv[1], np.ones((400, 300), np.uint16), rowsperstrip=4)",
+      [source.path])
+    let urls = try (0..<24).map { index in
+      index % 2 == 0 ? source : try truncated(source, to: 0.2 + 0.03 * Double(index), as: "cut\(index).tif", in: folder)
+    }
+    @Sendable func outcome(_ url: URL) -> String {
+      do { return "sum \(try readTIFF(url).pixels.reduce(0, +))" } catch { return "\(error)" }
+    }
+    let alone = urls.map(outcome)
+    XCTAssertEqual(Set(alone).count, 13, "one result for the good file, a distinct message per cut")
+    final class Results: @unchecked Sendable {
+      let lock = NSLock()
+      var values: [Int: String] = [:]
+    }
+    let results = Results()
+    let captured = urls
+    let printed = captureOutput {
+      DispatchQueue.concurrentPerform(iterations: 4 * captured.count) { iteration in
+        let index = iteration % captured.count
+        let text = outcome(captured[index])
+        results.lock.withLock {
+          if let previous = results.values[index], previous != text { results.values[index] = "DIFFERS: \(text)" }
+          if results.values[index] == nil { results.values[index] = text }
+        }
+      }
+    }
+    XCTAssertEqual(printed, "")
+    XCTAssertEqual((0..<urls.count).map { results.values[$0] ?? "" }, alone)
+  }
+
   func testTruncatedPNGsThrowNamingTheFile() throws {
     let folder = try TemporaryDirectory(prefix: "imaging-errors")
     let pixels = (0..<64 * 64).map { Float(($0 * 37) % 65536) }
-    try writePNG(Image(channels: 1, height: 64, width: 64, pixels: pixels), to: folder.file("whole.png"), bitDepth: .sixteen)
+    try writePNG(
+      Image(channels: 1, height: 64, width: 64, pixels: pixels), to: folder.file("whole.png"), bitDepth: .sixteen)
     let printed = captureOutput {
       for fraction in [0.2, 0.6, 0.95] {
         let url = try! truncated(folder.file("whole.png"), to: fraction, as: "cut-\(fraction).png", in: folder)

@@ -30,7 +30,8 @@ func files(in folder: URL, suffix: String) throws -> [URL] {
 /// Python that writes each input image, as the reference reader decodes it, to one raw float32 file (exact for
 /// the integers up to 2^24 and floats the tests use) (argv[1]),
 /// followed by argv[2:] inputs. TIFFs are read page by page with tifffile and
-/// stacked (grey palette indices mapped through the colormap's first row, rescaled to the sample range), PNGs with PIL. Prints one JSON [C, H, W] shape per file.
+/// stacked (grey palette indices mapped through the colormap's first row, rescaled to the sample range), PNGs
+/// with PIL. Prints one JSON [C, H, W] shape per file.
 let referenceDump = """
   import sys, json, numpy as np, tifffile
   from PIL import Image
@@ -82,6 +83,7 @@ func assertMatches(
   guard image.pixels.count == reference.values.count else { return }
   let mismatch = image.pixels.indices.first { image.pixels[$0] != reference.values[$0] }
   if let index = mismatch {
-    XCTFail("\(name): \(image.pixels[index]) vs reference \(reference.values[index]) at \(index)", file: file, line: line)
+    XCTFail(
+      "\(name): \(image.pixels[index]) vs reference \(reference.values[index]) at \(index)", file: file, line: line)
   }
 }

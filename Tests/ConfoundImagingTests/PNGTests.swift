@@ -13,7 +13,8 @@ final class PNGTests: XCTestCase {
     folder, rng, listing = sys.argv[1], np.random.default_rng(11), []
     truth = open(os.path.join(folder, 'truth.f32'), 'wb')
     H, W = 29, 37
-    def chunk(kind, body): return struct.pack('>I', len(body)) + kind + body + struct.pack('>I', zlib.crc32(kind + body))
+    def chunk(kind, body):
+        return struct.pack('>I', len(body)) + kind + body + struct.pack('>I', zlib.crc32(kind + body))
     def png(name, stored, colour_type, depth, expected, extra=b''):
         rows = stored.reshape(H, -1).astype('>u2' if depth == 16 else 'u1')
         raw = b''.join(b'\\x00' + row.tobytes() for row in rows)

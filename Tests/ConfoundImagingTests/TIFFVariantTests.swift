@@ -12,7 +12,8 @@ final class TIFFVariantTests: XCTestCase {
     H, W = 45, 70
     def data(dtype, shape=(H, W)):
         if dtype in ('float32', 'float64'): return rng.normal(100, 50, shape).astype(dtype)
-        if dtype in ('uint32', 'int32'): return rng.integers(-2**24 if dtype == 'int32' else 0, 2**24, shape).astype(dtype)
+        if dtype in ('uint32', 'int32'):
+            return rng.integers(-2**24 if dtype == 'int32' else 0, 2**24, shape).astype(dtype)
         info = np.iinfo(dtype); return rng.integers(info.min, info.max, shape, endpoint=True).astype(dtype)
     def write(name, array, **options):
         tifffile.imwrite(os.path.join(folder, name), array, **options); names.append(name)

@@ -84,7 +84,7 @@ let package = Package(
     .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
     .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "TestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "TestSupport"]),
   ],
   // Swift 5 mode: the code is concurrency-safe by construction (locks, queues) without Swift 6's checker.
   swiftLanguageModes: [.v5]

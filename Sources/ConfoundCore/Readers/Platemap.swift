@@ -140,6 +140,9 @@ extension Screen {
   static func join(_ platemap: Platemap, into plate: inout Plate) -> [ScreenProblem] {
     var problems: [ScreenProblem] = []
     var seen: Set<WellPosition> = []
+    // The platemap knows the plate better than the wells that happen to have images.
+    let all = plate.wells.map(\.position) + Array(platemap.entries.keys)
+    if let fits = PlateFormat.smallest(fitting: all), fits.wellCount > plate.format.wellCount { plate.format = fits }
     for w in plate.wells.indices {
       let position = plate.wells[w].position
       guard let entry = platemap.entries[position] else {

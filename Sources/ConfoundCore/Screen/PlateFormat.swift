@@ -30,14 +30,16 @@ public struct PlateFormat: Hashable, Codable, Sendable, CustomStringConvertible 
   }
 
   /// The smallest standard format holding every position (nil when even 1536 is too small).
-  public static func smallest(fitting positions: some Sequence<WellPosition>) -> PlateFormat? {
+  public static func smallest(fitting positions: some Sequence<WellPosition>, among formats: [PlateFormat] = all)
+    -> PlateFormat?
+  {
     var maxRow = 0
     var maxColumn = 0
     for position in positions {
       maxRow = max(maxRow, position.row)
       maxColumn = max(maxColumn, position.column)
     }
-    return all.first { $0.rows > maxRow && $0.columns > maxColumn }
+    return formats.first { $0.rows > maxRow && $0.columns > maxColumn }
   }
 
   public func contains(_ position: WellPosition) -> Bool {

@@ -60,21 +60,40 @@ extension SpatialBias {
     return 1.4826 * median(values.map { abs($0 - centre) })
   }
 
-  /// Two-sided permutation p-value of `observed`: the statistic recomputed on `permutations` shuffles of the
-  /// values; `statistic` receives the shuffled values and returns the deviation whose magnitude is compared.
-  static func permutationPValue(
-    observed: Double, values: [Double], permutations: Int, seed: UInt64, statistic: ([Double]) -> Double
-  ) -> Double {
+  /// Two-sided permutation p-values of up to two statistics at once: both are recomputed on the same
+  /// `permutations` shuffles of `values` (Fisher-Yates driven by `SeededGenerator(seed:)`), and each p-value is
+  /// `(1 + #{|T*| >= |T|}) / (1 + permutations)`. `statistics` reads the shuffled values and returns both
+  /// deviations (the second may be 0 when unused).
+  static func permutationPValues(
+    observed: (Double, Double), values: [Double], permutations: Int, seed: UInt64,
+    statistics: (UnsafeBufferPointer<Double>) -> (Double, Double)
+  ) -> (Double, Double) {
     var generator = SeededGenerator(seed: seed)
     var shuffled = values
-    var atLeast = 0
+    var atLeast = (0, 0)
     // A relative slack so that permutations equal to the observation up to round-off count as "as extreme".
-    let threshold = abs(observed) * (1 - 1e-12)
-    for _ in 0..<permutations {
-      generator.shuffle(&shuffled)
-      if abs(statistic(shuffled)) >= threshold { atLeast += 1 }
+    let threshold = (abs(observed.0) * (1 - 1e-12), abs(observed.1) * (1 - 1e-12))
+    shuffled.withUnsafeMutableBufferPointer { buffer in
+      for _ in 0..<permutations {
+        for i in stride(from: buffer.count - 1, to: 0, by: -1) {
+          buffer.swapAt(i, generator.nextIndex(below: i + 1))
+        }
+        let t = statistics(UnsafeBufferPointer(buffer))
+        if abs(t.0) >= threshold.0 { atLeast.0 += 1 }
+        if abs(t.1) >= threshold.1 { atLeast.1 += 1 }
+      }
     }
-    return Double(1 + atLeast) / Double(1 + permutations)
+    let denominator = Double(1 + permutations)
+    return (Double(1 + atLeast.0) / denominator, Double(1 + atLeast.1) / denominator)
+  }
+
+  /// The median of `buffer`, which it sorts in place; NaN when empty.
+  static func medianSorting(_ scratch: UnsafeMutableBufferPointer<Double>) -> Double {
+    guard !scratch.isEmpty else { return .nan }
+    var buffer = scratch
+    buffer.sort()
+    let n = buffer.count
+    return n % 2 == 1 ? buffer[n / 2] : (buffer[n / 2 - 1] + buffer[n / 2]) / 2
   }
 
   static func checkPermutations(_ permutations: Int, _ function: String) throws {

@@ -17,7 +17,7 @@ extension SpatialBias {
     public let standardisedDifference: Double
     /// Two-sided permutation p-value of `meanDifference` (edge labels shuffled among the present wells).
     public let meanPValue: Double
-    /// Two-sided permutation p-value of `medianDifference`, from the same shuffles' seed.
+    /// Two-sided permutation p-value of `medianDifference`, from the same shuffles.
     public let medianPValue: Double
     public let permutations: Int
   }
@@ -43,43 +43,45 @@ extension SpatialBias {
         "SpatialBias.edgeTest: \(edgeCount) edge and \(interiorCount) interior wells with values on a \(rows) x "
           + "\(columns) plate at depth \(depth); need at least 2 of each (use a smaller depth or a larger plate)")
     }
-    let split = { (values: [Double]) -> (edge: [Double], interior: [Double]) in
-      var edge: [Double] = []
-      var interior: [Double] = []
-      for (value, onEdge) in zip(values, isEdge) {
-        if onEdge { edge.append(value) } else { interior.append(value) }
+    let edge = zip(plate.values, isEdge).filter { $0.1 }.map(\.0)
+    let interior = zip(plate.values, isEdge).filter { !$0.1 }.map(\.0)
+    // Scratch for the permutation loop: the two groups' values, sorted in place for their medians.
+    let edgeScratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: edgeCount)
+    let interiorScratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: interiorCount)
+    defer {
+      edgeScratch.deallocate()
+      interiorScratch.deallocate()
+    }
+    let differences = { (values: UnsafeBufferPointer<Double>) -> (Double, Double) in
+      var (e, i) = (0, 0)
+      var edgeSum = 0.0
+      var interiorSum = 0.0
+      for k in 0..<values.count {
+        if isEdge[k] {
+          edgeScratch[e] = values[k]
+          edgeSum += values[k]
+          e += 1
+        } else {
+          interiorScratch[i] = values[k]
+          interiorSum += values[k]
+          i += 1
+        }
       }
-      return (edge, interior)
+      return (
+        edgeSum / Double(edgeCount) - interiorSum / Double(interiorCount),
+        medianSorting(edgeScratch) - medianSorting(interiorScratch)
+      )
     }
-    let meanDifference = { (values: [Double]) -> Double in
-      var sum = 0.0
-      var total = 0.0
-      for (value, onEdge) in zip(values, isEdge) {
-        total += value
-        if onEdge { sum += value }
-      }
-      return sum / Double(edgeCount) - (total - sum) / Double(interiorCount)
-    }
-    let medianDifference = { (values: [Double]) -> Double in
-      let (edge, interior) = split(values)
-      return median(edge) - median(interior)
-    }
-    let (edge, interior) = split(plate.values)
-    let observedMean = meanDifference(plate.values)
-    let observedMedian = medianDifference(plate.values)
+    let observed = plate.values.withUnsafeBufferPointer(differences)
+    let pValues = permutationPValues(
+      observed: observed, values: plate.values, permutations: permutations, seed: seed, statistics: differences)
     let pooled = pooledStandardDeviation(edge, interior)
     return EdgeTest(
       depth: depth, edgeCount: edgeCount, interiorCount: interiorCount,
       edgeMean: mean(edge), interiorMean: mean(interior), edgeMedian: median(edge), interiorMedian: median(interior),
-      meanDifference: observedMean, medianDifference: observedMedian,
-      standardisedDifference: pooled > 0 ? observedMean / pooled : 0,
-      meanPValue: permutationPValue(
-        observed: observedMean, values: plate.values, permutations: permutations, seed: seed,
-        statistic: meanDifference),
-      medianPValue: permutationPValue(
-        observed: observedMedian, values: plate.values, permutations: permutations, seed: seed,
-        statistic: medianDifference),
-      permutations: permutations)
+      meanDifference: observed.0, medianDifference: observed.1,
+      standardisedDifference: pooled > 0 ? observed.0 / pooled : 0,
+      meanPValue: pValues.0, medianPValue: pValues.1, permutations: permutations)
   }
 
   static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }

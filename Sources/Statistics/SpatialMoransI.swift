@@ -48,12 +48,16 @@ extension SpatialBias {
           + (sumSquares > 0 ? "some spread" : "no spread in the values") + "; Moran's I is undefined")
     }
     let weightSum = 2 * Double(pairs.count)
-    let statistic = { (z: [Double]) -> Double in
+    let first = pairs.map(\.0)
+    let second = pairs.map(\.1)
+    let statistic = { (z: UnsafeBufferPointer<Double>) -> Double in
       var cross = 0.0
-      for (a, b) in pairs { cross += z[a] * z[b] }
+      first.withUnsafeBufferPointer { a in second.withUnsafeBufferPointer { b in
+        for k in 0..<a.count { cross += z[a[k]] * z[b[k]] }
+      } }
       return n / weightSum * 2 * cross / sumSquares
     }
-    let observed = statistic(z)
+    let observed = z.withUnsafeBufferPointer(statistic)
     let expected = -1 / (n - 1)
     // Binary symmetric weights: S1 = 2W (each ordered pair contributes (1 + 1)^2 / 2), S2 = sum_i (2 d_i)^2.
     var degree = [Double](repeating: 0, count: plate.values.count)
@@ -65,9 +69,9 @@ extension SpatialBias {
     let s2 = degree.reduce(0) { $0 + 4 * $1 * $1 }
     let variance = (n * n * s1 - n * s2 + 3 * weightSum * weightSum) / ((n * n - 1) * weightSum * weightSum)
       - expected * expected
-    let pValue = permutationPValue(
-      observed: observed - expected, values: z, permutations: permutations, seed: seed,
-      statistic: { statistic($0) - expected })
+    let pValue = permutationPValues(
+      observed: (observed - expected, 0), values: z, permutations: permutations, seed: seed,
+      statistics: { (statistic($0) - expected, 0) }).0
     return MoransI(
       i: observed, expected: expected, zScore: variance > 0 ? (observed - expected) / variance.squareRoot() : 0,
       pValue: pValue, wellCount: plate.values.count, adjacentPairs: pairs.count, permutations: permutations)

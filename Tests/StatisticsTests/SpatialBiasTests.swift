@@ -88,8 +88,8 @@ final class SpatialBiasTests: XCTestCase {
       var plate = (0..<(rows * columns)).map { _ in gaussian(&rng) as Double? }
       plate[rng.nextIndex(below: plate.count)] = nil  // Missing wells must not bias the tests.
       let edge = try SpatialBias.edgeTest(
-        values: plate, rows: rows, columns: columns, permutations: 499, seed: UInt64(k))
-      let moran = try SpatialBias.moransI(values: plate, rows: rows, columns: columns, permutations: 499,
+        values: plate, rows: rows, columns: columns, permutations: 199, seed: UInt64(k))
+      let moran = try SpatialBias.moransI(values: plate, rows: rows, columns: columns, permutations: 199,
                                           seed: UInt64(k))
       if edge.meanPValue < 0.05 { edgeHits += 1 }
       if edge.medianPValue < 0.05 { medianHits += 1 }

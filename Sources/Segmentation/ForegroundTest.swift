@@ -14,20 +14,29 @@
 /// positive contrast gives an infinite score.
 public enum ForegroundTest {
   /// The edge ring width in pixels on each side of the mask boundary.
-  public static let ringWidth: Float = 2
+  public static let ringWidth: Float = 2  // the outer ring's offsets in `evaluate` assume 2
 
   /// The contrast-to-noise score; 0 when the mask or its complement is empty. `inside` is the distance of each
   /// mask pixel to the background (`DistanceTransform.euclidean(mask)`).
   public static func evaluate(
     plane: [Float], smoothed: [Float], mask: [Bool], inside: [Float], width: Int, height: Int
   ) -> Double {
-    let outside = DistanceTransform.euclidean(mask.map { !$0 }, width: width, height: height)
+    // Background pixels within 2 px of the mask: a mask pixel at squared offset <= 4 (the 12 offsets below).
+    let offsets = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1),
+                   (2, 0), (-2, 0), (0, 2), (0, -2)]
     var innerSum = 0.0, innerCount = 0, outerSum = 0.0, outerCount = 0
-    for index in mask.indices {
-      if mask[index] {
-        if inside[index] <= ringWidth { innerSum += Double(smoothed[index]); innerCount += 1 }
-      } else if outside[index] <= ringWidth {
-        outerSum += Double(smoothed[index]); outerCount += 1
+    for y in 0..<height {
+      for x in 0..<width {
+        let index = y * width + x
+        if mask[index] {
+          if inside[index] <= ringWidth { innerSum += Double(smoothed[index]); innerCount += 1 }
+          continue
+        }
+        let nearMask = offsets.contains { dx, dy in
+          let nx = x + dx, ny = y + dy
+          return nx >= 0 && nx < width && ny >= 0 && ny < height && mask[ny * width + nx]
+        }
+        if nearMask { outerSum += Double(smoothed[index]); outerCount += 1 }
       }
     }
     guard innerCount > 0, outerCount > 0 else { return 0 }

@@ -24,7 +24,8 @@ public struct IntensitySummary: Sendable, Equatable {
       return Double(sorted[below]) + fraction * (Double(sorted[above]) - Double(sorted[below]))
     }
     median = percentile(50)
-    percentile5 = percentile(5); percentile25 = percentile(25); percentile75 = percentile(75); percentile95 = percentile(95)
+    percentile5 = percentile(5); percentile25 = percentile(25)
+    percentile75 = percentile(75); percentile95 = percentile(95)
   }
 
   /// The statistics under `<prefix>Mean`, `<prefix>Median`, `<prefix>Std`, `<prefix>Percentile05/25/75/95`,

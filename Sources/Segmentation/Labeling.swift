@@ -16,17 +16,26 @@ public enum Labeling {
     -> (labels: [Int32], count: Int)
   {
     var labels = [Int32](repeating: 0, count: mask.count)
-    var stack: [Int] = []
     var next: Int32 = 0
-    for start in mask.indices where mask[start] && labels[start] == 0 {
-      next += 1
-      labels[start] = next
-      stack.append(start)
-      while let pixel = stack.popLast() {
-        forEachNeighbour(of: pixel, width: width, height: height, connectivity: connectivity) { neighbour in
-          if mask[neighbour] && labels[neighbour] == 0 {
-            labels[neighbour] = next
-            stack.append(neighbour)
+    mask.withUnsafeBufferPointer { inMask in
+      labels.withUnsafeMutableBufferPointer { out in
+        // Each pixel is pushed at most once, so a stack of `count` entries cannot overflow.
+        let stack = UnsafeMutablePointer<Int>.allocate(capacity: max(out.count, 1))
+        defer { stack.deallocate() }
+        for start in 0..<out.count where inMask[start] && out[start] == 0 {
+          next += 1
+          out[start] = next
+          stack[0] = start
+          var top = 1
+          while top > 0 {
+            top -= 1
+            forEachNeighbour(of: stack[top], width: width, height: height, connectivity: connectivity) { neighbour in
+              if inMask[neighbour] && out[neighbour] == 0 {
+                out[neighbour] = next
+                stack[top] = neighbour
+                top += 1
+              }
+            }
           }
         }
       }
@@ -38,14 +47,21 @@ public enum Labeling {
   /// `scipy.ndimage.binary_fill_holes` with its default cross structure.
   public static func fillHoles(_ mask: [Bool], width: Int, height: Int) -> [Bool] {
     var outside = [Bool](repeating: false, count: mask.count)
-    var stack: [Int] = []
-    func seed(_ pixel: Int) {
-      if !mask[pixel] && !outside[pixel] { outside[pixel] = true; stack.append(pixel) }
-    }
-    for x in 0..<width { seed(x); seed((height - 1) * width + x) }
-    for y in 0..<height { seed(y * width); seed(y * width + width - 1) }
-    while let pixel = stack.popLast() {
-      forEachNeighbour(of: pixel, width: width, height: height, connectivity: .four) { seed($0) }
+    mask.withUnsafeBufferPointer { inMask in
+      outside.withUnsafeMutableBufferPointer { out in
+        let stack = UnsafeMutablePointer<Int>.allocate(capacity: max(out.count, 1))
+        defer { stack.deallocate() }
+        var top = 0
+        func seed(_ pixel: Int) {
+          if !inMask[pixel] && !out[pixel] { out[pixel] = true; stack[top] = pixel; top += 1 }
+        }
+        for x in 0..<width { seed(x); seed((height - 1) * width + x) }
+        for y in 0..<height { seed(y * width); seed(y * width + width - 1) }
+        while top > 0 {
+          top -= 1
+          forEachNeighbour(of: stack[top], width: width, height: height, connectivity: .four) { seed($0) }
+        }
+      }
     }
     return outside.map { !$0 }
   }
@@ -57,8 +73,9 @@ public enum Labeling {
     return areas
   }
 
-  /// Keeps objects whose area is in `minimumArea...maximumArea` and renumbers the kept ones 1...N in order
-  /// of their old label (so raster order is kept). Returns the new labels and N.
+  /// Keeps objects whose area is in `minimumArea...maximumArea` (labels with no pixel are always dropped) and
+  /// for which `keep` holds, and renumbers them 1...N in order of their old label (so raster order is kept).
+  /// Returns the new labels and N.
   public static func filterAndRelabel(
     _ labels: [Int32], count: Int, minimumArea: Int = 0, maximumArea: Int = .max,
     keep: (Int32) -> Bool = { _ in true }
@@ -66,7 +83,8 @@ public enum Labeling {
     let areas = self.areas(labels, count: count)
     var map = [Int32](repeating: 0, count: count + 1)
     var next: Int32 = 0
-    for label in 1..<(count + 1) where areas[label] >= minimumArea && areas[label] <= maximumArea && keep(Int32(label)) {
+    for label in 1..<(count + 1)
+    where areas[label] >= max(minimumArea, 1) && areas[label] <= maximumArea && keep(Int32(label)) {
       next += 1
       map[label] = next
     }

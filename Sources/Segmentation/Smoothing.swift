@@ -24,41 +24,42 @@ public enum GaussianSmoothing {
     var rows = [Float](repeating: 0, count: plane.count)
     var out = [Float](repeating: 0, count: plane.count)
     // One scratch line with `radius` replicated edge values on each side, so the inner loop has no branches.
-    var line = [Float](repeating: 0, count: max(width, height) + 2 * radius)
+    var line = [Double](repeating: 0, count: max(width, height) + 2 * radius)
     plane.withUnsafeBufferPointer { src in
       rows.withUnsafeMutableBufferPointer { dst in
         for y in 0..<height {
-          convolveLine(weights, radius: radius, count: width, line: &line,
-                       read: { src[y * width + $0] }, write: { dst[y * width + $0] = $1 })
+          convolveLine(weights, count: width, line: &line, source: src.baseAddress! + y * width,
+                       destination: dst.baseAddress! + y * width, stride: 1)
         }
       }
     }
     rows.withUnsafeBufferPointer { src in
       out.withUnsafeMutableBufferPointer { dst in
         for x in 0..<width {
-          convolveLine(weights, radius: radius, count: height, line: &line,
-                       read: { src[$0 * width + x] }, write: { dst[$0 * width + x] = $1 })
+          convolveLine(weights, count: height, line: &line, source: src.baseAddress! + x,
+                       destination: dst.baseAddress! + x, stride: width)
         }
       }
     }
     return out
   }
 
-  @inline(__always)
+  /// Convolves `count` samples `stride` apart with nearest-edge extension. Accumulates in Double (as scipy
+  /// does), rounding to Float32 after each pass.
   private static func convolveLine(
-    _ weights: [Double], radius: Int, count: Int, line: inout [Float],
-    read: (Int) -> Float, write: (Int, Float) -> Void
+    _ weights: [Double], count: Int, line: inout [Double], source: UnsafePointer<Float>,
+    destination: UnsafeMutablePointer<Float>, stride: Int
   ) {
+    let radius = weights.count / 2
     line.withUnsafeMutableBufferPointer { buffer in
       for index in 0..<(count + 2 * radius) {
-        buffer[index] = read(min(max(index - radius, 0), count - 1))
+        buffer[index] = Double(source[min(max(index - radius, 0), count - 1) * stride])
       }
       weights.withUnsafeBufferPointer { kernel in
         for index in 0..<count {
-          // Accumulate in Double: float32 sums drift by more than the 1e-6 the tests compare against.
           var sum = 0.0
-          for tap in 0..<kernel.count { sum += kernel[tap] * Double(buffer[index + tap]) }
-          write(index, Float(sum))
+          for tap in 0..<kernel.count { sum += kernel[tap] * buffer[index + tap] }
+          destination[index * stride] = Float(sum)
         }
       }
     }

@@ -42,7 +42,7 @@ public enum Threshold {
   ///
   /// Runs on the sorted values with prefix sums, so each iteration is a binary search, not a pass.
   public static func li(_ values: [Float]) -> Float? {
-    let sorted = values.filter { $0.isFinite }.sorted()
+    let sorted = RadixSort.sortedFinite(values)
     guard let first = sorted.first, let last = sorted.last else { return nil }
     guard last > first else { return first }
     // skimage shifts the data to start at 0 so that the logarithms below are defined.

@@ -9,15 +9,22 @@ public enum Watershed {
   ) -> [Int32] {
     precondition(surface.count == width * height && markers.count == surface.count, "sizes differ")
     var labels = markers
-    if let mask { for index in labels.indices where !mask[index] { labels[index] = 0 } }
+    let inside = mask ?? [Bool](repeating: true, count: markers.count)
+    for index in labels.indices where !inside[index] { labels[index] = 0 }
     var queue = FloodQueue()
     for index in labels.indices where labels[index] != 0 { queue.push(surface[index], index) }
-    while let pixel = queue.pop() {
-      let label = labels[pixel]
-      Labeling.forEachNeighbour(of: pixel, width: width, height: height, connectivity: .four) { neighbour in
-        guard labels[neighbour] == 0, mask?[neighbour] ?? true else { return }
-        labels[neighbour] = label
-        queue.push(surface[neighbour], neighbour)
+    inside.withUnsafeBufferPointer { inMask in
+      surface.withUnsafeBufferPointer { values in
+        labels.withUnsafeMutableBufferPointer { out in
+          while let pixel = queue.pop() {
+            let label = out[pixel]
+            Labeling.forEachNeighbour(of: pixel, width: width, height: height, connectivity: .four) { neighbour in
+              guard out[neighbour] == 0, inMask[neighbour] else { return }
+              out[neighbour] = label
+              queue.push(values[neighbour], neighbour)
+            }
+          }
+        }
       }
     }
     return labels
@@ -26,48 +33,50 @@ public enum Watershed {
 
 /// A binary min-heap of pixels keyed by (value, insertion age): equal values leave in insertion order.
 struct FloodQueue {
-  private var values: [Float] = []
-  private var ages: [Int] = []
-  private var pixels: [Int] = []
+  private struct Entry {
+    var value: Float
+    var age: Int
+    var pixel: Int
+    @inline(__always) func precedes(_ other: Entry) -> Bool {
+      value < other.value || (value == other.value && age < other.age)
+    }
+  }
+  private var heap: [Entry] = []
   private var age = 0
 
   mutating func push(_ value: Float, _ pixel: Int) {
-    values.append(value); ages.append(age); pixels.append(pixel)
+    let entry = Entry(value: value, age: age, pixel: pixel)
     age += 1
-    var child = values.count - 1
-    while child > 0 {
-      let parent = (child - 1) / 2
-      guard precedes(child, parent) else { break }
-      swapAt(child, parent)
-      child = parent
+    heap.append(entry)
+    heap.withUnsafeMutableBufferPointer { h in
+      var child = h.count - 1
+      while child > 0 {
+        let parent = (child - 1) / 2
+        guard entry.precedes(h[parent]) else { break }
+        h[child] = h[parent]
+        child = parent
+      }
+      h[child] = entry
     }
   }
 
   mutating func pop() -> Int? {
-    guard let top = pixels.first else { return nil }
-    let last = values.count - 1
-    swapAt(0, last)
-    values.removeLast(); ages.removeLast(); pixels.removeLast()
-    var parent = 0
-    while true {
-      let left = 2 * parent + 1, right = left + 1
-      var smallest = parent
-      if left < values.count && precedes(left, smallest) { smallest = left }
-      if right < values.count && precedes(right, smallest) { smallest = right }
-      if smallest == parent { break }
-      swapAt(parent, smallest)
-      parent = smallest
+    guard let top = heap.first else { return nil }
+    let last = heap.removeLast()
+    if heap.isEmpty { return top.pixel }
+    heap.withUnsafeMutableBufferPointer { h in
+      var parent = 0
+      while true {
+        let left = 2 * parent + 1
+        if left >= h.count { break }
+        let right = left + 1
+        let child = right < h.count && h[right].precedes(h[left]) ? right : left
+        guard h[child].precedes(last) else { break }
+        h[parent] = h[child]
+        parent = child
+      }
+      h[parent] = last
     }
-    return top
-  }
-
-  @inline(__always)
-  private func precedes(_ a: Int, _ b: Int) -> Bool {
-    values[a] < values[b] || (values[a] == values[b] && ages[a] < ages[b])
-  }
-
-  @inline(__always)
-  private mutating func swapAt(_ a: Int, _ b: Int) {
-    values.swapAt(a, b); ages.swapAt(a, b); pixels.swapAt(a, b)
+    return top.pixel
   }
 }

@@ -33,13 +33,13 @@ public struct LBFGSResult: Sendable {
 }
 
 /// The objective: fills `gradient` (same count as `x`) and returns the value at `x`.
-public typealias Objective = (_ x: [Double], _ gradient: inout [Double]) -> Double
+public typealias LBFGSObjective = (_ x: [Double], _ gradient: inout [Double]) -> Double
 
 /// Minimises a smooth function by limited-memory BFGS (Nocedal & Wright, Algorithms 7.4 and 7.5) with a line
 /// search satisfying the strong Wolfe conditions (c1 = 1e-4, c2 = 0.9; Algorithms 3.5 and 3.6).
-public func minimizeLBFGS(from start: [Double], options: LBFGSOptions = LBFGSOptions(), objective: @escaping Objective)
-  -> LBFGSResult
-{
+public func minimizeLBFGS(
+  from start: [Double], options: LBFGSOptions = LBFGSOptions(), objective: @escaping LBFGSObjective
+) -> LBFGSResult {
   let n = start.count
   var x = start
   var g = [Double](repeating: 0, count: n)
@@ -138,5 +138,7 @@ func norm(_ a: [Double]) -> Double { dot(a, a).squareRoot() }
 func maxAbs(_ a: [Double]) -> Double { a.reduce(0) { max($0, abs($1)) } }
 
 func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
-  x.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in for i in px.indices { py[i] += alpha * px[i] } } }
+  x.withUnsafeBufferPointer { px in
+    y.withUnsafeMutableBufferPointer { py in for i in px.indices { py[i] += alpha * px[i] } }
+  }
 }

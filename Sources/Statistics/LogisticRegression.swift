@@ -32,7 +32,8 @@ public struct LogisticRegression: Sendable {
     }
     let classes = Array(Set(labels)).sorted()
     guard classes.count >= 2 else {
-      throw StatisticsError.invalidArgument("LogisticRegression.fit: labels hold \(classes.count) class; need 2 or more")
+      throw StatisticsError.invalidArgument(
+        "LogisticRegression.fit: labels hold \(classes.count) class; need 2 or more")
     }
     let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     let loss = LogLoss(x: x, target: labels.map { index[$0]! }, classCount: classes.count, c: c)
@@ -53,7 +54,8 @@ public struct LogisticRegression: Sendable {
   /// Linear scores `X coef^T + intercept`, one column per output (scikit-learn's `decision_function`).
   public func decisionFunction(_ x: FeatureMatrix) throws -> FeatureMatrix {
     guard x.columns == coefficients.columns else {
-      throw StatisticsError.shape("LogisticRegression: model has \(coefficients.columns) features, rows have \(x.columns)")
+      throw StatisticsError.shape(
+        "LogisticRegression: model has \(coefficients.columns) features, rows have \(x.columns)")
     }
     let outputs = coefficients.rows
     var z = FeatureMatrix(zeros: x.rows, outputs)

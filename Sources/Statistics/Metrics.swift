@@ -44,7 +44,8 @@ public enum Metrics {
     let nPositive = positive.filter { $0 }.count
     let nNegative = positive.count - nPositive
     guard nPositive > 0, nNegative > 0 else {
-      throw StatisticsError.invalidArgument("rocAUC: needs positive and negative rows (have \(nPositive), \(nNegative))")
+      throw StatisticsError.invalidArgument(
+        "rocAUC: needs positive and negative rows (have \(nPositive), \(nNegative))")
     }
     guard scores.allSatisfy(\.isFinite) else { throw StatisticsError.numerical("rocAUC: scores contain NaN or inf") }
     let ranks = midranks(scores)

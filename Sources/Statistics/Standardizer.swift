@@ -38,7 +38,9 @@ public struct Standardizer: Sendable, Equatable {
     }
     var out = x
     out.values.withUnsafeMutableBufferPointer { v in
-      for r in 0..<x.rows { for j in 0..<x.columns { v[r * x.columns + j] = (v[r * x.columns + j] - means[j]) / scales[j] } }
+      for r in 0..<x.rows {
+        for j in 0..<x.columns { v[r * x.columns + j] = (v[r * x.columns + j] - means[j]) / scales[j] }
+      }
     }
     return out
   }

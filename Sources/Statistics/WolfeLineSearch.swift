@@ -17,7 +17,7 @@ struct WolfeLineSearch {
   let direction: [Double]
   let slope: Double
   let maxEvaluations: Int
-  let objective: Objective
+  let objective: LBFGSObjective
   let c1 = 1e-4
   let c2 = 0.9
   private(set) var evaluations = 0
@@ -25,7 +25,7 @@ struct WolfeLineSearch {
   private var fallback: LinePoint?
 
   init(origin: [Double], value: Double, gradient: [Double], direction: [Double], slope: Double,
-       maxEvaluations: Int, objective: @escaping Objective) {
+       maxEvaluations: Int, objective: @escaping LBFGSObjective) {
     self.origin = origin
     self.value = value
     self.gradient = gradient

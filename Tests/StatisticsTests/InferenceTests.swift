@@ -117,7 +117,8 @@ final class InferenceTests: XCTestCase {
       print(json.dumps({"q": np.percentile(r, [5, 95]).tolist()}))
       """, in: folder)
     XCTAssertEqual([result.lower, result.upper], doubles(ref["q"]))
-    let again = try Inference.bootstrapInterval(units: units, replicates: 500, confidence: 0.9, seed: 8, statistic: mean)
+    let again = try Inference.bootstrapInterval(units: units, replicates: 500, confidence: 0.9, seed: 8,
+                                                statistic: mean)
     XCTAssertEqual(again.replicates, result.replicates)
   }
 }

@@ -14,7 +14,8 @@ final class MetricsTests: XCTestCase {
       y = rng.integers(0, 2, size=300)
       s = np.round(rng.normal(size=300) + 0.8 * y, 1)  # rounding to 0.1 makes many ties
       y3 = rng.integers(0, 3, size=200) * 10
-      p = rng.dirichlet([1, 1, 1], size=200); p = np.round(p + 0.3 * np.eye(3)[y3 // 10], 2); p /= p.sum(1, keepdims=True)
+      p = rng.dirichlet([1, 1, 1], size=200); p = np.round(p + 0.3 * np.eye(3)[y3 // 10], 2)
+      p /= p.sum(1, keepdims=True)
       pred = np.array([0, 10, 20])[np.argmax(p + rng.normal(scale=0.3, size=p.shape), 1)]
       s.tofile(sys.argv[1] + "/s.bin"); p.tofile(sys.argv[1] + "/p.bin")  # binary: JSON text may not round-trip
       print(json.dumps({"y": y.tolist(), "auc": m.roc_auc_score(y, s),

@@ -32,7 +32,7 @@ final class PrincipalComponentsTests: XCTestCase {
                 relative: 1e-7, floor: 1e-2, "scores")
   }
 
-  /// Closed form: points on a line y = 2x in 3-D (plus a constant third coordinate) have one component, (1, 2, 0)/sqrt 5.
+  /// Closed form: points on the line y = 2x (third coordinate constant) have one component, (1, 2, 0) / sqrt 5.
   func testPointsOnALineHaveOneComponent() throws {
     let t: [Double] = [-2, -1, 0, 1, 2, 5]
     let x = try FeatureMatrix(rows: 6, columns: 3, values: t.flatMap { [$0, 2 * $0, 7] })

@@ -101,4 +101,24 @@ final class RunStoreTests: XCTestCase {
     // A01's sites hold 13 and 23: the median of two is their mean.
     XCTAssertEqual((perWell["A01"]?["written"] as? [Double?])?[1], 18)
   }
+
+  func testArraysAreNpyFilesBesideTheStoreThatNumpyReads() throws {
+    let dir = try TemporaryDirectory()
+    let store = try RunStore(url: dir.file("run.sqlite"))
+    let values = (0..<12).map { Float($0) * 0.5 - 2 }
+    try store.complete(stage: "embed", key: "all") { w in
+      try store.saveArray(values, shape: [3, 4], name: "embeddings", in: w)
+    }
+    XCTAssertEqual(try store.loadArray(name: "embeddings")?.floats(), values)
+    let reference = try pythonReference(
+      "import json,sys,sqlite3,numpy as np,os; db=sqlite3.connect(sys.argv[1]);"
+        + "p,shape,dt=db.execute('select path,shape,dtype from arrays').fetchone();"
+        + "a=np.load(os.path.join(os.path.dirname(sys.argv[1]),p));"
+        + "print(json.dumps({'values':a.ravel().tolist(),'shape':list(a.shape),'dtype':a.dtype.str,'recorded':json.loads(shape)}))",
+      [dir.file("run.sqlite").path], as: [String: Any].self)
+    XCTAssertEqual(reference["values"] as? [Double], values.map(Double.init))
+    XCTAssertEqual(reference["shape"] as? [Int], [3, 4])
+    XCTAssertEqual(reference["recorded"] as? [Int], [3, 4])
+    XCTAssertEqual(reference["dtype"] as? String, "<f4")
+  }
 }

@@ -22,10 +22,8 @@ print(json.dumps(dict(width=img.shape[1], height=img.shape[0], rows=rows)))
 """#
 
   func testRegionpropsValuesMatchSkimage() throws {
-    let shared: URL
-    do { shared = try SharedData.require("data") } catch let skip as SkipReason { throw XCTSkip(skip.description) }
     let folder = try TemporaryDirectory(prefix: "seg-regionprops")
-    let json = try PythonReference.json(Self.script, arguments: [shared.path, folder.url.path]) as! [String: Any]
+    let json = try runReference(Self.script, in: folder) as! [String: Any]
     let width = json["width"] as! Int, height = json["height"] as! Int
     let rows = json["rows"] as! [[String: Any]]
     let labels = try readRaw(folder.file("labels.i32"), as: Int32.self)

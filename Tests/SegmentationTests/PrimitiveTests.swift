@@ -41,10 +41,8 @@ print(json.dumps(dict(width=img.shape[1], height=img.shape[0], count8=int(labels
   }
 
   func reference() throws -> Reference {
-    let shared: URL
-    do { shared = try SharedData.require("data") } catch let skip as SkipReason { throw XCTSkip(skip.description) }
     let folder = try TemporaryDirectory(prefix: "seg-primitives")
-    let json = try PythonReference.json(Self.script, arguments: [shared.path, folder.url.path]) as! [String: Any]
+    let json = try runReference(Self.script, in: folder) as! [String: Any]
     return Reference(folder: folder, json: json)
   }
 

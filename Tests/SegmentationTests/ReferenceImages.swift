@@ -24,8 +24,12 @@ func readRaw<T>(_ url: URL, as type: T.Type) throws -> [T] {
   return data.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
 }
 
-func writeRaw<T>(_ values: [T], to url: URL) throws {
-  try values.withUnsafeBufferPointer { try Data(buffer: $0).write(to: url) }
+/// Runs a reference script as `python -c script [leading...] <shared data folder> <folder>` and decodes its JSON
+/// output; the script writes its raw arrays into `folder`. Skips the test when the shared data is absent.
+func runReference(_ script: String, leading: [String] = [], in folder: TemporaryDirectory) throws -> Any {
+  let shared: URL
+  do { shared = try SharedData.require("data") } catch let skip as SkipReason { throw XCTSkip(skip.description) }
+  return try PythonReference.json(script, arguments: leading + [shared.path, folder.url.path])
 }
 
 enum ReferenceImages {
@@ -79,9 +83,7 @@ print(json.dumps(rows))
 
   /// Runs the reference on set `which` ("img2d" or "dsb") in `folder` and reads everything back.
   static func load(_ which: String, into folder: TemporaryDirectory) throws -> [ReferenceImage] {
-    let shared: URL
-    do { shared = try SharedData.require("data") } catch let skip as SkipReason { throw XCTSkip(skip.description) }
-    let rows = try PythonReference.json(script, arguments: [which, shared.path, folder.url.path]) as! [[String: Any]]
+    let rows = try runReference(script, leading: [which], in: folder) as! [[String: Any]]
     return try rows.map { row in
       let name = row["name"] as! String
       return ReferenceImage(

@@ -33,10 +33,8 @@ print(json.dumps(dict(width=w, height=h, names=list(fields), disks=len(centres))
 """#
 
   func testEmptyFieldsGiveNoNucleiAndDisksAreFound() throws {
-    let shared: URL
-    do { shared = try SharedData.require("data") } catch let skip as SkipReason { throw XCTSkip(skip.description) }
     let folder = try TemporaryDirectory(prefix: "seg-empty")
-    let json = try PythonReference.json(Self.script, arguments: [shared.path, folder.url.path]) as! [String: Any]
+    let json = try runReference(Self.script, in: folder) as! [String: Any]
     let width = json["width"] as! Int, height = json["height"] as! Int
     for name in json["names"] as! [String] {
       let plane = try readRaw(folder.file("\(name).f32"), as: Float.self)
@@ -84,14 +82,7 @@ print(json.dumps(dict(width=w, height=h, names=list(fields), disks=len(centres))
   func testNoiselessDisksAreSplitAndFiltered() throws {
     // Two touching disks of radius 8 (centres 14 apart) and one small disk of radius 2.
     let width = 64, height = 40
-    var plane = [Float](repeating: 10, count: width * height)
-    for y in 0..<height {
-      for x in 0..<width {
-        let d1 = (x - 16) * (x - 16) + (y - 20) * (y - 20), d2 = (x - 30) * (x - 30) + (y - 20) * (y - 20)
-        let d3 = (x - 52) * (x - 52) + (y - 8) * (y - 8)
-        if d1 <= 64 || d2 <= 64 || d3 <= 4 { plane[y * width + x] = 200 }
-      }
-    }
+    let plane = disks([(16, 20, 8), (30, 20, 8), (52, 8, 2)], width: width, height: height, inside: 200, outside: 10)
     let result = try NucleusSegmenter().segment(plane, width: width, height: height)
     XCTAssertEqual(result.count, 2, "the pair split in two, the small disk removed")
     XCTAssertNotEqual(result.labels[20 * width + 16], result.labels[20 * width + 30])
@@ -115,19 +106,21 @@ print(json.dumps(dict(width=w, height=h, names=list(fields), disks=len(centres))
 
   func testBorderObjectsAreDroppedOnRequest() throws {
     let width = 40, height = 30
-    var plane = [Float](repeating: 0, count: width * height)
-    for y in 0..<height {
-      for x in 0..<width {
-        let left = (x - 2) * (x - 2) + (y - 15) * (y - 15), right = (x - 25) * (x - 25) + (y - 15) * (y - 15)
-        guard left <= 36 || right <= 36 else { continue }
-        plane[y * width + x] = 100
-      }
-    }
+    let plane = disks([(2, 15, 6), (25, 15, 6)], width: width, height: height, inside: 100, outside: 0)
     var parameters = NucleusSegmenter.Parameters()
     XCTAssertEqual(try NucleusSegmenter(parameters).segment(plane, width: width, height: height).count, 2)
     parameters.dropBorderObjects = true
     let kept = try NucleusSegmenter(parameters).segment(plane, width: width, height: height)
     XCTAssertEqual(kept.count, 1)
     XCTAssertEqual(kept.labels[15 * width + 25], 1)
+  }
+
+  /// A noiseless plane with `inside` on the disks (centre x, centre y, radius) and `outside` elsewhere.
+  private func disks(_ disks: [(Int, Int, Int)], width: Int, height: Int, inside: Float, outside: Float) -> [Float] {
+    (0..<(width * height)).map { index in
+      let x = index % width, y = index / width
+      let hit = disks.contains { cx, cy, r in (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r }
+      return hit ? inside : outside
+    }
   }
 }

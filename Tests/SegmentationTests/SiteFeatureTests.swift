@@ -23,11 +23,8 @@ print(json.dumps(dict(width=img.shape[1], height=img.shape[0], fg=summary(img[la
 """#
 
   func testImageStatisticsMatchNumpy() throws {
-    let shared: URL
-    do { shared = try SharedData.require("data") } catch let skip as SkipReason { throw XCTSkip(skip.description) }
     let folder = try TemporaryDirectory(prefix: "seg-site")
-    let json = try PythonReference.json(Self.statisticsScript, arguments: [shared.path, folder.url.path])
-      as! [String: Any]
+    let json = try runReference(Self.statisticsScript, in: folder) as! [String: Any]
     let width = json["width"] as! Int, height = json["height"] as! Int
     let plane = try readRaw(folder.file("img.f32"), as: Float.self)
     // Relabel the ground truth 1...N: the statistics need only which pixels are foreground and how many nuclei.

@@ -45,6 +45,41 @@ final class CrossValidationTests: XCTestCase {
     XCTAssertEqual(try CrossValidation.leakageLint(folds: folds, identities: ["compound": groups]), [])
   }
 
+  /// Honest prediction on the real plate: which third of the plate's columns a well is in, compounds as groups;
+  /// out-of-fold probabilities equal scikit-learn's cross_val_predict with a StandardScaler pipeline.
+  func testOutOfFoldProbabilitiesMatchCrossValPredictOnLINCS() throws {
+    let table = try lincsFolder().appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
+    let folder = try TemporaryDirectory()
+    let ref = try reference("""
+      import csv, gzip, json, sys, numpy as np
+      from sklearn.linear_model import LogisticRegression
+      from sklearn.model_selection import GroupKFold, cross_val_predict
+      from sklearn.pipeline import make_pipeline
+      from sklearn.preprocessing import StandardScaler
+      rows = list(csv.reader(gzip.open("\(table.path)", "rt")))
+      head = rows[0]
+      feats = [i for i, c in enumerate(head) if not c.startswith("Metadata_")][:40]
+      X = np.array([[float(r[i]) for i in feats] for r in rows[1:]])
+      y = np.array([(int(r[head.index("Metadata_Well")][1:]) - 1) // 8 for r in rows[1:]])
+      g = [r[head.index("Metadata_broad_sample")] for r in rows[1:]]
+      X.tofile(sys.argv[1] + "/X.bin")
+      model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, tol=1e-10, max_iter=10000))
+      p = cross_val_predict(model, X, y, groups=g, cv=GroupKFold(4), method="predict_proba")
+      p.tofile(sys.argv[1] + "/p.bin")
+      print(json.dumps({"y": y.tolist(), "groups": g, "d": len(feats)}))
+      """, in: folder)
+    let x = try FeatureMatrix(rows: 384, columns: ref["d"] as! Int, values: readDoubles(folder.file("X.bin")))
+    let labels = ref["y"] as! [Int]
+    let folds = try CrossValidation.groupKFold(groups: ref["groups"] as! [String], folds: 4)
+    var options = LBFGSOptions(maxIterations: 10_000, gradientTolerance: 1e-10)
+    options.functionTolerance = 0
+    let oof = try CrossValidation.outOfFoldProbabilities(features: x, labels: labels, folds: folds, c: 0.1,
+                                                         options: options)
+    XCTAssertEqual(oof.classes, [0, 1, 2])
+    assertClose(oof.probabilities.values, try readDoubles(folder.file("p.bin")), relative: 1e-4, floor: 1e-2,
+                "out-of-fold probabilities")
+  }
+
   func testPairedFoldsTestOneHealthyAndOneDiseaseLineNeverSeenInTraining() throws {
     // 4 healthy lines (h0-h3) and 3 disease lines (d0-d2), 5 rows each.
     let lines = (0..<4).flatMap { i in Array(repeating: "h\(i)", count: 5) }

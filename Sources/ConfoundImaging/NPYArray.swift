@@ -69,7 +69,10 @@ public struct NPYArray: Sendable, Equatable {
   public func values<T: NPYElement>(as _: T.Type) -> [T]? {
     guard T.npyDType == dtype else { return nil }
     return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-      _ = data.withUnsafeBytes { memcpy(buffer.baseAddress!, $0.baseAddress!, data.count) }
+      // Empty arrays may have no base address; there is nothing to copy then.
+      if let target = buffer.baseAddress {
+        data.withUnsafeBytes { source in if let from = source.baseAddress { memcpy(target, from, data.count) } }
+      }
       initialized = count
     }
   }

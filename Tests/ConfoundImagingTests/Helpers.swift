@@ -66,8 +66,11 @@ func referenceImages(_ urls: [URL], scratch: TemporaryDirectory) throws -> [(sha
   var offset = 0
   return shapes.map { shape in
     let count = shape.reduce(1, *)
-    let values = data.withUnsafeBytes { bytes in
-      (0..<count).map { bytes.load(fromByteOffset: (offset + $0) * 4, as: Float.self) }
+    let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      data.withUnsafeBytes { bytes in
+        _ = memcpy(buffer.baseAddress!, bytes.baseAddress! + offset * 4, count * 4)
+      }
+      initialized = count
     }
     offset += count
     return (shape, values)
@@ -81,9 +84,13 @@ func assertMatches(
 ) {
   XCTAssertEqual([image.channels, image.height, image.width], reference.shape, name, file: file, line: line)
   guard image.pixels.count == reference.values.count else { return }
+  // Bitwise comparison first (fast even in debug builds); no reference value is NaN or -0.
+  let same = image.pixels.withUnsafeBytes { ours in
+    reference.values.withUnsafeBytes { theirs in memcmp(ours.baseAddress!, theirs.baseAddress!, ours.count) == 0 }
+  }
+  if same { return }
   let mismatch = image.pixels.indices.first { image.pixels[$0] != reference.values[$0] }
   if let index = mismatch {
-    XCTFail(
-      "\(name): \(image.pixels[index]) vs reference \(reference.values[index]) at \(index)", file: file, line: line)
+    XCTFail("\(name): \(image.pixels[index]) vs reference \(reference.values[index]) at \(index)", file: file, line: line)
   }
 }

@@ -18,6 +18,9 @@ func plugin(_ target: String, folder: String, dependencies: [Target.Dependency])
   .target(name: target, dependencies: ["ConfoundKit", "CConfoundPlugin", "ConfoundProtocol"] + dependencies, path: "Plugins/\(folder)")
 }
 
+/// Numerics compiled with -O in debug builds too: tests on real data would otherwise take minutes.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
   name: "Confound",
   platforms: [.macOS(.v13)],
@@ -48,10 +51,11 @@ let package = Package(
 
     // Numerics and imaging: pure functions, no knowledge of hosts or plugins.
     .target(name: "ConfoundImaging", dependencies: ["CTIFF", "CPNG"]),
-    .target(name: "FocusMeasures"),
-    .target(name: "Segmentation"),
-    .target(name: "Statistics", dependencies: ["COpenBLAS"]),
-    .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
+    // Optimised even in debug builds: the tests run them on real images and models.
+    .target(name: "FocusMeasures", swiftSettings: optimisedInDebug),
+    .target(name: "Segmentation", swiftSettings: optimisedInDebug),
+    .target(name: "Statistics", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
+    .target(name: "NeuralNet", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
 
     // Screens, layouts, the run store and the simulated screen.
     .target(name: "ConfoundCore", dependencies: ["ConfoundImaging", "CSQLite"]),

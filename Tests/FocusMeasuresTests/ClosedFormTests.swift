@@ -130,7 +130,7 @@ final class ClosedFormTests: XCTestCase {
   /// The FFT against the defining sum, for power-of-two and Bluestein lengths (including primes 13 and 29).
   func testFFTMatchesDirectSum() {
     var rng = SplitMix(seed: 3)
-    for n in [1, 2, 8, 13, 29, 100, 520] {
+    for n in [1, 2, 8, 13, 29, 97, 100, 520, 696, 1080] {
       let re = (0..<n).map { _ in rng.unit() - 0.5 }
       let im = (0..<n).map { _ in rng.unit() - 0.5 }
       var fr = re

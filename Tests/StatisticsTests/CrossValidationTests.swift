@@ -31,12 +31,9 @@ final class CrossValidationTests: XCTestCase {
 
   /// Real plate: compounds as groups (DMSO is one large group), 5 folds.
   func testGroupKFoldMatchesScikitLearnOnLINCSCompounds() throws {
-    let table = try lincsFolder().appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
-    let ref = try reference("""
-      import csv, gzip, json, sys, numpy as np
+    let ref = try reference(lincsPrelude() + """
       from sklearn.model_selection import GroupKFold
-      rows = list(csv.reader(gzip.open("\(table.path)", "rt")))
-      g = np.array([r[rows[0].index("Metadata_broad_sample")] for r in rows[1:]])
+      g = np.array(column("Metadata_broad_sample"))
       print(json.dumps({"groups": g.tolist(), "folds": [t.tolist() for _, t in GroupKFold(5).split(g, groups=g)]}))
       """, in: try TemporaryDirectory())
     let groups = ref["groups"] as! [String]
@@ -48,33 +45,26 @@ final class CrossValidationTests: XCTestCase {
   /// Honest prediction on the real plate: which third of the plate's columns a well is in, compounds as groups;
   /// out-of-fold probabilities equal scikit-learn's cross_val_predict with a StandardScaler pipeline.
   func testOutOfFoldProbabilitiesMatchCrossValPredictOnLINCS() throws {
-    let table = try lincsFolder().appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
     let folder = try TemporaryDirectory()
-    let ref = try reference("""
-      import csv, gzip, json, sys, numpy as np
+    let ref = try reference(lincsPrelude() + """
       from sklearn.linear_model import LogisticRegression
       from sklearn.model_selection import GroupKFold, cross_val_predict
       from sklearn.pipeline import make_pipeline
       from sklearn.preprocessing import StandardScaler
-      rows = list(csv.reader(gzip.open("\(table.path)", "rt")))
-      head = rows[0]
-      feats = [i for i, c in enumerate(head) if not c.startswith("Metadata_")][:40]
-      X = np.array([[float(r[i]) for i in feats] for r in rows[1:]])
-      y = np.array([(int(r[head.index("Metadata_Well")][1:]) - 1) // 8 for r in rows[1:]])
-      g = [r[head.index("Metadata_broad_sample")] for r in rows[1:]]
+      X = features(40)
+      y = np.array([(int(w[1:]) - 1) // 8 for w in column("Metadata_Well")])
+      g = column("Metadata_broad_sample")
       X.tofile(sys.argv[1] + "/X.bin")
       model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, tol=1e-10, max_iter=10000))
       p = cross_val_predict(model, X, y, groups=g, cv=GroupKFold(4), method="predict_proba")
       p.tofile(sys.argv[1] + "/p.bin")
-      print(json.dumps({"y": y.tolist(), "groups": g, "d": len(feats)}))
+      print(json.dumps({"y": y.tolist(), "groups": g, "d": X.shape[1]}))
       """, in: folder)
     let x = try FeatureMatrix(rows: 384, columns: ref["d"] as! Int, values: readDoubles(folder.file("X.bin")))
     let labels = ref["y"] as! [Int]
     let folds = try CrossValidation.groupKFold(groups: ref["groups"] as! [String], folds: 4)
-    var options = LBFGSOptions(maxIterations: 10_000, gradientTolerance: 1e-10)
-    options.functionTolerance = 0
     let oof = try CrossValidation.outOfFoldProbabilities(features: x, labels: labels, folds: folds, c: 0.1,
-                                                         options: options)
+                                                         options: tightOptions())
     XCTAssertEqual(oof.classes, [0, 1, 2])
     assertClose(oof.probabilities.values, try readDoubles(folder.file("p.bin")), relative: 1e-4, floor: 1e-2,
                 "out-of-fold probabilities")

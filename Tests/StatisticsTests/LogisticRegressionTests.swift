@@ -28,9 +28,7 @@ final class LogisticRegressionTests: XCTestCase {
       .replacingOccurrences(of: "sys.argv[3]", with: "\(c)"), in: folder)
     let x = try FeatureMatrix(rows: 300, columns: 6, values: readDoubles(folder.file("X.bin")))
     let y = try readInts(folder.file("y.bin"))
-    var options = LBFGSOptions(maxIterations: 10_000, gradientTolerance: 1e-10)
-    options.functionTolerance = 0
-    let model = try LogisticRegression.fit(features: x, labels: y, c: c, options: options)
+    let model = try LogisticRegression.fit(features: x, labels: y, c: c, options: tightOptions())
     XCTAssertEqual(model.classes, (ref["classes"] as! [Int]))
     assertClose(model.coefficients.values, doubles(ref["coef"]), relative: 1e-4, "coef (\(classes) classes)")
     assertClose(model.intercepts, doubles(ref["intercept"]), relative: 1e-4, "intercept (\(classes) classes)")
@@ -55,30 +53,23 @@ final class LogisticRegressionTests: XCTestCase {
     let mean = y.reduce(0, +) / 300
     let c = 1e-6
     let expected = (0..<6).map { j in c * (0..<300).reduce(0.0) { $0 + (y[$1] - mean) * x[$1, j] } }
-    var options = LBFGSOptions(maxIterations: 1000, gradientTolerance: 1e-14)
-    options.functionTolerance = 0
-    let model = try LogisticRegression.fit(features: x, labels: labels, c: c, options: options)
+    let model = try LogisticRegression.fit(features: x, labels: labels, c: c, options: tightOptions())
     assertClose(model.coefficients.values, expected, relative: 1e-2, floor: 1e-9, "first-order coefficients")
   }
 
   /// The real LINCS plate: predict the plate row letter (A-P, 16 classes, 24 wells each) from standardised profiles.
   func testLINCSPlateRowMatchesScikitLearn() throws {
-    let table = try lincsFolder().appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
     let folder = try TemporaryDirectory()
-    let ref = try reference("""
-      import csv, gzip, json, sys, numpy as np
+    let ref = try reference(lincsPrelude() + """
       from sklearn.linear_model import LogisticRegression
       from sklearn.preprocessing import StandardScaler
-      rows = list(csv.reader(gzip.open("\(table.path)", "rt")))
-      head = rows[0]
-      feats = [i for i, c in enumerate(head) if not c.startswith("Metadata_")][:60]
-      X = np.array([[float(r[i]) for i in feats] for r in rows[1:]])
-      y = np.array([ord(r[head.index("Metadata_Well")][0]) - ord("A") for r in rows[1:]])
+      X = features(60)
+      y = np.array([ord(w[0]) - ord("A") for w in column("Metadata_Well")])
       X.tofile(sys.argv[1] + "/X.bin"); y.astype(np.int64).tofile(sys.argv[1] + "/y.bin")
       Z = StandardScaler().fit(X[::2]).transform(X)
       m = LogisticRegression(C=0.05, tol=1e-10, max_iter=10000).fit(Z[::2], y[::2])
       print(json.dumps({"coef": m.coef_.tolist(), "intercept": m.intercept_.tolist(),
-                        "proba": m.predict_proba(Z[1::2]).tolist(), "d": len(feats)}))
+                        "proba": m.predict_proba(Z[1::2]).tolist(), "d": X.shape[1]}))
       """, in: folder)
     let d = ref["d"] as! Int
     let x = try FeatureMatrix(rows: 384, columns: d, values: readDoubles(folder.file("X.bin")))
@@ -86,10 +77,8 @@ final class LogisticRegressionTests: XCTestCase {
     let train = Array(stride(from: 0, to: 384, by: 2))
     let test = Array(stride(from: 1, to: 384, by: 2))
     let scaler = try Standardizer(fitting: x.selecting(rows: train))
-    var options = LBFGSOptions(maxIterations: 10_000, gradientTolerance: 1e-10)
-    options.functionTolerance = 0
     let model = try LogisticRegression.fit(features: try scaler.transform(x.selecting(rows: train)),
-                                           labels: train.map { y[$0] }, c: 0.05, options: options)
+                                           labels: train.map { y[$0] }, c: 0.05, options: tightOptions())
     XCTAssertEqual(model.classes.count, 16)
     assertClose(model.coefficients.values, doubles(ref["coef"]), relative: 1e-4, "LINCS coef")
     assertClose(model.intercepts, doubles(ref["intercept"]), relative: 1e-4, "LINCS intercept")

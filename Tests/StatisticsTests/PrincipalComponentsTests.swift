@@ -6,18 +6,14 @@ import XCTest
 /// PCA against scikit-learn's PCA(svd_solver="full") on the LINCS plate's profiles.
 final class PrincipalComponentsTests: XCTestCase {
   func testMatchesScikitLearnOnLINCSProfiles() throws {
-    let table = try lincsFolder().appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
     let folder = try TemporaryDirectory()
-    let ref = try reference("""
-      import csv, gzip, json, sys, numpy as np
+    let ref = try reference(lincsPrelude() + """
       from sklearn.decomposition import PCA
-      rows = list(csv.reader(gzip.open("\(table.path)", "rt")))
-      feats = [i for i, c in enumerate(rows[0]) if not c.startswith("Metadata_")]
-      X = np.array([[float(r[i]) for i in feats] for r in rows[1:]])
+      X = features()
       X.tofile(sys.argv[1] + "/X.bin")
       p = PCA(n_components=10, svd_solver="full").fit(X)
       p.components_.tofile(sys.argv[1] + "/components.bin"); p.transform(X[:5]).tofile(sys.argv[1] + "/scores.bin")
-      print(json.dumps({"d": len(feats), "var": p.explained_variance_.tolist(),
+      print(json.dumps({"d": X.shape[1], "var": p.explained_variance_.tolist(),
                         "ratio": p.explained_variance_ratio_.tolist()}))
       """, in: folder)
     let d = ref["d"] as! Int

@@ -46,3 +46,26 @@ func lincsFolder() throws -> URL {
     throw XCTSkip(s.description)
   }
 }
+
+/// Python that loads the LINCS profile table: `head`, `rows` (strings), `column(name)` and `features(k)`, the first
+/// k feature columns (all when None) as float64. Throws a skip when the shared data is absent.
+func lincsPrelude() throws -> String {
+  let table = try lincsFolder().appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
+  return """
+    import csv, gzip, json, sys, numpy as np
+    table = list(csv.reader(gzip.open("\(table.path)", "rt")))
+    head, rows = table[0], table[1:]
+    column = lambda name: [r[head.index(name)] for r in rows]
+    def features(k=None):
+        idx = [i for i, c in enumerate(head) if not c.startswith("Metadata_")][:k]
+        return np.array([[float(r[i]) for i in idx] for r in rows])
+
+    """
+}
+
+/// The tight settings the comparisons give both sides: gradient tolerance 1e-10, no stop on small decreases.
+func tightOptions() -> LBFGSOptions {
+  var options = LBFGSOptions(maxIterations: 10_000, gradientTolerance: 1e-10)
+  options.functionTolerance = 0
+  return options
+}

@@ -15,7 +15,8 @@ final class RealScreenReaderTests: XCTestCase {
     XCTAssertEqual(screen.siteCount, 96)
     XCTAssertEqual(Set(screen.channels), ["Channel1", "Channel2"])
     let c07 = try XCTUnwrap(screen.plates[0].well(WellPosition(row: 2, column: 6)))
-    XCTAssertEqual(URL(fileURLWithPath: c07.sites[0].images["Channel2"]!.path).lastPathComponent, "Channel2-31-C-07.tif")
+    XCTAssertEqual(
+      URL(fileURLWithPath: c07.sites[0].images["Channel2"]!.path).lastPathComponent, "Channel2-31-C-07.tif")
 
     let metadata = root.appendingPathComponent("1049_Metadata.csv")
     let joinProblems = screen.join(try Platemap(contentsOf: metadata))

@@ -42,7 +42,8 @@ final class RunStoreTests: XCTestCase {
   }
 
   func testInputHashesMatchPythonHashlib() throws {
-    XCTAssertEqual(SHA256.hex(of: Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    XCTAssertEqual(
+      SHA256.hex(of: Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     XCTAssertEqual(SHA256.hex(of: [UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     let dir = try TemporaryDirectory()
     // Longer than one 1 MiB read chunk, and not a multiple of the 64-byte block.
@@ -88,7 +89,10 @@ final class RunStoreTests: XCTestCase {
       """, [sites.path, wells.path], as: [String: Any].self)
     XCTAssertEqual(
       reference["site_columns"] as? [String],
-      ["Metadata_Plate", "Metadata_Well", "Metadata_Site", "Metadata_dose", "Count_Nuclei", "Intensity_MeanIntensity_DNA"])
+      [
+        "Metadata_Plate", "Metadata_Well", "Metadata_Site", "Metadata_dose", "Count_Nuclei",
+        "Intensity_MeanIntensity_DNA",
+      ])
     XCTAssertEqual(
       reference["well_columns"] as? [String],
       ["Metadata_Plate", "Metadata_Well", "Metadata_dose", "Count_Nuclei", "Intensity_MeanIntensity_DNA"])
@@ -114,7 +118,8 @@ final class RunStoreTests: XCTestCase {
       "import json,sys,sqlite3,numpy as np,os; db=sqlite3.connect(sys.argv[1]);"
         + "p,shape,dt=db.execute('select path,shape,dtype from arrays').fetchone();"
         + "a=np.load(os.path.join(os.path.dirname(sys.argv[1]),p));"
-        + "print(json.dumps({'values':a.ravel().tolist(),'shape':list(a.shape),'dtype':a.dtype.str,'recorded':json.loads(shape)}))",
+        + "print(json.dumps({'values':a.ravel().tolist(),'shape':list(a.shape),'dtype':a.dtype.str,"
+        + "'recorded':json.loads(shape)}))",
       [dir.file("run.sqlite").path], as: [String: Any].self)
     XCTAssertEqual(reference["values"] as? [Double], values.map(Double.init))
     XCTAssertEqual(reference["shape"] as? [Int], [3, 4])

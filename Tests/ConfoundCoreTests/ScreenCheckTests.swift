@@ -25,9 +25,11 @@ final class ScreenCheckTests: XCTestCase {
     // A-02 truncated, A-03 replaced by a smaller image, A-05 never existed.
     let bytes = try Data(contentsOf: dir.file(names[1]))
     try bytes.prefix(bytes.count / 3).write(to: dir.file(names[1]))
-    try writeTIFF(Image(channels: 1, height: 20, width: 30, pixels: [Float](repeating: 1, count: 600)),
-                  to: dir.file(names[2]), as: .uint8)
-    let csv = (["FileName_DNA,Metadata_Plate,Metadata_Well"] + names.enumerated().map { "\($1),P,A0\($0 + 1)" }
+    try writeTIFF(
+      Image(channels: 1, height: 20, width: 30, pixels: [Float](repeating: 1, count: 600)),
+      to: dir.file(names[2]), as: .uint8)
+    let csv =
+      (["FileName_DNA,Metadata_Plate,Metadata_Well"] + names.enumerated().map { "\($1),P,A0\($0 + 1)" }
       + ["Channel2-05-A-05.tif,P,A05"]).joined(separator: "\n")
     try Data(csv.utf8).write(to: dir.file("load.csv"))
     try Data("well_position,treatment\nA01,DMSO\nA02,drug\nA03,drug\nA05,drug\nH12,drug\n".utf8)
@@ -36,7 +38,10 @@ final class ScreenCheckTests: XCTestCase {
     var (screen, problems) = try LoadDataReader.read(dir.file("load.csv"))
     problems += screen.join(try Platemap(contentsOf: dir.file("map.csv")))
     let check = ScreenCheck(screen: screen, problems: problems)
-    let found = Set(check.problems.map { "\($0.kind.rawValue) \($0.location!.file.split(separator: "/").last!):\($0.location!.line!)" })
+    let found = Set(
+      check.problems.map {
+        "\($0.kind.rawValue) \($0.location!.file.split(separator: "/").last!):\($0.location!.line!)"
+      })
     XCTAssertEqual(
       found,
       [

@@ -69,9 +69,12 @@ final class SimulatorTests: XCTestCase {
   }
 
   func testPlantListParsing() throws {
-    XCTAssertEqual(try SimulationConfig.parsePlantList("focus-gradient:0.8,density"), ["focus-gradient": 0.8, "density": 1])
+    XCTAssertEqual(
+      try SimulationConfig.parsePlantList("focus-gradient:0.8,density"), ["focus-gradient": 0.8, "density": 1])
     XCTAssertEqual(try SimulationConfig.parsePlantList("none"), [:])
-    XCTAssertThrowsError(try SimulationConfig.parsePlantList("blur")) { XCTAssertTrue("\($0)".contains("focus-gradient")) }
+    XCTAssertThrowsError(try SimulationConfig.parsePlantList("blur")) {
+      XCTAssertTrue("\($0)".contains("focus-gradient"))
+    }
     XCTAssertThrowsError(try SimulationConfig.parsePlantList("density:2"))
   }
 }

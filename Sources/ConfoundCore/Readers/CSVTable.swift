@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Handles RFC 4180 quoting (quoted delimiters, doubled quotes, newlines inside quotes), CRLF and CR line ends,
 /// a UTF-8 byte-order mark, and blank lines (skipped). The delimiter is a comma unless the header line has more
-/// tabs than commas. Gzip input is not supported: Foundation on Linux has no inflate, decompress it first.
+/// tabs than commas. Gzip-compressed files (`.csv.gz`, recognised by their magic bytes) are decompressed first.
 public struct CSVTable: Sendable {
   public let columns: [String]
   /// Data rows, each as long as `columns` (short rows are padded with "", see `raggedLines`).
@@ -21,10 +21,8 @@ public struct CSVTable: Sendable {
     do { data = try Data(contentsOf: url) } catch {
       throw CSVError(file: url.path, line: nil, message: "cannot read the file (\(error.localizedDescription))")
     }
-    if data.starts(with: [0x1f, 0x8b]) {
-      throw CSVError(file: url.path, line: nil, message: "gzip-compressed tables are not supported: gunzip it first")
-    }
-    try self.init(text: String(decoding: data, as: UTF8.self), file: url.path)
+    let bytes = data.starts(with: [0x1f, 0x8b]) ? try Gunzip.decompress([UInt8](data), file: url.path) : [UInt8](data)
+    try self.init(text: String(decoding: bytes, as: UTF8.self), file: url.path)
   }
 
   /// Parses `text`; `file` is used in messages and `SourceLocation`s.
@@ -63,7 +61,8 @@ public struct CSVTable: Sendable {
   public func location(ofRow index: Int) -> SourceLocation { SourceLocation(file: file, line: lines[index]) }
 
   /// Splits into records; a record may span lines when a quoted field holds a newline.
-  static func records(_ text: Substring.UnicodeScalarView, delimiter: Unicode.Scalar) -> [(line: Int, fields: [String])] {
+  static func records(_ text: Substring.UnicodeScalarView, delimiter: Unicode.Scalar) -> [(line: Int, fields: [String])]
+  {
     var result: [(Int, [String])] = []
     var fields: [String] = []
     var field = String.UnicodeScalarView()
@@ -85,8 +84,15 @@ public struct CSVTable: Sendable {
       if inQuotes {
         if c == "\"" {
           if let next = iterator.next() {
-            if next == "\"" { field.append("\"") } else { inQuotes = false; pending = next }
-          } else { inQuotes = false }
+            if next == "\"" {
+              field.append("\"")
+            } else {
+              inQuotes = false
+              pending = next
+            }
+          } else {
+            inQuotes = false
+          }
         } else {
           if c == "\n" { line += 1 }
           field.append(c)
@@ -94,8 +100,13 @@ public struct CSVTable: Sendable {
         continue
       }
       switch c {
-      case "\"" where field.isEmpty: inQuotes = true; fieldStarted = true
-      case delimiter: fields.append(String(field)); field = .init(); fieldStarted = true
+      case "\"" where field.isEmpty:
+        inQuotes = true
+        fieldStarted = true
+      case delimiter:
+        fields.append(String(field))
+        field = .init()
+        fieldStarted = true
       case "\r", "\n":
         if c == "\r", let next = iterator.next(), next != "\n" { pending = next }
         endRecord()

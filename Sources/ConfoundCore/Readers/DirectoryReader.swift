@@ -27,8 +27,10 @@ public enum DirectoryReader {
       let folder = file.deletingLastPathComponent()
       guard let match = templates.lazy.compactMap({ $0.record(fileName: file.lastPathComponent, folder: folder) }).first
       else {
-        let expected = template.map { "\"\($0.pattern)\"" } ?? "any preset (\(templates.map(\.name).joined(separator: ", ")))"
-        builder.report(.init(.unmatchedFileName, at: SourceLocation(file: file.path), "name does not match \(expected)"))
+        let expected =
+          template.map { "\"\($0.pattern)\"" } ?? "any preset (\(templates.map(\.name).joined(separator: ", ")))"
+        builder.report(
+          .init(.unmatchedFileName, at: SourceLocation(file: file.path), "name does not match \(expected)"))
         continue
       }
       var record = match

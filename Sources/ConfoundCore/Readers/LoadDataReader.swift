@@ -8,7 +8,8 @@ import Foundation
 /// `Metadata_*` column becomes a covariate named without the prefix. `URL_<Channel>` with `file:` URLs is read
 /// as well. Problems (bad rows, bad well names) are collected, never thrown, so one bad row does not hide others.
 public enum LoadDataReader {
-  public static func read(_ url: URL, format: PlateFormat? = nil) throws -> (screen: Screen, problems: [ScreenProblem]) {
+  public static func read(_ url: URL, format: PlateFormat? = nil) throws -> (screen: Screen, problems: [ScreenProblem])
+  {
     var builder = ScreenBuilder(format: format)
     try add(url, to: &builder)
     return builder.build()
@@ -25,8 +26,11 @@ public enum LoadDataReader {
         if let k = channels.firstIndex(where: { $0.name == name }) {
           if prefix == "URL_" { channels[k].url = i } else { channels[k].file = i }
         } else {
-          channels.append((name, prefix == "FileName_" ? i : nil, table.columns.firstIndex(of: "PathName_" + name),
-                           prefix == "URL_" ? i : nil))
+          channels.append(
+            (
+              name, prefix == "FileName_" ? i : nil, table.columns.firstIndex(of: "PathName_" + name),
+              prefix == "URL_" ? i : nil
+            ))
         }
       }
     }
@@ -49,7 +53,8 @@ public enum LoadDataReader {
       let plate = lookup("plate") ?? folder.lastPathComponent
       let siteText = lookup("site") ?? "1"
       guard let site = Int(siteText) else {
-        builder.report(.init(.badRow, at: location, plate: plate, well: well, "Metadata_Site \"\(siteText)\" is not a number"))
+        builder.report(
+          .init(.badRow, at: location, plate: plate, well: well, "Metadata_Site \"\(siteText)\" is not a number"))
         continue
       }
       let covariates = fields.filter { !special.contains($0.key.lowercased()) }

@@ -31,7 +31,8 @@ public struct Platemap: Sendable {
     let wellColumn = ["well_position", "well", "metadata_well", "metadata_well_position"].lazy
       .compactMap { table.column($0) }.first
     let rowColumn = table.column("Row") ?? table.column("Metadata_Row")
-    let colColumn = table.column("Column") ?? table.column("Col") ?? table.column("Metadata_Column")
+    let colColumn =
+      table.column("Column") ?? table.column("Col") ?? table.column("Metadata_Column")
       ?? table.column("Metadata_Col")
     guard wellColumn != nil || (rowColumn != nil && colColumn != nil) else {
       throw CSVError(
@@ -148,8 +149,9 @@ extension Screen {
       guard let entry = platemap.entries[position] else {
         let origin = plate.wells[w].sites.first?.images.values.first?.origin
         problems.append(
-          .init(.wellWithoutPlatemapRow, at: origin, plate: plate.name, well: position.name,
-                "no row in platemap \(platemap.name) (\(platemap.file))"))
+          .init(
+            .wellWithoutPlatemapRow, at: origin, plate: plate.name, well: position.name,
+            "no row in platemap \(platemap.name) (\(platemap.file))"))
         continue
       }
       seen.insert(position)

@@ -55,7 +55,8 @@ public struct ScreenBuilder: Sendable {
   ) -> Plate {
     // Screens rarely image every well, and 6- or 24-well plates are rare in high-content work: infer among
     // 96, 384 and 1536 (pass `format` for the others); a platemap join may still enlarge it.
-    let format = self.format ?? PlateFormat.smallest(fitting: wells.keys, among: [.wells96, .wells384, .wells1536])
+    let format =
+      self.format ?? PlateFormat.smallest(fitting: wells.keys, among: [.wells96, .wells384, .wells1536])
       ?? .wells1536
     let all = wells.values.flatMap { $0.values.flatMap { $0 } }
     let keys = Set(all.flatMap(\.metadata.keys))

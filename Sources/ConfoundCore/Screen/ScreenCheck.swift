@@ -86,7 +86,8 @@ public struct ScreenCheck: Codable, Sendable {
   public var text: String {
     var lines = [
       "\(plates.count) plate(s), \(wellCount) well(s), \(siteCount) site(s), \(imageCount) image(s)",
-      "channels: " + channels.map { c in imageSizes[c].map { "\(c) (\($0[0])x\($0[1]))" } ?? c }.joined(separator: ", "),
+      "channels: "
+        + channels.map { c in imageSizes[c].map { "\(c) (\($0[0])x\($0[1]))" } ?? c }.joined(separator: ", "),
     ]
     for plate in plates {
       let batch = plate.batch.isEmpty ? "" : " batch \(plate.batch),"

@@ -61,11 +61,12 @@ public struct SimulationTruth: Codable, Sendable {
 
 extension SimulationTruth {
   /// Four healthy and four disease lines, two of each per lab, plus the control line in control wells.
-  static let lines: [CellLine] = (1...8).map { i in
-    CellLine(
-      name: String(format: "CL%02d", i), donor: String(format: "D%02d", i), disease: i <= 4 ? "healthy" : "disease",
-      sourceLab: (i - 1) % 4 < 2 ? "lab-A" : "lab-B")
-  } + [CellLine(name: "CTRL", donor: "D00", disease: "healthy", sourceLab: "lab-A")]
+  static let lines: [CellLine] =
+    (1...8).map { i in
+      CellLine(
+        name: String(format: "CL%02d", i), donor: String(format: "D%02d", i), disease: i <= 4 ? "healthy" : "disease",
+        sourceLab: (i - 1) % 4 < 2 ? "lab-A" : "lab-B")
+    } + [CellLine(name: "CTRL", donor: "D00", disease: "healthy", sourceLab: "lab-A")]
 
   static func plateName(_ index: Int) -> String { String(format: "SIM-P%02d", index + 1) }
   static func batchName(plate index: Int, config: SimulationConfig) -> String {

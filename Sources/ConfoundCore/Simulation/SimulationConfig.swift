@@ -49,8 +49,8 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
     for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where item != "none" {
       let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
       guard let kind = Confounder(rawValue: parts[0]) else {
-        throw SimulationError(
-          "unknown confounder \"\(parts[0])\": use \(Confounder.allCases.map(\.rawValue).joined(separator: ", ")) or none")
+        let known = Confounder.allCases.map(\.rawValue).joined(separator: ", ")
+        throw SimulationError("unknown confounder \"\(parts[0])\": use \(known) or none")
       }
       guard let strength = parts.count > 1 ? Double(parts[1]) : 1, (0...1).contains(strength) else {
         throw SimulationError("strength of \(parts[0]) must be a number in [0, 1], got \"\(parts[1])\"")

@@ -35,8 +35,10 @@ public struct Simulator: Sendable {
     let channels = config.channelNames
     var loadData = [
       csvLine(
-        channels.flatMap { ["FileName_\($0)", "PathName_\($0)"] } + ["Metadata_Plate", "Metadata_Well", "Metadata_Site",
-          "Metadata_Batch"])
+        channels.flatMap { ["FileName_\($0)", "PathName_\($0)"] } + [
+          "Metadata_Plate", "Metadata_Well", "Metadata_Site",
+          "Metadata_Batch",
+        ])
     ]
     let wellsPerPlate = truth.wells.count / config.plates
     for w in truth.wells.indices {
@@ -75,11 +77,15 @@ public struct Simulator: Sendable {
     var barcode = [csvLine(["Assay_Plate_Barcode", "Plate_Map_Name", "Batch_Number"])]
     for plate in truth.plates {
       barcode.append(csvLine([plate.name, plate.name, plate.batch]))
-      var map = [csvLine(["plate_map_name", "well_position", "cell_line", "donor", "disease", "source_lab", "control"])]
+      var map = [
+        csvLine(["plate_map_name", "well_position", "cell_line", "donor", "disease", "source_lab", "control"])
+      ]
       for well in truth.wells where well.plate == plate.name {
         let line = lines[well.cellLine]!
         map.append(
-          csvLine([plate.name, well.well, line.name, line.donor, line.disease, line.sourceLab, well.control ? "1" : "0"]))
+          csvLine([
+            plate.name, well.well, line.name, line.donor, line.disease, line.sourceLab, well.control ? "1" : "0",
+          ]))
       }
       try write(map, to: dir.appendingPathComponent("platemap/\(plate.name).csv"))
     }

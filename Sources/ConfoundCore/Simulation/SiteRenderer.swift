@@ -23,7 +23,9 @@ struct SiteRenderer {
       let texture = smoothNoise(&rng, spacing: channel == 0 ? 5 : [0, 7, 4, 9, 3][channel])
       for cell in cells { paint(cell, channel: channel, into: &clean) }
       applyTexture(texture, to: &clean)
-      if well.blurSigma > 0.3 { gaussianBlur(&clean, width: config.width, height: config.height, sigma: well.blurSigma) }
+      if well.blurSigma > 0.3 {
+        gaussianBlur(&clean, width: config.width, height: config.height, sigma: well.blurSigma)
+      }
       planes.append(camera(clean, &rng))
     }
     return (planes, cells.count)
@@ -46,7 +48,9 @@ struct SiteRenderer {
       for _ in 0..<30 {
         x = rng.uniform() * Double(config.width)
         y = rng.uniform() * Double(config.height)
-        if !cells.contains(where: { ($0.x - x) * ($0.x - x) + ($0.y - y) * ($0.y - y) < (2.2 * r) * (2.2 * r) }) { break }
+        if !cells.contains(where: { ($0.x - x) * ($0.x - x) + ($0.y - y) * ($0.y - y) < (2.2 * r) * (2.2 * r) }) {
+          break
+        }
       }
       let size = r * exp(0.15 * rng.normal())
       let shared = 0.3 * rng.normal()
@@ -67,8 +71,10 @@ struct SiteRenderer {
     let cytoLevel = [0, 260, 180, 220, 240][channel]
     let extent = channel == 0 ? 1.3 * cell.a : 1.3 * cell.a * cell.cytoScale
     let (w, h) = (config.width, config.height)
-    let x0 = max(0, Int(cell.x - extent)), x1 = min(w - 1, Int(cell.x + extent))
-    let y0 = max(0, Int(cell.y - extent)), y1 = min(h - 1, Int(cell.y + extent))
+    let x0 = max(0, Int(cell.x - extent))
+    let x1 = min(w - 1, Int(cell.x + extent))
+    let y0 = max(0, Int(cell.y - extent))
+    let y1 = min(h - 1, Int(cell.y + extent))
     guard x0 <= x1, y0 <= y1 else { return }
     let (cn, sn) = (cos(cell.angle), sin(cell.angle))
     let (cc, sc) = (cos(cell.cytoAngle), sin(cell.cytoAngle))

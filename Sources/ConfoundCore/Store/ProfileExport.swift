@@ -14,7 +14,9 @@ extension RunStore {
     var covariateNames = Set<String>()
     for site in sites { covariateNames.formUnion(site.covariates.keys) }
     let covariates = covariateNames.sorted()
-    var lines = [csvLine(["Metadata_Plate", "Metadata_Well", "Metadata_Site"] + covariates.map(metadataName) + features)]
+    var lines = [
+      csvLine(["Metadata_Plate", "Metadata_Well", "Metadata_Site"] + covariates.map(metadataName) + features)
+    ]
     for site in sites {
       let values = try measurements(siteID: site.id)
       lines.append(

@@ -64,7 +64,8 @@ public struct SHA256: Sendable {
   private static func compress(_ block: UnsafePointer<UInt8>, _ state: UnsafeMutableBufferPointer<UInt32>) {
     withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
       for i in 0..<16 {
-        w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8
+        w[i] =
+          UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8
           | UInt32(block[4 * i + 3])
       }
       for i in 16..<64 {
@@ -75,14 +76,21 @@ public struct SHA256: Sendable {
       var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
       k.withUnsafeBufferPointer { k in
         for i in 0..<64 {
-          let t1 = h &+ (e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)) &+ ((e & f) ^ (~e & g))
+          let t1 =
+            h &+ (e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)) &+ ((e & f) ^ (~e & g))
             &+ k[i] &+ w[i]
           let t2 = (a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)) &+ ((a & b) ^ (a & c) ^ (b & c))
           (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
         }
       }
-      state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
-      state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
+      state[0] &+= a
+      state[1] &+= b
+      state[2] &+= c
+      state[3] &+= d
+      state[4] &+= e
+      state[5] &+= f
+      state[6] &+= g
+      state[7] &+= h
     }
   }
 }

@@ -18,8 +18,9 @@ extension RunStore {
     try FileManager.default.createDirectory(at: arraysFolder, withIntermediateDirectories: true)
     let file = arraysFolder.appendingPathComponent(name + ".npy")
     try NPYArray(shape: shape, values: values).write(to: file)
-    try unit.recordArray(name: name, path: arraysFolder.lastPathComponent + "/" + file.lastPathComponent,
-                         shape: shape, dtype: "<f4")
+    try unit.recordArray(
+      name: name, path: arraysFolder.lastPathComponent + "/" + file.lastPathComponent,
+      shape: shape, dtype: "<f4")
   }
 
   /// Reads back a recorded array; nil when no array has that name.

@@ -54,23 +54,43 @@ struct BlockPlacement {
   var columns: Int
   /// Pixels per stored block row (tile width; image width for strips).
   var stride: Int
+  /// Output row length (image width) and plane size (width x height).
+  var width: Int
+  var planeCount: Int
 }
 
 /// Copies a decoded block of `T` samples into planes of `width`-wide rows, converting to Float.
 /// The block must hold at least `rows * stride * samplesPerPixel` samples; the output must be large enough.
 func scatter<T: StoredSample>(
-  _: T.Type, block: UnsafeRawPointer, into output: UnsafeMutablePointer<Float>,
-  placement p: BlockPlacement, width: Int, planeCount: Int
+  _: T.Type, block: UnsafeRawPointer, into output: UnsafeMutablePointer<Float>, placement p: BlockPlacement
 ) {
   let source = block.assumingMemoryBound(to: T.self)
   for row in 0..<p.rows {
     let sourceRow = source + row * p.stride * p.samplesPerPixel
     for sample in 0..<p.samplesPerPixel {
-      let target = output + (p.firstChannel + sample) * planeCount + (p.top + row) * width + p.left
+      let target = output + (p.firstChannel + sample) * p.planeCount + (p.top + row) * p.width + p.left
       if p.samplesPerPixel == 1 {
         for column in 0..<p.columns { target[column] = sourceRow[column].floatValue }
       } else {
         for column in 0..<p.columns { target[column] = sourceRow[column * p.samplesPerPixel + sample].floatValue }
+      }
+    }
+  }
+}
+
+/// Copies a block of one-sample palette indices into one plane per table, each index replaced by its entry.
+/// Every table must have 2^(bits of T) entries, so any stored index is in range.
+func scatterIndexed<T: FixedWidthInteger & UnsignedInteger>(
+  _: T.Type, block: UnsafeRawPointer, into output: UnsafeMutablePointer<Float>, placement p: BlockPlacement,
+  tables: [[Float]]
+) {
+  let source = block.assumingMemoryBound(to: T.self)
+  for (channel, table) in tables.enumerated() {
+    table.withUnsafeBufferPointer { lookup in
+      for row in 0..<p.rows {
+        let sourceRow = source + row * p.stride
+        let target = output + channel * p.planeCount + (p.top + row) * p.width + p.left
+        for column in 0..<p.columns { target[column] = lookup[Int(sourceRow[column])] }
       }
     }
   }

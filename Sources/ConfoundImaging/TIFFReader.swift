@@ -46,7 +46,7 @@ public func readTIFFPages(_ url: URL) throws -> [Image] {
   return try decodeAllPages(try TIFFSession(path: url.path, mode: "r"))
 }
 
-private func decodeAllPages(_ tiff: TIFFSession) throws -> [Image] {
+func decodeAllPages(_ tiff: TIFFSession) throws -> [Image] {
   var images = [try decodeCurrentPage(tiff)]
   while TIFFReadDirectory(tiff.handle) == 1 { images.append(try decodeCurrentPage(tiff)) }
   return images
@@ -71,103 +71,4 @@ private func stackPages(_ pages: [Image], path: String) throws -> Image {
   return Image(
     channels: pages.reduce(0) { $0 + $1.channels }, height: first.height, width: first.width, pixels: pixels,
     bitsPerSample: first.bitsPerSample, sampleFormat: first.sampleFormat, nominalRange: range)
-}
-
-private func decodeCurrentPage(_ tiff: TIFFSession) throws -> Image {
-  let page = try TIFFPage(tiff)
-  let samples = try decodeSamples(tiff, page)
-  if page.isPalette {
-    guard let map = tiff.colormap(bitsPerSample: page.bitsPerSample) else {
-      throw tiff.failure(.corrupt, "palette image without a colormap")
-    }
-    return applyPalette(map, indices: consume samples, page: page)
-  }
-  return Image(
-    channels: page.samplesPerPixel, height: page.height, width: page.width, pixels: samples,
-    bitsPerSample: page.bitsPerSample, sampleFormat: page.format)
-}
-
-/// Maps palette indices through the colormap, by the rule documented on `readTIFF`.
-private func applyPalette(_ map: [[UInt16]], indices: consuming [Float], page: TIFFPage) -> Image {
-  let isGrey = map[0] == map[1] && map[1] == map[2]
-  let top = Float((1 << page.bitsPerSample) - 1)
-  let lookups: [[Float]] =
-    isGrey ? [map[0].map { (Float($0) * top / 65535).rounded() }] : map.map { $0.map(Float.init) }
-  // Grey palettes map in place; colour ones need room for three planes.
-  let count = indices.count
-  var pixels = indices
-  if !isGrey { pixels += pixels + pixels }
-  pixels.withUnsafeMutableBufferPointer { out in
-    for (channel, lookup) in lookups.enumerated() {
-      lookup.withUnsafeBufferPointer { table in
-        // Indices were decoded from bitsPerSample-bit integers, so they are within the 2^bits-entry table.
-        for offset in channel * count..<(channel + 1) * count { out[offset] = table[Int(out[offset])] }
-      }
-    }
-  }
-  return Image(
-    channels: lookups.count, height: page.height, width: page.width, pixels: pixels,
-    bitsPerSample: isGrey ? page.bitsPerSample : 16, sampleFormat: .unsignedInteger,
-    nominalRange: isGrey ? 0...top : 0...65535)
-}
-
-/// Decodes every strip or tile of the current page into [sample][row][col] floats.
-private func decodeSamples(_ tiff: TIFFSession, _ page: TIFFPage) throws -> [Float] {
-  let handle = tiff.handle
-  let blockBytes = page.tiled ? TIFFTileSize(handle) : TIFFStripSize(handle)
-  guard blockBytes > 0 else { throw tiff.failure(.corrupt, "strip or tile size is zero") }
-  let buffer = UnsafeMutableRawPointer.allocate(byteCount: Int(blockBytes), alignment: 16)
-  defer { buffer.deallocate() }
-  let planeCount = page.width * page.height
-  let planes = page.planar ? page.samplesPerPixel : 1
-  let interleaved = page.planar ? 1 : page.samplesPerPixel
-  // Left uninitialised: the blocks tile the whole image, so every sample is written before it is read.
-  let count = page.samplesPerPixel * planeCount
-  return try [Float](unsafeUninitializedCapacity: count) { out, initialized in
-    for plane in 0..<planes {
-      for top in stride(from: 0, to: page.height, by: page.blockHeight) {
-        for left in stride(from: 0, to: page.width, by: page.blockWidth) {
-          let rows = min(page.blockHeight, page.height - top)
-          let placement = BlockPlacement(
-            firstChannel: plane, samplesPerPixel: interleaved, top: top, left: left, rows: rows,
-            columns: min(page.blockWidth, page.width - left), stride: page.blockWidth)
-          // Strips at the bottom hold only the remaining rows; tiles are always full size.
-          let needed = (page.tiled ? page.blockHeight : rows) * page.blockWidth * interleaved * page.bytesPerSample
-          let got: tmsize_t
-          if page.tiled {
-            let tile = TIFFComputeTile(handle, UInt32(left), UInt32(top), 0, UInt16(plane))
-            got = TIFFReadEncodedTile(handle, tile, buffer, blockBytes)
-          } else {
-            let strip = TIFFComputeStrip(handle, UInt32(top), UInt16(plane))
-            got = TIFFReadEncodedStrip(handle, strip, buffer, blockBytes)
-          }
-          guard got >= needed else {
-            throw tiff.failure(.corrupt, "block at row \(top), column \(left) decoded \(got) of \(needed) bytes")
-          }
-          convertBlock(page, buffer, out.baseAddress!, placement, planeCount)
-        }
-      }
-    }
-    initialized = count
-  }
-}
-
-private func convertBlock(
-  _ page: TIFFPage, _ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>, _ p: BlockPlacement,
-  _ planeCount: Int
-) {
-  // A concrete type per call, so each `scatter` is specialised rather than dispatched per sample.
-  func copy<T: StoredSample>(_ type: T.Type) {
-    scatter(type, block: block, into: out, placement: p, width: page.width, planeCount: planeCount)
-  }
-  switch (page.format, page.bitsPerSample) {
-  case (.unsignedInteger, 8): copy(UInt8.self)
-  case (.unsignedInteger, 16): copy(UInt16.self)
-  case (.unsignedInteger, _): copy(UInt32.self)
-  case (.signedInteger, 8): copy(Int8.self)
-  case (.signedInteger, 16): copy(Int16.self)
-  case (.signedInteger, _): copy(Int32.self)
-  case (.floatingPoint, 32): copy(Float.self)
-  case (.floatingPoint, _): copy(Double.self)
-  }
 }

@@ -87,7 +87,7 @@ final class ErrorTests: XCTestCase {
     let folder = try TemporaryDirectory(prefix: "imaging-threads")
     let source = folder.file("source.tif")
     _ = try python(
-      "import sys, numpy as np, tifffile; tifffile.imwrite(sys.argv[1], np.ones((400, 300), np.uint16), rowsperstrip=4)",
+      "import sys, numpy as np, tifffile; tifffile.imwrite(sys.argv[1], np.ones((400, 300), 'u2'), rowsperstrip=4)",
       [source.path])
     let urls = try (0..<24).map { index in
       index % 2 == 0 ? source : try truncated(source, to: 0.2 + 0.03 * Double(index), as: "cut\(index).tif", in: folder)

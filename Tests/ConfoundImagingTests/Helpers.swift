@@ -91,6 +91,7 @@ func assertMatches(
   if same { return }
   let mismatch = image.pixels.indices.first { image.pixels[$0] != reference.values[$0] }
   if let index = mismatch {
-    XCTFail("\(name): \(image.pixels[index]) vs reference \(reference.values[index]) at \(index)", file: file, line: line)
+    XCTFail(
+      "\(name): \(image.pixels[index]) vs reference \(reference.values[index]) at \(index)", file: file, line: line)
   }
 }

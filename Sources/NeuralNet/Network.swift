@@ -56,7 +56,8 @@ public final class Network: @unchecked Sendable {
   public func run(_ input: Tensor, outputs requested: [String], threads: Int = 1) throws -> [String: Tensor] {
     guard inputs.count == 1 else {
       throw NeuralNetError.unknownValue(
-        name: inputs.map(\.name).joined(separator: ","), message: "the model has \(inputs.count) inputs: feed them by name")
+        name: inputs.map(\.name).joined(separator: ","),
+        message: "the model has \(inputs.count) inputs: feed them by name")
     }
     return try run([inputs[0].name: input], outputs: requested, threads: threads)
   }
@@ -72,7 +73,8 @@ public final class Network: @unchecked Sendable {
     }
     for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
       throw NeuralNetError.unknownValue(
-        name: name, message: "is fed but is not an input of \(file) (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+        name: name,
+        message: "is fed but is not an input of \(file) (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
     }
     let plan = try self.plan(for: requested)
     let batch = feeds.values.first?.shape.first ?? 0
@@ -86,7 +88,7 @@ public final class Network: @unchecked Sendable {
   /// Images run through the graph together. Small passes keep each layer's activations in cache and below
   /// malloc's mmap threshold (so buffers are reused rather than faulted in afresh); the final Gemm still
   /// reads its weights once per few images.
-  static let imagesPerPass = Int(ProcessInfo.processInfo.environment["NEURALNET_PASS"] ?? "") ?? 4
+  static let imagesPerPass = 4
 
   /// Sets the number of threads OpenBLAS uses inside each matrix product. A process-wide setting: call it
   /// once, from the executable.
@@ -104,7 +106,9 @@ public final class Network: @unchecked Sendable {
   /// Cuts the batch into passes of `imagesPerPass` images, shares them round-robin between `threads`
   /// workers and stacks the results in batch order.
   private func runInPieces(_ plan: Plan, feeds: [String: Tensor], batch: Int, threads: Int) throws -> [String: Tensor] {
-    let pieces = stride(from: 0, to: batch, by: Network.imagesPerPass).map { $0..<min($0 + Network.imagesPerPass, batch) }
+    let pieces = stride(from: 0, to: batch, by: Network.imagesPerPass).map {
+      $0..<min($0 + Network.imagesPerPass, batch)
+    }
     let workers = max(1, min(threads, pieces.count))
     let results = ResultBox(count: pieces.count)
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -113,10 +117,11 @@ public final class Network: @unchecked Sendable {
       }
     }
     let parts = try results.values.map { try $0!.get() }
-    return Dictionary(uniqueKeysWithValues: plan.outputSlots.keys.map { name in
-      let constant = graph.constants.floats[name]
-      return (name, constant ?? Tensor.concatenate(batches: parts.map { $0[name]! }))
-    })
+    return Dictionary(
+      uniqueKeysWithValues: plan.outputSlots.keys.map { name in
+        let constant = graph.constants.floats[name]
+        return (name, constant ?? Tensor.concatenate(batches: parts.map { $0[name]! }))
+      })
   }
 
   private func execute(_ plan: Plan, feeds: [String: Tensor]) throws -> [String: Tensor] {

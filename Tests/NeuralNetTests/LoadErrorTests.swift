@@ -1,13 +1,15 @@
 import Foundation
-@testable import NeuralNet
 import TestSupport
 import XCTest
+
+@testable import NeuralNet
 
 /// Files the engine must refuse with a message that says what is wrong and where.
 final class LoadErrorTests: XCTestCase {
   func testUnsupportedOperatorNamesOpAndNode() throws {
     let directory = try TemporaryDirectory(prefix: "nn-unknown")
-    try python("""
+    try python(
+      """
       import sys, onnx
       from onnx import helper, TensorProto
       nodes = [helper.make_node('Relu', ['x'], ['r'], name='first'),

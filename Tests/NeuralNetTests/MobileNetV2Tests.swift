@@ -10,7 +10,8 @@ final class MobileNetV2Tests: XCTestCase {
     let network = try Network(contentsOf: models.appendingPathComponent("mobilenet_v2_1.0_224.onnx"))
     let input = try Npy.read(refs.appendingPathComponent("input.npy"))
     let outputs = try network.run(input, outputs: ["embedding", "logits"], threads: 2)
-    assertClose(outputs["embedding"]!, try Npy.read(refs.appendingPathComponent("embedding.npy")), absolute: 1e-4, "embedding")
+    assertClose(
+      outputs["embedding"]!, try Npy.read(refs.appendingPathComponent("embedding.npy")), absolute: 1e-4, "embedding")
     let logits = outputs["logits"]!
     assertClose(logits, try Npy.read(refs.appendingPathComponent("logits.npy")), absolute: 2e-4, "logits")
 

@@ -35,7 +35,9 @@ enum Npy {
       throw FormatError(description: "\(url.path): \(bytes.count - body) data bytes for shape \(shape)")
     }
     let values = bytes[body...].withUnsafeBytes { raw in
-      (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+      (0..<count).map {
+        Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+      }
     }
     return Tensor(shape: shape, data: values)
   }

@@ -31,10 +31,10 @@ struct OnnxRuntimeCase {
           return numpy_helper.from_array(np.array(value, dtype=np.float32), name)
       opset = 13
       \(graph)
-      model = helper.make_model(
-          helper.make_graph(nodes, 'test', [helper.make_tensor_value_info(n, TensorProto.FLOAT, d) for n, d, _ in inputs],
-                            [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs], initializer=inits),
-          opset_imports=[helper.make_opsetid('', opset)])
+      graph_inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, d) for n, d, _ in inputs]
+      graph_outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs]
+      graph = helper.make_graph(nodes, 'test', graph_inputs, graph_outputs, initializer=inits)
+      model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)])
       model.ir_version = 7
       onnx.save(model, out + '/model.onnx')
       feeds = {n: rng.uniform(-1, 1, size=s).astype(np.float32) for n, _, s in inputs}
@@ -62,8 +62,9 @@ struct OnnxRuntimeCase {
     let names = names ?? Array(expected.keys).sorted()
     let actual = try network.run(feeds, outputs: names, threads: threads)
     for name in names {
-      assertClose(actual[name]!, expected[name]!, absolute: tolerance, relative: tolerance,
-                  "\(name) (\(threads) threads)", file: file, line: line)
+      assertClose(
+        actual[name]!, expected[name]!, absolute: tolerance, relative: tolerance,
+        "\(name) (\(threads) threads)", file: file, line: line)
     }
   }
 }

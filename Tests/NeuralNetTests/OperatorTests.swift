@@ -7,7 +7,8 @@ import XCTest
 final class OperatorTests: XCTestCase {
   func testPoolsWithPadsCeilModeAndCountIncludePad() throws {
     let directory = try TemporaryDirectory(prefix: "nn-pool")
-    let reference = try OnnxRuntimeCase.build("""
+    let reference = try OnnxRuntimeCase.build(
+      """
       inputs = [('x', ['N', 3, 11, 13], [2, 3, 11, 13])]
       inits = []
       nodes = [
@@ -19,7 +20,8 @@ final class OperatorTests: XCTestCase {
           helper.make_node('AveragePool', ['x'], ['avg_excl'], kernel_shape=[2, 3], strides=[1, 2], pads=[0, 1, 1, 1]),
           helper.make_node('AveragePool', ['x'], ['avg_ceil'], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
                            ceil_mode=1, count_include_pad=1),
-          helper.make_node('AveragePool', ['x'], ['avg_same'], kernel_shape=[3, 2], strides=[2, 2], auto_pad='SAME_UPPER'),
+          helper.make_node('AveragePool', ['x'], ['avg_same'], kernel_shape=[3, 2], strides=[2, 2],
+                           auto_pad='SAME_UPPER'),
           helper.make_node('GlobalAveragePool', ['x'], ['gap']),
       ]
       outputs = ['max', 'max_ceil', 'max_dilated', 'avg_incl', 'avg_excl', 'avg_ceil', 'avg_same', 'gap']
@@ -30,7 +32,8 @@ final class OperatorTests: XCTestCase {
 
   func testGroupedDilatedConvBatchNormSwishConcat() throws {
     let directory = try TemporaryDirectory(prefix: "nn-conv")
-    let reference = try OnnxRuntimeCase.build("""
+    let reference = try OnnxRuntimeCase.build(
+      """
       inputs = [('x', ['N', 4, 9, 10], [3, 4, 9, 10])]
       inits = [w('w1', [6, 2, 3, 3]), wf('b1', [6]), w('w2', [2, 4, 1, 1]),
                wf('gamma', [6]), w('beta', [6]), w('mean', [6]),
@@ -55,7 +58,8 @@ final class OperatorTests: XCTestCase {
 
   func testDepthwiseStridesDilationsAndMultiplier() throws {
     let directory = try TemporaryDirectory(prefix: "nn-dw")
-    let reference = try OnnxRuntimeCase.build("""
+    let reference = try OnnxRuntimeCase.build(
+      """
       inputs = [('x', ['N', 3, 21, 37], [2, 3, 21, 37])]
       inits = [w('k3', [3, 1, 3, 3]), w('b3', [3]), w('k5', [3, 1, 5, 5]), w('k2', [6, 1, 3, 3]), w('b2', [6]),
                scalar('lo', -0.5), scalar('hi', 0.8)]
@@ -63,7 +67,8 @@ final class OperatorTests: XCTestCase {
           helper.make_node('Conv', ['x', 'k3', 'b3'], ['s1'], group=3, pads=[1, 1, 1, 1]),
           helper.make_node('Clip', ['s1', 'lo', 'hi'], ['s1_clipped']),
           helper.make_node('Conv', ['x', 'k3', 'b3'], ['s2'], group=3, strides=[2, 2], pads=[0, 0, 1, 1]),
-          helper.make_node('Conv', ['x', 'k5'], ['s2_dilated'], group=3, strides=[2, 2], dilations=[2, 1], pads=[4, 2, 3, 1]),
+          helper.make_node('Conv', ['x', 'k5'], ['s2_dilated'], group=3, strides=[2, 2], dilations=[2, 1],
+                           pads=[4, 2, 3, 1]),
           helper.make_node('Conv', ['x', 'k3', 'b3'], ['s3'], group=3, strides=[3, 3], pads=[1, 0, 2, 1]),
           helper.make_node('Conv', ['x', 'k2', 'b2'], ['multiplier2'], group=3, pads=[1, 1, 1, 1]),
           helper.make_node('Relu', ['multiplier2'], ['relu']),
@@ -76,7 +81,8 @@ final class OperatorTests: XCTestCase {
 
   func testReshapeMatMulAddBroadcastFlatten() throws {
     let directory = try TemporaryDirectory(prefix: "nn-matmul")
-    let reference = try OnnxRuntimeCase.build("""
+    let reference = try OnnxRuntimeCase.build(
+      """
       inputs = [('x', ['N', 2, 3, 4], [5, 2, 3, 4])]
       inits = [ints('shape', [0, -1]), w('m', [24, 7]), wf('row', [7]), w('channel', [2, 1, 1]), w('n', [4, 3])]
       nodes = [
@@ -96,7 +102,8 @@ final class OperatorTests: XCTestCase {
 
   func testGemmTransposesAlphaBetaOnAFixedBatch() throws {
     let directory = try TemporaryDirectory(prefix: "nn-gemm")
-    let reference = try OnnxRuntimeCase.build("""
+    let reference = try OnnxRuntimeCase.build(
+      """
       inputs = [('x', [3, 4], [3, 4])]
       inits = [w('b', [3, 5]), w('c', [5]), wf('b2', [6, 5]), w('c2', [4, 1])]
       nodes = [
@@ -113,7 +120,8 @@ final class OperatorTests: XCTestCase {
 
   func testClipAttributesOfOpset6() throws {
     let directory = try TemporaryDirectory(prefix: "nn-clip6")
-    let reference = try OnnxRuntimeCase.build("""
+    let reference = try OnnxRuntimeCase.build(
+      """
       opset = 6
       inputs = [('x', ['N', 2, 3, 3], [2, 2, 3, 3])]
       inits = []

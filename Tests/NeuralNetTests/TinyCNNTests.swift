@@ -46,7 +46,8 @@ final class TinyCNNTests: XCTestCase {
     XCTAssertEqual(network.opsetVersion, 13)
     XCTAssertEqual(network.irVersion, 7)
     let url = try modelsFolder().appendingPathComponent("tiny_cnn.onnx")
-    let script = "import onnx, sys, json; m = onnx.load(sys.argv[1]); "
+    let script =
+      "import onnx, sys, json; m = onnx.load(sys.argv[1]); "
       + "print(json.dumps({p.key: p.value for p in m.metadata_props}))"
     let expected = try JSONSerialization.jsonObject(with: Data(try python(script, [url.path]).utf8))
     XCTAssertEqual(network.metadata, expected as? [String: String])

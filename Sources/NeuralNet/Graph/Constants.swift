@@ -14,7 +14,9 @@ struct Constants {
     let shape = proto.dims.map(Int.init)
     let count = shape.reduce(1, *)
     func corrupt(_ found: Int) -> NeuralNetError {
-      .corruptModel(file: file, offset: proto.offset, message: "tensor '\(name)' of shape \(describe(shape: shape)) holds \(found) values")
+      .corruptModel(
+        file: file, offset: proto.offset,
+        message: "tensor '\(name)' of shape \(describe(shape: shape)) holds \(found) values")
     }
     switch proto.dataType {
     case TensorProto.float:
@@ -39,7 +41,8 @@ struct Constants {
     return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
       raw.withUnsafeBytes { bytes in
         for i in 0..<count {
-          buffer[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+          buffer[i] = Float(
+            bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
         }
       }
       initialized = count

@@ -13,7 +13,8 @@ struct LoadedGraph {
     for tensor in model.graph.initializers { try constants.add(tensor, name: tensor.name, file: file) }
     for proto in model.graph.nodes where proto.opType == "Constant" {
       guard let value = proto.attributes["value"]?.t, let output = proto.outputs.first else {
-        throw NeuralNetError.invalidNode(node: proto.name, op: "Constant", message: "only the tensor 'value' form is supported")
+        throw NeuralNetError.invalidNode(
+          node: proto.name, op: "Constant", message: "only the tensor 'value' form is supported")
       }
       try constants.add(value, name: output, file: file)
     }
@@ -49,7 +50,8 @@ struct LoadedGraph {
         let node = pending[0]
         let missing = node.inputs.first { !available.contains($0) } ?? "?"
         let produced = Set(nodes.map(\.output))
-        let why = produced.contains(missing) ? "the graph has a cycle through it" : "no node, input or initializer produces it"
+        let why =
+          produced.contains(missing) ? "the graph has a cycle through it" : "no node, input or initializer produces it"
         throw NeuralNetError.invalidModel(file: file, message: "node '\(node.name)' reads '\(missing)', but \(why)")
       }
     }
@@ -66,10 +68,12 @@ public struct ValueSpec: Sendable, Equatable {
   /// Throws unless `received` has the declared rank and every fixed dimension.
   func check(_ received: [Int]) throws {
     guard let shape else { return }
-    let fits = shape.count == received.count && zip(shape, received).allSatisfy { dim, size in
-      if case .fixed(let expected) = dim { return expected == size }
-      return true
-    }
+    let fits =
+      shape.count == received.count
+      && zip(shape, received).allSatisfy { dim, size in
+        if case .fixed(let expected) = dim { return expected == size }
+        return true
+      }
     guard fits else {
       throw NeuralNetError.inputShape(
         name: name, expected: "[" + shape.map(\.description).joined(separator: ",") + "]", received: received)

@@ -89,7 +89,8 @@ struct NodeContext {
   func constant(at index: Int, what: String) throws -> Tensor? {
     guard index < proto.inputs.count, !proto.inputs[index].isEmpty else { return nil }
     guard let tensor = constants.floats[proto.inputs[index]] else {
-      throw error("\(what) '\(proto.inputs[index])' must be an initializer (a constant); computed \(what)s are not supported")
+      throw error(
+        "\(what) '\(proto.inputs[index])' must be an initializer (a constant); computed \(what)s are not supported")
     }
     return tensor
   }
@@ -103,7 +104,9 @@ struct NodeContext {
 
   func window(weightShape weight: [Int]? = nil) throws -> Window {
     let kernel = ints("kernel_shape") ?? weight.map { Array($0.suffix(2)) }
-    guard let kernel, kernel.count == 2 else { throw error("only 2-D kernels are supported (kernel_shape of two values)") }
+    guard let kernel, kernel.count == 2 else {
+      throw error("only 2-D kernels are supported (kernel_shape of two values)")
+    }
     var window = Window(kernel: (kernel[0], kernel[1]))
     if let s = ints("strides") {
       guard s.count == 2 else { throw error("strides must have two values") }
@@ -122,15 +125,18 @@ struct NodeContext {
       throw error("unknown auto_pad '\(window.autoPad)'")
     }
     window.ceilMode = int("ceil_mode", default: 0) != 0
-    guard [kernel[0], kernel[1], window.strides.h, window.strides.w, window.dilations.h, window.dilations.w]
-      .allSatisfy({ $0 > 0 })
+    guard
+      [kernel[0], kernel[1], window.strides.h, window.strides.w, window.dilations.h, window.dilations.w]
+        .allSatisfy({ $0 > 0 })
     else { throw error("kernel, strides and dilations must be positive") }
     return window
   }
 
   func convSpec() throws -> ConvSpec {
     guard let weight = try constant(at: 1, what: "weight") else { throw error("needs a weight input") }
-    guard weight.shape.count == 4 else { throw error("only 2-D convolution is supported (weight \(describe(shape: weight.shape)))") }
+    guard weight.shape.count == 4 else {
+      throw error("only 2-D convolution is supported (weight \(describe(shape: weight.shape)))")
+    }
     let group = int("group", default: 1)
     let m = weight.shape[0]
     guard group > 0, m % group == 0 else { throw error("group \(group) does not divide \(m) output channels") }
@@ -157,7 +163,9 @@ struct NodeContext {
     guard Set(parts.map(\.count)).count == 1 else { throw error("scale, B, mean and var differ in length") }
     let epsilon = float("epsilon", default: 1e-5)
     // Computed in Double so folding into a Conv loses no more precision than ONNX Runtime's own fusion.
-    let scale = (0..<gamma.count).map { Float(Double(gamma[$0]) / (Double(variance[$0]) + Double(epsilon)).squareRoot()) }
+    let scale = (0..<gamma.count).map {
+      Float(Double(gamma[$0]) / (Double(variance[$0]) + Double(epsilon)).squareRoot())
+    }
     let shift = (0..<gamma.count).map { Float(Double(beta[$0]) - Double(mean[$0]) * Double(scale[$0])) }
     return .batchNorm(scale: scale, shift: shift)
   }

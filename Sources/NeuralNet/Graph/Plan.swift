@@ -25,7 +25,8 @@ struct Plan {
     for name in requested where !known.contains(name) {
       let sample = graph.nodes.prefix(8).map(\.output).joined(separator: ", ")
       throw NeuralNetError.unknownValue(
-        name: name, message: "no node, input or initializer of \(graph.file) has this name (node outputs: \(sample), ...)")
+        name: name,
+        message: "no node, input or initializer of \(graph.file) has this name (node outputs: \(sample), ...)")
     }
     let nodes = Plan.fused(Plan.needed(graph.nodes, for: requested), keeping: Set(requested))
     var slots: [String: Int] = [:]
@@ -121,9 +122,10 @@ struct Plan {
     case .add, .sub, .mul, .div:
       // Two activations, or a constant that cannot reach the batch axis: a scalar, a vector, a leading axis
       // of 1, or the per-channel `[C, 1, 1]` of NCHW activations.
-      return constantOperands.count < node.inputs.count && constantOperands.allSatisfy { c in
-        c.shape.count <= 1 || c.shape.first == 1 || (c.shape.count == 3 && c.shape[1] == 1 && c.shape[2] == 1)
-      }
+      return constantOperands.count < node.inputs.count
+        && constantOperands.allSatisfy { c in
+          c.shape.count <= 1 || c.shape.first == 1 || (c.shape.count == 3 && c.shape[1] == 1 && c.shape[2] == 1)
+        }
     default: return true
     }
   }

@@ -6,7 +6,10 @@ import COpenBLAS
 func convolve(_ x: Tensor, _ spec: ConvSpec) throws -> Tensor {
   let (n, c, h, w) = try nchw(x)
   guard c == spec.inChannels else {
-    throw ShapeError("weight \(describe(shape: spec.weight.shape)) with group \(spec.group) expects \(spec.inChannels) input channels, received \(describe(shape: x.shape))")
+    throw ShapeError(
+      "weight \(describe(shape: spec.weight.shape)) with group \(spec.group) expects \(spec.inChannels) input "
+        + "channels, received \(describe(shape: x.shape))"
+    )
   }
   let geometry = try ResolvedWindow(spec.window, inH: h, inW: w)
   let m = spec.outChannels
@@ -31,10 +34,13 @@ private func dense(
 ) {
   let m = spec.outChannels
   let groups = spec.group
-  let cg = c / groups, mg = m / groups
+  let cg = c / groups
+  let mg = m / groups
   let k = cg * g.kh * g.kw
-  let inPlane = g.inH * g.inW, outPlane = g.outH * g.outW
-  let pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.padTop == 0 && g.padLeft == 0
+  let inPlane = g.inH * g.inW
+  let outPlane = g.outH * g.outW
+  let pointwise =
+    g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.padTop == 0 && g.padLeft == 0
     && g.outH == g.inH && g.outW == g.inW
   var columns = [Float](repeating: 0, count: pointwise ? 0 : k * outPlane)
   columns.withUnsafeMutableBufferPointer { cols in
@@ -49,21 +55,36 @@ private func dense(
           im2col(src, channels: cg, g, into: cols.baseAddress!)
           b = UnsafePointer(cols.baseAddress!)
         }
-        // The output starts as the bias, so sgemm adds to it (beta 1) instead of zeroing it first.
-        for channel in 0..<mg { (dst + channel * outPlane).update(repeating: spec.bias[group * mg + channel], count: outPlane) }
-        cblas_sgemm(
-          CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(mg), Int32(outPlane), Int32(k),
-          1, w + group * mg * k, Int32(k), b, Int32(outPlane), 1, dst, Int32(outPlane))
+        // Column blocks small enough that the block of Y stays in cache from the bias fill through sgemm
+        // to the clamp; the output starts as the bias, so sgemm adds to it (beta 1).
+        let width = min(outPlane, max(64, (blockFloats / mg) / 16 * 16))
+        for column in stride(from: 0, to: outPlane, by: width) {
+          let count = min(width, outPlane - column)
+          for channel in 0..<mg {
+            (dst + channel * outPlane + column).update(repeating: spec.bias[group * mg + channel], count: count)
+          }
+          cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(mg), Int32(count), Int32(k),
+            1, w + group * mg * k, Int32(k), b + column, Int32(outPlane), 1, dst + column, Int32(outPlane))
+          if spec.activation != .none {
+            for channel in 0..<mg {
+              biasActivate(dst + channel * outPlane + column, count: count, bias: 0, spec.activation)
+            }
+          }
+        }
       }
-      // Clamped per image, while the image's output is still in cache.
-      if spec.activation != .none { biasActivate(y + image * m * outPlane, count: m * outPlane, bias: 0, spec.activation) }
     }
   }
 }
 
+/// Floats of output per sgemm call in `dense` (128 KB, well inside a core's L2 cache).
+private let blockFloats = 32 * 1024
+
 /// Lays out every kernel tap of `channels` planes as a row of `outH * outW` samples, zero where the tap
 /// falls in the padding: row `(ch * kh + ky) * kw + kx`, matching the weight layout `[M, C/g, kh, kw]`.
-private func im2col(_ x: UnsafePointer<Float>, channels: Int, _ g: ResolvedWindow, into cols: UnsafeMutablePointer<Float>) {
+private func im2col(
+  _ x: UnsafePointer<Float>, channels: Int, _ g: ResolvedWindow, into cols: UnsafeMutablePointer<Float>
+) {
   let outPlane = g.outH * g.outW
   for ch in 0..<channels {
     let plane = x + ch * g.inH * g.inW
@@ -95,7 +116,8 @@ private func im2col(_ x: UnsafePointer<Float>, channels: Int, _ g: ResolvedWindo
 
 /// `p[i] = clamp(p[i] + bias)`; written with comparisons rather than `min`/`max` so it vectorises.
 @inline(__always) func biasActivate(_ p: UnsafeMutablePointer<Float>, count: Int, bias: Float, _ a: Activation) {
-  let lower = a.lower, upper = a.upper
+  let lower = a.lower
+  let upper = a.upper
   if lower == -.infinity && upper == .infinity {
     if bias != 0 { for i in 0..<count { p[i] += bias } }
     return

@@ -43,7 +43,8 @@ private func depthwise<L: LaneLoader>(
         let src = x + plane * g.inH * g.inW
         // Borders stay zero from the first fill: only the interior is rewritten for each plane.
         for iy in 0..<g.inH {
-          (paddedBuffer.baseAddress! + (g.padTop + iy) * paddedW + g.padLeft).update(from: src + iy * g.inW, count: g.inW)
+          (paddedBuffer.baseAddress! + (g.padTop + iy) * paddedW + g.padLeft).update(
+            from: src + iy * g.inW, count: g.inW)
         }
         for t in 0..<taps { weights[t] = SIMD8(repeating: w[channel * taps + t]) }
         let bias = SIMD8<Float>(repeating: spec.bias[channel])
@@ -56,13 +57,17 @@ private func depthwise<L: LaneLoader>(
           let (s0, s1, s2, s3) = (origin(u), origin(u + 1), origin(u + 2), origin(u + 3))
           var (a0, a1, a2, a3) = (bias, bias, bias, bias)
           for t in 0..<taps {
-            let weight = weights[t], offset = offsets[t]
+            let weight = weights[t]
+            let offset = offsets[t]
             a0 += weight * L.load(s0 + offset)
             a1 += weight * L.load(s1 + offset)
             a2 += weight * L.load(s2 + offset)
             a3 += weight * L.load(s3 + offset)
           }
-          store(u, a0); store(u + 1, a1); store(u + 2, a2); store(u + 3, a3)
+          store(u, a0)
+          store(u + 1, a1)
+          store(u + 2, a2)
+          store(u + 3, a3)
           u += 4
         }
         while u < units {

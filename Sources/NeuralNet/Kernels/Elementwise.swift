@@ -38,19 +38,25 @@ func binary(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) throws -> T
       }
     }
   }
-  let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
+  let sa = broadcastStrides(a.shape, to: shape)
+  let sb = broadcastStrides(b.shape, to: shape)
   let rank = shape.count
   return a.data.withUnsafeBufferPointer { x in
     b.data.withUnsafeBufferPointer { y in
       Tensor(shape: shape) { out in
         guard out.count > 0 else { return }
         let inner = shape.last ?? 1
-        let ia = sa.last ?? 0, ib = sb.last ?? 0
+        let ia = sa.last ?? 0
+        let ib = sb.last ?? 0
         var index = [Int](repeating: 0, count: max(rank - 1, 0))
         var offset = 0
         while offset < out.count {
-          var pa = 0, pb = 0
-          for axis in 0..<index.count { pa += index[axis] * sa[axis]; pb += index[axis] * sb[axis] }
+          var pa = 0
+          var pb = 0
+          for axis in 0..<index.count {
+            pa += index[axis] * sa[axis]
+            pb += index[axis] * sb[axis]
+          }
           for i in 0..<inner { out[offset + i] = op(x[pa + i * ia], y[pb + i * ib]) }
           offset += inner
           var axis = index.count - 1
@@ -86,13 +92,15 @@ func batchNorm(_ x: Tensor, scale: [Float], shift: [Float]) throws -> Tensor {
   guard x.shape.count >= 2, x.shape[1] == scale.count else {
     throw ShapeError("expects \(scale.count) channels on axis 1, received \(describe(shape: x.shape))")
   }
-  let c = scale.count, plane = x.shape.dropFirst(2).reduce(1, *)
+  let c = scale.count
+  let plane = x.shape.dropFirst(2).reduce(1, *)
   guard plane > 0 else { return x }
   var y = x
   y.data.withUnsafeMutableBufferPointer { p in
     for start in stride(from: 0, to: p.count, by: plane) {
       let channel = (start / plane) % c
-      let s = scale[channel], t = shift[channel]
+      let s = scale[channel]
+      let t = shift[channel]
       for i in start..<(start + plane) { p[i] = p[i] * s + t }
     }
   }

@@ -3,20 +3,26 @@ import COpenBLAS
 /// Gemm: `alpha * A' * B' + beta * C`, A' = transA ? Aᵀ : A (likewise B'), C broadcast to `[M, N]`.
 func gemm(_ inputs: [Tensor], alpha: Float, beta: Float, transA: Bool, transB: Bool) throws -> Tensor {
   guard inputs.count >= 2 else { throw ShapeError("needs inputs A and B") }
-  let a = inputs[0], b = inputs[1]
+  let a = inputs[0]
+  let b = inputs[1]
   guard a.shape.count == 2, b.shape.count == 2 else {
     throw ShapeError("expects 2-D A and B, received \(describe(shape: a.shape)) and \(describe(shape: b.shape))")
   }
   let (m, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
   let (kb, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
   guard k == kb else {
-    throw ShapeError("inner dimensions differ: A \(describe(shape: a.shape)) transA=\(transA), B \(describe(shape: b.shape)) transB=\(transB)")
+    throw ShapeError(
+      "inner dimensions differ: A \(describe(shape: a.shape)) transA=\(transA), "
+        + "B \(describe(shape: b.shape)) transB=\(transB)"
+    )
   }
   var out = Tensor(shape: [m, n], repeating: 0)
   var cWeight: Float = 0
   if inputs.count > 2 && beta != 0 {
     out = try binary(out, inputs[2], +)
-    guard out.shape == [m, n] else { throw ShapeError("C \(describe(shape: inputs[2].shape)) does not broadcast to [\(m),\(n)]") }
+    guard out.shape == [m, n] else {
+      throw ShapeError("C \(describe(shape: inputs[2].shape)) does not broadcast to [\(m),\(n)]")
+    }
     cWeight = beta
   }
   a.data.withUnsafeBufferPointer { pa in
@@ -40,8 +46,11 @@ func matMul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
   let sb = b.shape.count == 1 ? [b.shape[0], 1] : b.shape
   let (m, k) = (sa[sa.count - 2], sa[sa.count - 1])
   let (kb, n) = (sb[sb.count - 2], sb[sb.count - 1])
-  guard k == kb else { throw ShapeError("inner dimensions differ: \(describe(shape: a.shape)) x \(describe(shape: b.shape))") }
-  let batchA = Array(sa.dropLast(2)), batchB = Array(sb.dropLast(2))
+  guard k == kb else {
+    throw ShapeError("inner dimensions differ: \(describe(shape: a.shape)) x \(describe(shape: b.shape))")
+  }
+  let batchA = Array(sa.dropLast(2))
+  let batchB = Array(sb.dropLast(2))
   guard let batch = broadcastShape(batchA, batchB) else {
     throw ShapeError("batch axes do not broadcast: \(describe(shape: a.shape)) x \(describe(shape: b.shape))")
   }

@@ -8,10 +8,14 @@ func concat(_ parts: [Tensor], axis rawAxis: Int) throws -> Tensor {
   shape[axis] = 0
   for part in parts {
     var other = part.shape
-    guard other.count == rank else { throw ShapeError("inputs differ in rank: \(parts.map { describe(shape: $0.shape) })") }
+    guard other.count == rank else {
+      throw ShapeError("inputs differ in rank: \(parts.map { describe(shape: $0.shape) })")
+    }
     shape[axis] += other[axis]
     other[axis] = first.shape[axis]
-    guard other == first.shape else { throw ShapeError("inputs differ off axis \(axis): \(parts.map { describe(shape: $0.shape) })") }
+    guard other == first.shape else {
+      throw ShapeError("inputs differ off axis \(axis): \(parts.map { describe(shape: $0.shape) })")
+    }
   }
   let outer = shape.prefix(axis).reduce(1, *)
   var data = [Float]()
@@ -36,7 +40,9 @@ func flatten(_ x: Tensor, axis rawAxis: Int) throws -> Tensor {
 func reshape(_ x: Tensor, to target: [Int], allowZero: Bool) throws -> Tensor {
   var shape = target
   for (axis, extent) in target.enumerated() where extent == 0 && !allowZero {
-    guard axis < x.shape.count else { throw ShapeError("shape \(target) copies axis \(axis) of \(describe(shape: x.shape))") }
+    guard axis < x.shape.count else {
+      throw ShapeError("shape \(target) copies axis \(axis) of \(describe(shape: x.shape))")
+    }
     shape[axis] = x.shape[axis]
   }
   let unknown = shape.indices.filter { shape[$0] == -1 }
@@ -48,6 +54,8 @@ func reshape(_ x: Tensor, to target: [Int], allowZero: Bool) throws -> Tensor {
     }
     shape[axis] = x.count / known
   }
-  guard shape.reduce(1, *) == x.count else { throw ShapeError("cannot reshape \(describe(shape: x.shape)) to \(target)") }
+  guard shape.reduce(1, *) == x.count else {
+    throw ShapeError("cannot reshape \(describe(shape: x.shape)) to \(target)")
+  }
   return Tensor(shape: shape, data: x.data)
 }

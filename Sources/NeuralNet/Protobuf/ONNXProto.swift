@@ -13,8 +13,13 @@ struct ModelProto {
     var sawGraph = false
     while let (number, wire) = try reader.nextField() {
       switch number {
-      case 1: try reader.expect(wire, .varint); irVersion = try reader.int64()
-      case 7: try reader.expect(wire, .lengthDelimited); graph = try GraphProto(try reader.message()); sawGraph = true
+      case 1:
+        try reader.expect(wire, .varint)
+        irVersion = try reader.int64()
+      case 7:
+        try reader.expect(wire, .lengthDelimited)
+        graph = try GraphProto(try reader.message())
+        sawGraph = true
       case 8:
         try reader.expect(wire, .lengthDelimited)
         let (domain, version) = try ModelProto.opset(try reader.message())
@@ -36,8 +41,12 @@ struct ModelProto {
     var version: Int64 = 0
     while let (number, wire) = try reader.nextField() {
       switch number {
-      case 1: try reader.expect(wire, .lengthDelimited); domain = try reader.string()
-      case 2: try reader.expect(wire, .varint); version = try reader.int64()
+      case 1:
+        try reader.expect(wire, .lengthDelimited)
+        domain = try reader.string()
+      case 2:
+        try reader.expect(wire, .varint)
+        version = try reader.int64()
       default: try reader.skip(wire)
       }
     }
@@ -51,8 +60,12 @@ struct ModelProto {
     var value = ""
     while let (number, wire) = try reader.nextField() {
       switch number {
-      case 1: try reader.expect(wire, .lengthDelimited); key = try reader.string()
-      case 2: try reader.expect(wire, .lengthDelimited); value = try reader.string()
+      case 1:
+        try reader.expect(wire, .lengthDelimited)
+        key = try reader.string()
+      case 2:
+        try reader.expect(wire, .lengthDelimited)
+        value = try reader.string()
       default: try reader.skip(wire)
       }
     }
@@ -74,11 +87,21 @@ struct GraphProto {
     var reader = message
     while let (number, wire) = try reader.nextField() {
       switch number {
-      case 1: try reader.expect(wire, .lengthDelimited); nodes.append(try NodeProto(try reader.message()))
-      case 5: try reader.expect(wire, .lengthDelimited); initializers.append(try TensorProto(try reader.message()))
-      case 11: try reader.expect(wire, .lengthDelimited); inputs.append(try ValueInfoProto(try reader.message()))
-      case 12: try reader.expect(wire, .lengthDelimited); outputs.append(try ValueInfoProto(try reader.message()))
-      case 13: try reader.expect(wire, .lengthDelimited); valueInfo.append(try ValueInfoProto(try reader.message()))
+      case 1:
+        try reader.expect(wire, .lengthDelimited)
+        nodes.append(try NodeProto(try reader.message()))
+      case 5:
+        try reader.expect(wire, .lengthDelimited)
+        initializers.append(try TensorProto(try reader.message()))
+      case 11:
+        try reader.expect(wire, .lengthDelimited)
+        inputs.append(try ValueInfoProto(try reader.message()))
+      case 12:
+        try reader.expect(wire, .lengthDelimited)
+        outputs.append(try ValueInfoProto(try reader.message()))
+      case 13:
+        try reader.expect(wire, .lengthDelimited)
+        valueInfo.append(try ValueInfoProto(try reader.message()))
       default: try reader.skip(wire)
       }
     }
@@ -98,15 +121,25 @@ struct NodeProto {
     var reader = message
     while let (number, wire) = try reader.nextField() {
       switch number {
-      case 1: try reader.expect(wire, .lengthDelimited); inputs.append(try reader.string())
-      case 2: try reader.expect(wire, .lengthDelimited); outputs.append(try reader.string())
-      case 3: try reader.expect(wire, .lengthDelimited); name = try reader.string()
-      case 4: try reader.expect(wire, .lengthDelimited); opType = try reader.string()
+      case 1:
+        try reader.expect(wire, .lengthDelimited)
+        inputs.append(try reader.string())
+      case 2:
+        try reader.expect(wire, .lengthDelimited)
+        outputs.append(try reader.string())
+      case 3:
+        try reader.expect(wire, .lengthDelimited)
+        name = try reader.string()
+      case 4:
+        try reader.expect(wire, .lengthDelimited)
+        opType = try reader.string()
       case 5:
         try reader.expect(wire, .lengthDelimited)
         let attribute = try AttributeProto(try reader.message())
         attributes[attribute.name] = attribute
-      case 7: try reader.expect(wire, .lengthDelimited); domain = try reader.string()
+      case 7:
+        try reader.expect(wire, .lengthDelimited)
+        domain = try reader.string()
       default: try reader.skip(wire)
       }
     }
@@ -128,14 +161,26 @@ struct AttributeProto {
     var reader = message
     while let (number, wire) = try reader.nextField() {
       switch number {
-      case 1: try reader.expect(wire, .lengthDelimited); name = try reader.string()
-      case 2: try reader.expect(wire, .fixed32); f = try reader.float()
-      case 3: try reader.expect(wire, .varint); i = try reader.int64()
-      case 4: try reader.expect(wire, .lengthDelimited); s = try reader.string()
-      case 5: try reader.expect(wire, .lengthDelimited); t = try TensorProto(try reader.message())
+      case 1:
+        try reader.expect(wire, .lengthDelimited)
+        name = try reader.string()
+      case 2:
+        try reader.expect(wire, .fixed32)
+        f = try reader.float()
+      case 3:
+        try reader.expect(wire, .varint)
+        i = try reader.int64()
+      case 4:
+        try reader.expect(wire, .lengthDelimited)
+        s = try reader.string()
+      case 5:
+        try reader.expect(wire, .lengthDelimited)
+        t = try TensorProto(try reader.message())
       case 7: try reader.appendFloats(wire, to: &floats)
       case 8: try reader.appendInt64s(wire, to: &ints)
-      case 20: try reader.expect(wire, .varint); type = try reader.int64()
+      case 20:
+        try reader.expect(wire, .varint)
+        type = try reader.int64()
       default: try reader.skip(wire)
       }
     }
@@ -164,13 +209,21 @@ struct TensorProto {
     while let (number, wire) = try reader.nextField() {
       switch number {
       case 1: try reader.appendInt64s(wire, to: &dims)
-      case 2: try reader.expect(wire, .varint); dataType = try reader.int64()
+      case 2:
+        try reader.expect(wire, .varint)
+        dataType = try reader.int64()
       case 4: try reader.appendFloats(wire, to: &floatData)
       case 5: try reader.appendInt64s(wire, to: &int32Data)
       case 7: try reader.appendInt64s(wire, to: &int64Data)
-      case 8: try reader.expect(wire, .lengthDelimited); name = try reader.string()
-      case 9: try reader.expect(wire, .lengthDelimited); raw = reader.bytes[try reader.lengthDelimited()]
-      case 14: try reader.expect(wire, .varint); isExternal = try reader.int64() == 1
+      case 8:
+        try reader.expect(wire, .lengthDelimited)
+        name = try reader.string()
+      case 9:
+        try reader.expect(wire, .lengthDelimited)
+        raw = reader.bytes[try reader.lengthDelimited()]
+      case 14:
+        try reader.expect(wire, .varint)
+        isExternal = try reader.int64() == 1
       default: try reader.skip(wire)
       }
     }
@@ -204,8 +257,12 @@ struct ValueInfoProto {
     var reader = message
     while let (number, wire) = try reader.nextField() {
       switch number {
-      case 1: try reader.expect(wire, .lengthDelimited); name = try reader.string()
-      case 2: try reader.expect(wire, .lengthDelimited); try readType(try reader.message())
+      case 1:
+        try reader.expect(wire, .lengthDelimited)
+        name = try reader.string()
+      case 2:
+        try reader.expect(wire, .lengthDelimited)
+        try readType(try reader.message())
       default: try reader.skip(wire)
       }
     }
@@ -214,7 +271,10 @@ struct ValueInfoProto {
   private mutating func readType(_ message: ProtoReader) throws {
     var type = message
     while let (number, wire) = try type.nextField() {
-      guard number == 1, wire == .lengthDelimited else { try type.skip(wire); continue }
+      guard number == 1, wire == .lengthDelimited else {
+        try type.skip(wire)
+        continue
+      }
       var tensor = try type.message()
       while let (field, tensorWire) = try tensor.nextField() {
         switch (field, tensorWire) {
@@ -230,7 +290,10 @@ struct ValueInfoProto {
     var reader = message
     var dims: [Dimension] = []
     while let (number, wire) = try reader.nextField() {
-      guard number == 1, wire == .lengthDelimited else { try reader.skip(wire); continue }
+      guard number == 1, wire == .lengthDelimited else {
+        try reader.skip(wire)
+        continue
+      }
       var dim = try reader.message()
       var value = Dimension.unknown
       while let (field, dimWire) = try dim.nextField() {

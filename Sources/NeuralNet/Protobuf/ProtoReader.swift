@@ -6,7 +6,10 @@ struct ProtoError: Error {
 
 /// Protobuf wire types (the low three bits of a field key).
 enum WireType: Int {
-  case varint = 0, fixed64 = 1, lengthDelimited = 2, fixed32 = 5
+  case varint = 0
+  case fixed64 = 1
+  case lengthDelimited = 2
+  case fixed32 = 5
 }
 
 /// A cursor over one protobuf message inside a shared byte buffer.
@@ -81,7 +84,8 @@ struct ProtoReader {
     let begin = offset
     let length = try varint()
     guard length <= UInt64(end - offset) else {
-      throw ProtoError(offset: begin, message: "length \(length) runs past the end of the message (\(end - offset) bytes left)")
+      throw ProtoError(
+        offset: begin, message: "length \(length) runs past the end of the message (\(end - offset) bytes left)")
     }
     let range = offset..<(offset + Int(length))
     offset = range.upperBound

@@ -39,6 +39,11 @@ final class RunStoreTests: XCTestCase {
     XCTAssertEqual(try store.measurements(siteID: ids[SiteKey(plate: "P1", well: "A01", site: 1)]!), ["Focus": 2.5])
     XCTAssertEqual(try store.measurements(siteID: ids[SiteKey(plate: "P1", well: "A01", site: 2)]!), [:])
     XCTAssertEqual(try store.runParametersJSON(), #"{"seed":1}"#)
+    let finding = Finding(
+      kind: "position", covariate: "edge distance", measure: "ImageQuality_FocusScore_DNA", effect: -0.4,
+      ciLow: -0.5, ciHigh: -0.3, pValue: 1e-6, verdict: "confounded", plates: ["P1"])
+    try store.complete(stage: "audit", key: "focus") { w in try w.record(finding) }
+    XCTAssertEqual(try store.findings(), [finding])
   }
 
   func testInputHashesMatchPythonHashlib() throws {

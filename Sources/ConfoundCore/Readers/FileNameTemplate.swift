@@ -5,7 +5,8 @@ import Foundation
 /// Write fields as `{name}` (matches as little as possible) or `{name:regex}`; everything else is literal.
 /// Known fields: `plate`, `well`, `row` + `column` (instead of `well`; letters or numbers), `site`, `channel`.
 /// Any other field becomes a site covariate, except fields named with a leading `_`, which only match.
-/// Without `plate`, the plate is the folder's name; without `site`, the site is 1. Channel values have spaces removed ("Channel 1" and "Channel1" are the same channel).
+/// Without `plate`, the plate is the folder's name; without `site`, the site is 1. Channel values have spaces
+/// removed ("Channel 1" and "Channel1" are the same channel).
 /// The presets cover the common microscopes; `detect(_:)` picks the one matching the most files.
 public struct FileNameTemplate: Sendable {
   public let name: String

@@ -38,7 +38,8 @@ public final class RunStore {
     CREATE TABLE IF NOT EXISTS arrays (name TEXT PRIMARY KEY, path TEXT NOT NULL, shape TEXT NOT NULL,
       dtype TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, covariate TEXT NOT NULL,
-      effect REAL, ci_low REAL, ci_high REAL, p_value REAL, verdict TEXT NOT NULL, plates TEXT NOT NULL);
+      measure TEXT NOT NULL, effect REAL, ci_low REAL, ci_high REAL, p_value REAL, verdict TEXT NOT NULL,
+      plates TEXT NOT NULL);
     """
 
   // MARK: run, plugins, inputs
@@ -148,13 +149,14 @@ public final class RunStore {
   }
 
   public func findings() throws -> [Finding] {
-    try db.query("SELECT kind, covariate, effect, ci_low, ci_high, p_value, verdict, plates FROM findings ORDER BY id")
-      .map { r in
-        Finding(
-          kind: r[0].text!, covariate: r[1].text!, effect: r[2].real ?? .nan, ciLow: r[3].real ?? .nan,
-          ciHigh: r[4].real ?? .nan, pValue: r[5].real ?? .nan, verdict: r[6].text!,
-          plates: (try? JSONDecoder().decode([String].self, from: Data(r[7].text!.utf8))) ?? [])
-      }
+    let sql =
+      "SELECT kind, covariate, measure, effect, ci_low, ci_high, p_value, verdict, plates FROM findings ORDER BY id"
+    return try db.query(sql).map { r in
+      Finding(
+        kind: r[0].text!, covariate: r[1].text!, measure: r[2].text!, effect: r[3].real ?? .nan,
+        ciLow: r[4].real ?? .nan, ciHigh: r[5].real ?? .nan, pValue: r[6].real ?? .nan, verdict: r[7].text!,
+        plates: (try? JSONDecoder().decode([String].self, from: Data(r[8].text!.utf8))) ?? [])
+    }
   }
 
   static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
@@ -173,10 +175,13 @@ public struct SiteKey: Hashable, Sendable, Codable {
   }
 }
 
-/// A result of the audit: an effect of a covariate on the measurements, with its uncertainty and verdict.
+/// A result of the audit: an effect of a covariate on a measure, with its uncertainty and verdict (the fields of
+/// the protocol's `AuditFinding`, so a finding round-trips through the store).
 public struct Finding: Codable, Sendable, Equatable {
   public var kind: String
   public var covariate: String
+  /// The measurement the effect is on (`ImageQuality_FocusScore_DNA`, `Count_Nuclei`, an embedding).
+  public var measure: String
   public var effect: Double
   public var ciLow: Double
   public var ciHigh: Double
@@ -185,11 +190,12 @@ public struct Finding: Codable, Sendable, Equatable {
   public var plates: [String]
 
   public init(
-    kind: String, covariate: String, effect: Double, ciLow: Double, ciHigh: Double, pValue: Double, verdict: String,
-    plates: [String]
+    kind: String, covariate: String, measure: String, effect: Double, ciLow: Double, ciHigh: Double, pValue: Double,
+    verdict: String, plates: [String]
   ) {
     self.kind = kind
     self.covariate = covariate
+    self.measure = measure
     self.effect = effect
     self.ciLow = ciLow
     self.ciHigh = ciHigh

@@ -28,11 +28,12 @@ public final class UnitWriter {
 
   public func record(_ finding: Finding) throws {
     try db.run(
-      "INSERT INTO findings (kind, covariate, effect, ci_low, ci_high, p_value, verdict, plates) "
-        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO findings (kind, covariate, measure, effect, ci_low, ci_high, p_value, verdict, plates) "
+        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       [
-        .text(finding.kind), .text(finding.covariate), .real(finding.effect), .real(finding.ciLow),
-        .real(finding.ciHigh), .real(finding.pValue), .text(finding.verdict), .text(json(finding.plates)),
+        .text(finding.kind), .text(finding.covariate), .text(finding.measure), .real(finding.effect),
+        .real(finding.ciLow), .real(finding.ciHigh), .real(finding.pValue), .text(finding.verdict),
+        .text(json(finding.plates)),
       ])
   }
 

@@ -33,6 +33,12 @@ final class FFTPlan {
   }
 }
 
+/// Real and imaginary parts of `exp(-2 pi i j / n)` for `j < count`.
+private func unitRoots(_ n: Int, count: Int) -> ([Double], [Double]) {
+  let angles = (0..<count).map { 2 * Double.pi * Double($0) / Double(n) }
+  return (angles.map { cos($0) }, angles.map { -sin($0) })
+}
+
 /// Recursive decimation-in-time Cooley-Tukey for `n = p1 p2 ... pk`: a length-`len` transform with first factor `p`
 /// splits its input into `p` interleaved sub-sequences of length `m = len / p`, transforms each, and combines
 /// them with a direct `p`-point DFT of the twiddled values, `X[k + q m] = sum_r W_p^(r q) W_len^(r k) Y_r[k]`.
@@ -73,8 +79,7 @@ private final class MixedRadix {
   init(length n: Int, factors: [Int]) {
     self.n = n
     self.factors = factors
-    cosines = (0..<n).map { cos(2 * Double.pi * Double($0) / Double(n)) }
-    sines = (0..<n).map { -sin(2 * Double.pi * Double($0) / Double(n)) }
+    (cosines, sines) = unitRoots(n, count: n)
     scratchRe = [Double](repeating: 0, count: n)
     scratchIm = [Double](repeating: 0, count: n)
     termRe = [Double](repeating: 0, count: factors.max() ?? 1)
@@ -172,9 +177,7 @@ private final class Radix2 {
 
   init(length n: Int) {
     self.n = n
-    let half = max(1, n / 2)
-    cosines = (0..<half).map { cos(2 * Double.pi * Double($0) / Double(n)) }
-    sines = (0..<half).map { -sin(2 * Double.pi * Double($0) / Double(n)) }
+    (cosines, sines) = unitRoots(n, count: max(1, n / 2))
     var bits = 0
     while (1 << bits) < n { bits += 1 }
     reversed = (0..<n).map { i in

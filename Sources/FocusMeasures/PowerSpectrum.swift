@@ -75,9 +75,11 @@ struct PowerSpectrum {
 /// The slope of the radially averaged power spectrum in log-log coordinates (`ImageQuality_PowerLogLogSlope`).
 /// Sharper images keep more power at high frequencies, so their slope is less negative.
 public enum PowerLogLogSlope {
-  /// The upper frequency of the low band, in cycles per pixel. On BBBC006 and the DFNN defocus stack, power above
-  /// about 0.1-0.15 cycles/pixel in far-from-focus images is a flat floor (camera noise), which makes a fit up to
-  /// Nyquist rank those images as sharper than near-focus ones; below 0.1 the spectrum still reflects the optics.
+  /// The upper frequency of the low band, in cycles per pixel. Measured on BBBC006 (520 x 696): far-from-focus
+  /// images reach a flat floor (camera noise) above about 0.2 cycles/pixel (mean ring power within 2x from 0.2 to
+  /// 0.5) while near-focus images still fall 10-20x there. Fits ending at 0.05, 0.1 or 0.15 rank every near image
+  /// above every far one; from 0.2 upwards the order flips, and fitted to Nyquist it is fully reversed. 0.1 keeps
+  /// a margin below the knee.
   public static let lowBandLimit = 0.1
 
   /// CellProfiler's slopes and the two band-limited variants, from one Fourier transform.

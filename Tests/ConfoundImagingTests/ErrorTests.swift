@@ -9,7 +9,7 @@ final class ErrorTests: XCTestCase {
   private func captureOutput(_ body: () throws -> Void) rethrows -> String {
     let scratch = try! TemporaryDirectory(prefix: "imaging-stdio")
     let log = scratch.file("output.txt")
-    FileManager.default.createFile(atPath: log.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     let handle = try! FileHandle(forWritingTo: log)
     fflush(nil)
     let (savedOut, savedErr) = (dup(1), dup(2))

@@ -29,7 +29,11 @@ final class TIFFWriteTests: XCTestCase {
       (.uint32, labelledImage(channels: 1, height: height, width: width, low: 0, high: 1 << 24), "<u4"),
       (.int16, labelledImage(channels: 1, height: height, width: width, low: -32768, high: 32767), "<i2"),
       (.int32, labelledImage(channels: 2, height: height, width: width, low: -(1 << 24), high: 1 << 24), "<i4"),
-      (.float32, Image(channels: 1, height: 2, width: 3, pixels: [0.1, -2.5e-7, 3e30, .pi, -0, 1e-40]), "<f4"),
+      (
+        .float32,
+        Image(channels: 1, height: 2, width: 3, pixels: [0.1, -2.5e-7, 3e30, .pi, -0, .leastNonzeroMagnitude * 3]),
+        "<f4"
+      ),
     ]
     var urls: [URL] = []
     for (type, image, _) in cases {

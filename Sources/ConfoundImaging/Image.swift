@@ -107,3 +107,18 @@ public struct Image: Sendable, Equatable {
       bitsPerSample: 32, sampleFormat: .floatingPoint, nominalRange: 0...1)
   }
 }
+
+/// The most samples a decoded image may hold (2^31, 8 GiB of float32): a header claiming more is damaged or
+/// beyond what a screen's site images need, and must not crash the reader with an overflow or a failed allocation.
+let maximumDecodedSamples = 1 << 31
+
+/// Throws `.unsupported` when `width x height x channels` exceeds `maximumDecodedSamples`.
+func checkDecodedSize(width: Int, height: Int, channels: Int, path: String) throws {
+  let (area, overflowA) = width.multipliedReportingOverflow(by: height)
+  let (samples, overflowB) = area.multipliedReportingOverflow(by: channels)
+  guard !overflowA, !overflowB, samples <= maximumDecodedSamples else {
+    throw ImageError(
+      .unsupported, path: path,
+      detail: "\(width)x\(height)x\(channels) samples exceed the \(maximumDecodedSamples) a decoded image may hold")
+  }
+}

@@ -31,6 +31,7 @@ public func readPNG(_ url: URL) throws -> Image {
   let width = Int(png.width)
   let height = Int(png.height)
   let channels = (color ? 3 : 1) + (alpha ? 1 : 0)
+  try checkDecodedSize(width: width, height: height, channels: channels, path: path)
   let count = width * height * channels
   var pixels: [Float]
   if sixteen {

@@ -64,6 +64,7 @@ struct TIFFPage {
       throw ImageError(
         .corrupt, path: path, detail: "empty size \(width)x\(height) or block \(blockWidth)x\(blockHeight)")
     }
+    try checkDecodedSize(width: width, height: height, channels: samplesPerPixel, path: path)
   }
 
   var isPalette: Bool { Int32(photometric) == PHOTOMETRIC_PALETTE }

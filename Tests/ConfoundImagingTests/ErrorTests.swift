@@ -132,6 +132,34 @@ final class ErrorTests: XCTestCase {
     XCTAssertEqual(printed, "", "libpng must not print")
   }
 
+  /// Headers claiming enormous images throw instead of overflowing or exhausting memory.
+  func testHugeClaimedSizesThrow() throws {
+    let folder = try TemporaryDirectory(prefix: "imaging-errors")
+    let script = """
+      import sys, struct, zlib
+      def entry(tag, kind, value): return struct.pack('<HHII', tag, kind, 1, value)
+      tags = [entry(256, 4, 4294967295), entry(257, 4, 4294967295), entry(258, 3, 16), entry(259, 3, 1),
+              entry(262, 3, 1), entry(273, 4, 8), entry(278, 4, 1), entry(279, 4, 4)]
+      ifd = struct.pack('<H', len(tags)) + b''.join(tags) + struct.pack('<I', 0)
+      open(sys.argv[1], 'wb').write(b'II*\\x00' + struct.pack('<I', 16) + b'\\x00' * 8 + ifd)
+      def chunk(kind, body):
+          return struct.pack('>I', len(body)) + kind + body + struct.pack('>I', zlib.crc32(kind + body))
+      ihdr = struct.pack('>IIBBBBB', 999999, 999999, 16, 6, 0, 0, 0)
+      open(sys.argv[2], 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', ihdr) + chunk(b'IEND', b''))
+      """
+    let urls = [folder.file("huge.tif"), folder.file("huge.png")]
+    _ = try python(script, urls.map(\.path))
+    var messages: [String] = []
+    let printed = captureOutput {
+      for url in urls {
+        do { _ = try readImage(url) } catch { messages.append("\(error)") }
+      }
+    }
+    XCTAssertEqual(printed, "")
+    XCTAssertEqual(messages.count, 2, "\(messages)")
+    for (url, message) in zip(urls, messages) { XCTAssertTrue(message.hasPrefix(url.path), message) }
+  }
+
   func testMissingForeignAndMislabelledFiles() throws {
     let folder = try TemporaryDirectory(prefix: "imaging-errors")
     assertFails(folder.file("absent.tif"), .missingFile)

@@ -132,6 +132,45 @@ final class ErrorTests: XCTestCase {
     XCTAssertEqual(printed, "", "libpng must not print")
   }
 
+  /// Files with overwritten bytes (in the header, the directory or the pixel data) either decode or throw an
+  /// `ImageError` naming the file; they never crash and never print.
+  func testDamagedBytesThrowImageErrorsOrDecode() throws {
+    let folder = try TemporaryDirectory(prefix: "imaging-damage")
+    let sources = [
+      try sharedData("bbbc013-sbs-plate").appendingPathComponent("Channel2-01-A-01.tif"),
+      try sharedData("stardist-img2d").appendingPathComponent("img2d.tif"),
+      try sharedData("bbbc006-focus").appendingPathComponent("BBBC006_z_aligned__a01__s1__w1_10_cropped.png"),
+    ]
+    var damaged: [URL] = []
+    for (fileIndex, source) in sources.enumerated() {
+      let original = [UInt8](try Data(contentsOf: source))
+      for variant in 0..<40 {
+        var bytes = original
+        let positions = scrambled(1 + variant % 6, modulo: UInt64(bytes.count), seed: UInt64(variant * 7919))
+        let values = scrambled(positions.count, modulo: 256, seed: UInt64(variant))
+        for (position, value) in zip(positions, values) {
+          // Half of the variants hit the first 512 bytes, where PNG headers and tifffile's directories live.
+          let index = variant % 2 == 0 ? Int(position) % min(512, bytes.count) : Int(position)
+          bytes[index] = UInt8(value)
+        }
+        let url = folder.file("damaged-\(fileIndex)-\(variant).\(source.pathExtension)")
+        try Data(bytes).write(to: url)
+        damaged.append(url)
+      }
+    }
+    var failures = 0
+    let printed = captureOutput {
+      for url in damaged {
+        do { _ = try readImage(url) } catch let error as ImageError {
+          failures += 1
+          XCTAssertEqual(error.path, url.path)
+        } catch { XCTFail("\(url.lastPathComponent): not an ImageError: \(error)") }
+      }
+    }
+    XCTAssertEqual(printed, "")
+    XCTAssertGreaterThan(failures, damaged.count / 4, "most damage is detected")
+  }
+
   /// Headers claiming enormous images throw instead of overflowing or exhausting memory.
   func testHugeClaimedSizesThrow() throws {
     let folder = try TemporaryDirectory(prefix: "imaging-errors")

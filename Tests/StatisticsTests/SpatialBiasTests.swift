@@ -15,6 +15,17 @@ final class SpatialBiasTests: XCTestCase {
     XCTAssertThrowsError(try SpatialBias.moransI(values: [1, 2, nil, nil], rows: 2, columns: 2))
   }
 
+  func testWellValuesSummariseSites() throws {
+    // Well 0 (A1): sites 1, 2, 9; well 5 (B3 on a 2 x 3 plate): 4 and NaN; the others have no sites.
+    let wells = [0, 0, 0, 5, 5]
+    let values = [1, 2, 9, 4, Double.nan]
+    let medians = try SpatialBias.wellValues(wells: wells, values: values, rows: 2, columns: 3)
+    XCTAssertEqual(medians, [2, nil, nil, nil, nil, 4])
+    let means = try SpatialBias.wellValues(wells: wells, values: values, rows: 2, columns: 3, summary: .mean)
+    XCTAssertEqual(means, [4, nil, nil, nil, nil, 4])
+    XCTAssertThrowsError(try SpatialBias.wellValues(wells: [6], values: [1], rows: 2, columns: 3))
+  }
+
   /// An additive plate a_r + b_c: one sweep recovers a - median(a), b - median(b) and zero residuals.
   func testMedianPolishRecoversAdditiveEffects() throws {
     let a: [Double] = [5, -3, 0.5, 2, 9, -1, 4, 0]

@@ -156,6 +156,8 @@ private final class ResultBox: @unchecked Sendable {
 func apply(_ op: Operation, _ x: [Tensor]) throws -> Tensor {
   switch op {
   case .conv(let spec): return try convolve(x[0], spec)
+  case .expandDepthwise(let expand, let depthwise):
+    return try expandDepthwise(x[0], expand: expand, depthwise: depthwise)
   case .batchNorm(let scale, let shift): return try batchNorm(x[0], scale: scale, shift: shift)
   case .activation(let activation): return activate(x[0], activation)
   case .sigmoid: return sigmoid(x[0])

@@ -79,6 +79,26 @@ final class OperatorTests: XCTestCase {
     try reference.assertMatches(["s1_clipped", "relu", "s2", "s3"])
   }
 
+  func testExpandThenDepthwiseRunBlockByBlock() throws {
+    // 80 expanded channels of 40x44 are made in blocks of 36, 36 and 8 when only `out` is requested.
+    let directory = try TemporaryDirectory(prefix: "nn-expand")
+    let reference = try OnnxRuntimeCase.build(
+      """
+      inputs = [('x', ['N', 8, 40, 44], [3, 8, 40, 44])]
+      inits = [w('we', [80, 8, 1, 1]), w('be', [80]), w('wd', [80, 1, 3, 3]), w('bd', [80]),
+               scalar('zero', 0.0), scalar('six', 0.6)]
+      nodes = [
+          helper.make_node('Conv', ['x', 'we', 'be'], ['expanded']),
+          helper.make_node('Clip', ['expanded', 'zero', 'six'], ['expanded6']),
+          helper.make_node('Conv', ['expanded6', 'wd', 'bd'], ['dw'], group=80, strides=[2, 2], pads=[0, 0, 1, 1]),
+          helper.make_node('Relu', ['dw'], ['out']),
+      ]
+      outputs = ['expanded6', 'out']
+      """, in: directory, seed: 6)
+    try reference.assertMatches()
+    try reference.assertMatches(["out"], threads: 2)
+  }
+
   func testReshapeMatMulAddBroadcastFlatten() throws {
     let directory = try TemporaryDirectory(prefix: "nn-matmul")
     let reference = try OnnxRuntimeCase.build(

@@ -38,11 +38,22 @@ struct ConvSpec {
 
   var outChannels: Int { weight.shape[0] }
   var inChannels: Int { weight.shape[1] * group }
+
+  /// One input channel per group and as many outputs as inputs.
+  var isDepthwise: Bool { weight.shape[1] == 1 && group == outChannels }
+
+  /// A 1x1, stride-1, unpadded, ungrouped convolution: a matrix product over the channels.
+  var isPointwise: Bool {
+    window.kernel == (1, 1) && window.strides == (1, 1) && window.pads.allSatisfy { $0 == 0 } && group == 1
+      && window.autoPad != "SAME_LOWER" && window.autoPad != "SAME_UPPER"
+  }
 }
 
 /// What a node computes, with its constant operands resolved at load time.
 enum Operation {
   case conv(ConvSpec)
+  /// A 1x1 convolution whose only reader is a depthwise convolution, run block by block (see `expandDepthwise`).
+  case expandDepthwise(expand: ConvSpec, depthwise: ConvSpec)
   /// Inference BatchNormalization as `x * scale[c] + shift[c]`.
   case batchNorm(scale: [Float], shift: [Float])
   case activation(Activation)

@@ -28,7 +28,8 @@ struct Plan {
         name: name,
         message: "no node, input or initializer of \(graph.file) has this name (node outputs: \(sample), ...)")
     }
-    let nodes = Plan.fused(Plan.needed(graph.nodes, for: requested), keeping: Set(requested))
+    let nodes = Plan.pairedExpandDepthwise(
+      Plan.fused(Plan.needed(graph.nodes, for: requested), keeping: Set(requested)), keeping: Set(requested))
     var slots: [String: Int] = [:]
     var initial: [Tensor?] = []
     func slot(_ name: String) -> Int {
@@ -76,6 +77,30 @@ struct Plan {
         case .conv(var spec) = result[at].op, Plan.fold(node.op, into: &spec)
       {
         result[at].op = .conv(spec)
+        result[at].output = node.output
+        producedAt[node.output] = at
+        continue
+      }
+      producedAt[node.output] = result.count
+      result.append(node)
+    }
+    return result
+  }
+
+  /// Pairs a pointwise Conv with the depthwise Conv that is the only reader of its (unrequested) output.
+  private static func pairedExpandDepthwise(_ nodes: [Node], keeping requested: Set<String>) -> [Node] {
+    var readers: [String: Int] = [:]
+    for node in nodes { for input in node.inputs { readers[input, default: 0] += 1 } }
+    var result: [Node] = []
+    var producedAt: [String: Int] = [:]
+    for node in nodes {
+      if case .conv(let depthwise) = node.op, depthwise.isDepthwise, let input = node.inputs.first,
+        let at = producedAt[input], readers[input] == 1, !requested.contains(input),
+        case .conv(let expand) = result[at].op, expand.isPointwise
+      {
+        result[at].op = .expandDepthwise(expand: expand, depthwise: depthwise)
+        result[at].name += "+" + node.name
+        result[at].opType = "Conv+Conv"
         result[at].output = node.output
         producedAt[node.output] = at
         continue

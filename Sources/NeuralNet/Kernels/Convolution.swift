@@ -17,7 +17,7 @@ func convolve(_ x: Tensor, _ spec: ConvSpec) throws -> Tensor {
   return x.data.withUnsafeBufferPointer { input in
     spec.weight.data.withUnsafeBufferPointer { weight in
       Tensor(shape: outShape) { output in
-        if spec.weight.shape[1] == 1 && spec.group == c && m == c {
+        if spec.isDepthwise {
           depthwise(input.baseAddress!, weight.baseAddress!, output.baseAddress!, spec, geometry, n: n, c: c)
         } else {
           dense(input.baseAddress!, weight.baseAddress!, output.baseAddress!, spec, geometry, n: n, c: c)
@@ -55,24 +55,33 @@ private func dense(
           im2col(src, channels: cg, g, into: cols.baseAddress!)
           b = UnsafePointer(cols.baseAddress!)
         }
-        // Column blocks small enough that the block of Y stays in cache from the bias fill through sgemm
-        // to the clamp; the output starts as the bias, so sgemm adds to it (beta 1).
-        let width = min(outPlane, max(64, (blockFloats / mg) / 16 * 16))
-        for column in stride(from: 0, to: outPlane, by: width) {
-          let count = min(width, outPlane - column)
-          for channel in 0..<mg {
-            (dst + channel * outPlane + column).update(repeating: spec.bias[group * mg + channel], count: count)
-          }
-          cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(mg), Int32(count), Int32(k),
-            1, w + group * mg * k, Int32(k), b + column, Int32(outPlane), 1, dst + column, Int32(outPlane))
-          if spec.activation != .none {
-            for channel in 0..<mg {
-              biasActivate(dst + channel * outPlane + column, count: count, bias: 0, spec.activation)
-            }
-          }
+        spec.bias.withUnsafeBufferPointer { bias in
+          gemmBiasActivate(
+            w + group * mg * k, b, dst, rows: mg, columns: outPlane, depth: k, bias: bias.baseAddress! + group * mg,
+            spec.activation)
         }
       }
+    }
+  }
+}
+
+/// `C[rows, columns] = clamp(A[rows, depth] * B[depth, columns] + bias[row])`, all row-major and dense.
+///
+/// Cut into column blocks small enough that a block of C stays in cache from the bias fill through sgemm to
+/// the clamp; C starts as the bias, so sgemm adds to it (beta 1) instead of zeroing it first.
+func gemmBiasActivate(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+  rows: Int, columns: Int, depth: Int, bias: UnsafePointer<Float>, _ activation: Activation
+) {
+  let width = min(columns, max(64, (blockFloats / rows) / 16 * 16))
+  for column in stride(from: 0, to: columns, by: width) {
+    let count = min(width, columns - column)
+    for row in 0..<rows { (c + row * columns + column).update(repeating: bias[row], count: count) }
+    cblas_sgemm(
+      CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(count), Int32(depth),
+      1, a, Int32(depth), b + column, Int32(columns), 1, c + column, Int32(columns))
+    if activation != .none {
+      for row in 0..<rows { biasActivate(c + row * columns + column, count: count, bias: 0, activation) }
     }
   }
 }

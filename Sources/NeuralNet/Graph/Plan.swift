@@ -65,43 +65,45 @@ struct Plan {
     return nodes.indices.filter(keep.contains).map { nodes[$0] }
   }
 
-  /// Folds BatchNormalization and Relu/Clip into the Conv before them when the Conv's output has no other
-  /// reader and was not requested. Identity and Dropout stay as steps: they share storage, so cost nothing.
+  /// Folds BatchNormalization and Relu/Clip into the Conv before them.
   private static func fused(_ nodes: [Node], keeping requested: Set<String>) -> [Node] {
+    merged(nodes, keeping: requested) { producer, reader in
+      guard case .conv(var spec) = producer.op, fold(reader.op, into: &spec) else { return nil }
+      var combined = producer
+      combined.op = .conv(spec)
+      return combined
+    }
+  }
+
+  /// Pairs a pointwise Conv with the depthwise Conv that reads its output.
+  private static func pairedExpandDepthwise(_ nodes: [Node], keeping requested: Set<String>) -> [Node] {
+    merged(nodes, keeping: requested) { producer, reader in
+      guard case .conv(let expand) = producer.op, expand.isPointwise, case .conv(let depthwise) = reader.op,
+        depthwise.isDepthwise
+      else { return nil }
+      var combined = producer
+      combined.op = .expandDepthwise(expand: expand, depthwise: depthwise)
+      combined.name += "+" + reader.name
+      combined.opType = "Conv+Conv"
+      return combined
+    }
+  }
+
+  /// Replaces a node and the reader of its output by `merge(node, reader)` wherever the reader is the only one,
+  /// takes the output as its first input, the output was not requested and `merge` returns a node.
+  private static func merged(
+    _ nodes: [Node], keeping requested: Set<String>, _ merge: (_ producer: Node, _ reader: Node) -> Node?
+  ) -> [Node] {
     var readers: [String: Int] = [:]
     for node in nodes { for input in node.inputs { readers[input, default: 0] += 1 } }
     var result: [Node] = []
     var producedAt: [String: Int] = [:]
     for node in nodes {
       if let input = node.inputs.first, let at = producedAt[input], readers[input] == 1, !requested.contains(input),
-        case .conv(var spec) = result[at].op, Plan.fold(node.op, into: &spec)
+        var combined = merge(result[at], node)
       {
-        result[at].op = .conv(spec)
-        result[at].output = node.output
-        producedAt[node.output] = at
-        continue
-      }
-      producedAt[node.output] = result.count
-      result.append(node)
-    }
-    return result
-  }
-
-  /// Pairs a pointwise Conv with the depthwise Conv that is the only reader of its (unrequested) output.
-  private static func pairedExpandDepthwise(_ nodes: [Node], keeping requested: Set<String>) -> [Node] {
-    var readers: [String: Int] = [:]
-    for node in nodes { for input in node.inputs { readers[input, default: 0] += 1 } }
-    var result: [Node] = []
-    var producedAt: [String: Int] = [:]
-    for node in nodes {
-      if case .conv(let depthwise) = node.op, depthwise.isDepthwise, let input = node.inputs.first,
-        let at = producedAt[input], readers[input] == 1, !requested.contains(input),
-        case .conv(let expand) = result[at].op, expand.isPointwise
-      {
-        result[at].op = .expandDepthwise(expand: expand, depthwise: depthwise)
-        result[at].name += "+" + node.name
-        result[at].opType = "Conv+Conv"
-        result[at].output = node.output
+        combined.output = node.output
+        result[at] = combined
         producedAt[node.output] = at
         continue
       }

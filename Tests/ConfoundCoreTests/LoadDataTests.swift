@@ -19,7 +19,7 @@ final class LoadDataTests: XCTestCase {
     XCTAssertEqual(screen.batches.map(\.name), ["B1"])
     let plate = screen.plates[0]
     XCTAssertEqual(plate.name, "P1")
-    XCTAssertEqual(plate.covariates, ["batch": "B1", "Batch": "B1"])
+    XCTAssertEqual(plate.covariates, ["Batch": "B1"])
     XCTAssertEqual(plate.wells.map(\.name), ["A01", "B03"])
     XCTAssertEqual(plate.wells[0].covariates, ["Dose": "0.5"])
     XCTAssertEqual(plate.wells[0].sites.map(\.number), [1, 2])

@@ -41,13 +41,14 @@ final class PlantedEffectTests: XCTestCase {
     var (screen, _) = try LoadDataReader.read(output.loadData)
     _ = screen.join(try BarcodePlatemap(contentsOf: output.barcodePlatemap))
     var result: [SiteStats] = []
+    let batchOf = Dictionary(uniqueKeysWithValues: screen.batches.flatMap { b in b.plates.map { ($0.name, b.name) } })
     for (plate, well, site) in screen.sites {
       let image = try readImage(URL(fileURLWithPath: site.images["DNA"]!.path))
       let pixels = image.pixels.map(Double.init)
       let (count, area) = nuclei(pixels, width: image.width, height: image.height)
       result.append(
         SiteStats(
-          batch: plate.covariates["batch"]!, disease: well.covariates["disease"]!, lab: well.covariates["source_lab"]!,
+          batch: batchOf[plate.name]!, disease: well.covariates["disease"]!, lab: well.covariates["source_lab"]!,
           edge: plate.format.edgeDistance(well.position), meanIntensity: pixels.reduce(0, +) / Double(pixels.count),
           gradientEnergy: gradientEnergy(pixels, width: image.width), nuclei: count, meanNucleusArea: area))
     }

@@ -39,10 +39,8 @@ public struct ScreenBuilder: Sendable {
       // Channels are expected per plate: plates from different instruments may name them differently.
       let seen = Set(wells.values.flatMap { $0.values.flatMap { $0.map(\.channel) } })
       let plateChannels = channels.filter(seen.contains)
-      var plate = makePlate(name: name, wells: wells, channels: plateChannels, problems: &problems)
-      let batchKey = plate.covariates.keys.first { $0.lowercased() == "batch" }
-      let batch = batchKey.flatMap { plate.covariates[$0] } ?? ""
-      if batchKey != nil { plate.covariates["batch"] = batch }
+      let plate = makePlate(name: name, wells: wells, channels: plateChannels, problems: &problems)
+      let batch = plate.covariates.first { $0.key.lowercased() == "batch" }?.value ?? ""
       if batches[batch] == nil { batchOrder.append(batch) }
       batches[batch, default: []].append(plate)
     }

@@ -25,41 +25,32 @@ public struct Simulator: Sendable {
     public let sites: Int
   }
 
+  /// Renders every site, `threads` wells at a time; the files do not depend on `threads` (each site draws
+  /// from its own random stream).
   @discardableResult
-  public func render(to dir: URL) throws -> Output {
+  public func render(to dir: URL, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Output {
     let images = dir.appendingPathComponent("images")
-    let platemaps = dir.appendingPathComponent("platemap")
     try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
-    try FileManager.default.createDirectory(at: platemaps, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: dir.appendingPathComponent("platemap"), withIntermediateDirectories: true)
     var truth = SimulationTruth.draw(config)
-    let channels = config.channelNames
+    let results = WellResults(count: truth.wells.count)
+    let drawn = truth
+    let chunks = max(1, threads)
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      for w in stride(from: chunk, to: drawn.wells.count, by: chunks) {
+        results.set(w, Result { try renderWell(w, truth: drawn, images: images) })
+      }
+    }
     var loadData = [
       csvLine(
-        channels.flatMap { ["FileName_\($0)", "PathName_\($0)"] } + [
-          "Metadata_Plate", "Metadata_Well", "Metadata_Site",
-          "Metadata_Batch",
-        ])
+        config.channelNames.flatMap { ["FileName_\($0)", "PathName_\($0)"] }
+          + ["Metadata_Plate", "Metadata_Well", "Metadata_Site", "Metadata_Batch"])
     ]
-    let wellsPerPlate = truth.wells.count / config.plates
     for w in truth.wells.indices {
-      let well = truth.wells[w]
-      let plateIndex = w / wellsPerPlate
-      let plate = truth.plates[plateIndex]
-      let renderer = SiteRenderer(config: config, plate: plate, well: well)
-      for site in 1...config.sites {
-        let (planes, cells) = renderer.render(site: site, plateIndex: plateIndex, wellIndex: w % wellsPerPlate)
-        truth.wells[w].cellCounts.append(cells)
-        var row: [String] = []
-        for (c, plane) in planes.enumerated() {
-          let name = "\(plate.name)_\(well.well)_s\(site)_w\(c + 1).tif"
-          let image = Image(
-            channels: 1, height: config.height, width: config.width, pixels: plane, bitsPerSample: 16,
-            sampleFormat: .unsignedInteger)
-          try writeTIFF(image, to: images.appendingPathComponent(name), as: .uint16, compression: .deflate)
-          row += [name, "images"]
-        }
-        loadData.append(csvLine(row + [plate.name, well.well, String(site), plate.batch]))
-      }
+      let (rows, counts) = try results.get(w)
+      truth.wells[w].cellCounts = counts
+      loadData += rows
     }
     try write(loadData, to: dir.appendingPathComponent("load_data.csv"))
     let barcodes = try writePlatemaps(truth, to: dir)
@@ -69,6 +60,31 @@ public struct Simulator: Sendable {
     return Output(
       loadData: dir.appendingPathComponent("load_data.csv"), barcodePlatemap: barcodes, truth: truth,
       sites: truth.wells.count * config.sites)
+  }
+
+  /// Writes one well's TIFFs; returns its LoadData lines and the cells drawn per site.
+  func renderWell(_ w: Int, truth: SimulationTruth, images: URL) throws -> ([String], [Int]) {
+    let wellsPerPlate = truth.wells.count / config.plates
+    let well = truth.wells[w]
+    let plate = truth.plates[w / wellsPerPlate]
+    let renderer = SiteRenderer(config: config, plate: plate, well: well)
+    var lines: [String] = []
+    var counts: [Int] = []
+    for site in 1...config.sites {
+      let (planes, cells) = renderer.render(site: site, plateIndex: w / wellsPerPlate, wellIndex: w % wellsPerPlate)
+      counts.append(cells)
+      var row: [String] = []
+      for (c, plane) in planes.enumerated() {
+        let name = "\(plate.name)_\(well.well)_s\(site)_w\(c + 1).tif"
+        let image = Image(
+          channels: 1, height: config.height, width: config.width, pixels: plane, bitsPerSample: 16,
+          sampleFormat: .unsignedInteger)
+        try writeTIFF(image, to: images.appendingPathComponent(name), as: .uint16, compression: .deflate)
+        row += [name, "images"]
+      }
+      lines.append(csvLine(row + [plate.name, well.well, String(site), plate.batch]))
+    }
+    return (lines, counts)
   }
 
   /// One platemap per plate (its layout differs plate to plate) and the barcode table naming them.
@@ -98,5 +114,25 @@ public struct Simulator: Sendable {
     do { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url) } catch {
       throw SimulationError("cannot write \(url.path): \(error.localizedDescription)")
     }
+  }
+}
+
+/// Per-well results filled in by concurrent renderers; each slot is written once, under the lock.
+private final class WellResults: @unchecked Sendable {
+  private var slots: [Result<([String], [Int]), Error>?]
+  private let lock = NSLock()
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ index: Int, _ result: Result<([String], [Int]), Error>) {
+    lock.lock()
+    slots[index] = result
+    lock.unlock()
+  }
+
+  func get(_ index: Int) throws -> ([String], [Int]) {
+    lock.lock()
+    defer { lock.unlock() }
+    return try slots[index]!.get()
   }
 }

@@ -44,6 +44,11 @@ final class RunStoreTests: XCTestCase {
       ciLow: -0.5, ciHigh: -0.3, pValue: 1e-6, verdict: "confounded", plates: ["P1"])
     try store.complete(stage: "audit", key: "focus") { w in try w.record(finding) }
     XCTAssertEqual(try store.findings(), [finding])
+    // A corrupt image's unit is recorded as failed with its reason: not done, not retried silently.
+    try store.fail(stage: "focus", key: "P1/B01/1", message: "B01.tif: truncated")
+    XCTAssertFalse(try store.isDone(stage: "focus", key: "P1/B01/1"))
+    XCTAssertEqual(try store.failures(stage: "focus"), ["P1/B01/1": "B01.tif: truncated"])
+    XCTAssertEqual(try store.doneKeys(stage: "focus"), ["P1/A01/1"])
   }
 
   func testInputHashesMatchPythonHashlib() throws {

@@ -123,7 +123,8 @@ public final class RunStore {
     }
   }
 
-  /// Marks a unit as failed (a corrupt image, say) with a message: reported, skipped, not retried by resume.
+  /// Marks a unit as failed (a corrupt image, say) with its reason, so the run reports it and moves on.
+  /// `isDone` stays false: a resumed run tries the unit again (the file may have been fixed meanwhile).
   public func fail(stage: String, key: String, message: String) throws {
     try db.transaction { try markUnit(stage: stage, key: key, status: "failed", message: message) }
   }

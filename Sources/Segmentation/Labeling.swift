@@ -43,27 +43,14 @@ public enum Labeling {
     return (labels, Int(next))
   }
 
-  /// Fills holes: background regions not 4-connected to the image border become foreground, as
-  /// `scipy.ndimage.binary_fill_holes` with its default cross structure.
-  public static func fillHoles(_ mask: [Bool], width: Int, height: Int) -> [Bool] {
-    var outside = [Bool](repeating: false, count: mask.count)
-    mask.withUnsafeBufferPointer { inMask in
-      outside.withUnsafeMutableBufferPointer { out in
-        let stack = UnsafeMutablePointer<Int>.allocate(capacity: max(out.count, 1))
-        defer { stack.deallocate() }
-        var top = 0
-        func seed(_ pixel: Int) {
-          if !inMask[pixel] && !out[pixel] { out[pixel] = true; stack[top] = pixel; top += 1 }
-        }
-        for x in 0..<width { seed(x); seed((height - 1) * width + x) }
-        for y in 0..<height { seed(y * width); seed(y * width + width - 1) }
-        while top > 0 {
-          top -= 1
-          forEachNeighbour(of: stack[top], width: width, height: height, connectivity: .four) { seed($0) }
-        }
-      }
-    }
-    return outside.map { !$0 }
+  /// Fills holes: background regions not 4-connected to the image border and of at most `maximumHoleArea`
+  /// pixels become foreground. With no limit this is `scipy.ndimage.binary_fill_holes` (default cross structure).
+  public static func fillHoles(_ mask: [Bool], width: Int, height: Int, maximumHoleArea: Int = .max) -> [Bool] {
+    let background = label(mask.map { !$0 }, width: width, height: height, connectivity: .four)
+    let areas = self.areas(background.labels, count: background.count)
+    let border = labelsTouchingBorder(background.labels, width: width, height: height)
+    let fill = (0...background.count).map { $0 > 0 && areas[$0] <= maximumHoleArea && !border.contains(Int32($0)) }
+    return zip(mask, background.labels).map { $0 || fill[Int($1)] }
   }
 
   /// Pixel count of each label 0...count.

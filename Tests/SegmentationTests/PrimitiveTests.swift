@@ -95,6 +95,20 @@ print(json.dumps(dict(width=img.shape[1], height=img.shape[0], count8=int(labels
     XCTAssertEqual(filled, try ref.mask("filled.u8"))
   }
 
+  func testHoleFillingRespectsTheHoleSizeLimit() {
+    // A 20 x 12 block with a 2 x 2 hole and a 10 x 4 hole.
+    let width = 24, height = 16
+    var mask = [Bool](repeating: false, count: width * height)
+    for y in 2..<14 { for x in 2..<22 { mask[y * width + x] = true } }
+    for y in 4..<6 { for x in 4..<6 { mask[y * width + x] = false } }
+    for y in 8..<12 { for x in 8..<18 { mask[y * width + x] = false } }
+    let limited = Labeling.fillHoles(mask, width: width, height: height, maximumHoleArea: 39)
+    XCTAssertEqual(limited.filter { $0 }.count, 20 * 12 - 40)
+    XCTAssertEqual(Labeling.fillHoles(mask, width: width, height: height).filter { $0 }.count, 20 * 12)
+    XCTAssertEqual(Labeling.fillHoles(mask, width: width, height: height, maximumHoleArea: 40).filter { $0 }.count,
+                   20 * 12)
+  }
+
   func testPeaksAndWatershedMatchSkimage() throws {
     let ref = try reference()
     let mask = try ref.mask("mask.u8")

@@ -31,6 +31,7 @@ let package = Package(
     // The plugin SDK. Static on purpose: each plugin carries its own copy, so no Swift type crosses a .so.
     .library(name: "ConfoundKit", type: .static, targets: ["ConfoundKit"]),
     .library(name: "confound-plugin-focus", type: .dynamic, targets: ["FocusPlugin"]),
+    .library(name: "confound-plugin-probe", type: .dynamic, targets: ["ProbePlugin"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -78,6 +79,7 @@ let package = Package(
 
     // Built-in plugins.
     plugin("FocusPlugin", folder: "Focus", dependencies: ["FocusMeasures"]),
+    plugin("ProbePlugin", folder: "Probe", dependencies: ["Statistics"]),
 
     // Tests.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -86,6 +88,7 @@ let package = Package(
     .testTarget(name: "FocusMeasuresTests", dependencies: ["FocusMeasures", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
+    .testTarget(name: "ProbeTests", dependencies: ["Statistics", "JSONRPC", "TestSupport"]),
     .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "TestSupport"]),

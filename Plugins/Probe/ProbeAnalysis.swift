@@ -1,0 +1,142 @@
+import Foundation
+import JSONRPC
+import Statistics
+
+/// The probe's settings: the manifest's parameters with defaults filled in.
+struct ProbeSettings {
+  var cv = "group-kfold"
+  var folds = 5
+  var c = 1.0
+  var permutations = 199
+  var bootstraps = 200
+  var seed: UInt64 = 0
+}
+
+/// What a probe predicts and from what: one row per observation (cell, site or well).
+struct ProbeData {
+  var x: FeatureMatrix
+  /// What to predict, per row.
+  var labels: [String]
+  /// The identity kept on one side of every fold (cell line, plate, well).
+  var groups: [String]
+  /// The unit of replication per row: labels move between whole units in the permutation test and the bootstrap
+  /// resamples whole units. Defaults to each row.
+  var units: [String]
+  /// Labels are permuted only within a stratum (batch, plate); nil: one stratum.
+  var strata: [String]?
+  /// For paired folds: the label value meaning disease.
+  var disease: String?
+  /// The covariate's name for the verdict ("plate", "row").
+  var target: String
+}
+
+/// A probe run end to end: held-out metrics, the column-permuted baseline, the leakage score with a bootstrap
+/// interval over units, the label-permutation p-value at the unit of replication, and a plain verdict.
+struct ProbeAnalysis {
+  /// Below this, the permutation p-value counts as evidence.
+  static let alpha = 0.05
+
+  let data: ProbeData
+  let settings: ProbeSettings
+  let classNames: [String]
+  let truth: [Int]
+  let folds: [Fold]
+
+  init(data: ProbeData, settings: ProbeSettings) throws {
+    self.data = data
+    self.settings = settings
+    classNames = Array(Set(data.labels)).sorted()
+    guard classNames.count >= 2 else {
+      throw ProbeInputError("context.labels hold \(classNames.count) distinct value; a probe needs at least 2")
+    }
+    let index = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
+    truth = data.labels.map { index[$0]! }
+    folds = try ProbeFolds.make(cv: settings.cv, folds: settings.folds, labels: truth, groups: data.groups,
+                                disease: data.disease.map { d in data.labels.map { $0 == d } }, seed: settings.seed)
+  }
+
+  /// Identities found on both sides of a fold. A group there means the splitter is broken: refuse. A unit there
+  /// (a well whose cells are split across folds) is reported, since its rows are not independent.
+  func leaks() throws -> [Leak] {
+    let groupLeaks = try CrossValidation.leakageLint(folds: folds, identities: ["group": data.groups])
+    if let first = groupLeaks.first {
+      throw ProbeInputError("the folds put a group in training and test (\(first)); use a grouped cv")
+    }
+    return try CrossValidation.leakageLint(folds: folds, identities: ["unit": data.units])
+  }
+
+  func predict(_ x: FeatureMatrix, labels: [Int], check: () throws -> Void) throws -> HeldOutPrediction {
+    try HeldOutPrediction(x: x, labels: labels, classCount: classNames.count, folds: folds, c: settings.c,
+                          checkCancellation: check)
+  }
+
+  /// Runs everything; `check` throws on cancellation, `progress` receives fractions in 0...1.
+  func run(check: () throws -> Void, progress: (Double) -> Void) throws -> (summary: JSONValue, probabilities: FeatureMatrix) {
+    let leaks = try leaks()
+    let observed = try predict(data.x, labels: truth, check: check)
+    let report = try ProbeReport(prediction: observed, truth: truth, folds: folds, classNames: classNames,
+                                 groups: data.groups)
+    let permutedColumns = Inference.permutingColumns(data.x, seed: settings.seed &+ 1)
+    let baseline = try predict(permutedColumns, labels: truth, check: check)
+    let baselineReport = try ProbeReport(prediction: baseline, truth: truth, folds: folds, classNames: classNames,
+                                         groups: data.groups)
+    progress(0.1)
+    let predicted = argmaxRows(observed.probabilities)
+    let baselinePredicted = argmaxRows(baseline.probabilities)
+    // Leakage score: balanced accuracy above the baseline, resampling whole units.
+    let interval = try Inference.bootstrapInterval(units: data.units, replicates: max(settings.bootstraps, 1),
+                                                   seed: settings.seed &+ 2) { rows in
+      let t = rows.map { truth[$0] }
+      return try Metrics.balancedAccuracy(truth: t, predicted: rows.map { predicted[$0] })
+        - Metrics.balancedAccuracy(truth: t, predicted: rows.map { baselinePredicted[$0] })
+    }
+    let design = try PermutationDesign(units: data.units, labels: truth, strata: data.strata)
+    var done = 0
+    let test = try Inference.permutationTest(design: design, permutations: max(settings.permutations, 1),
+                                             seed: settings.seed &+ 3) { labels in
+      done += 1
+      progress(0.1 + 0.9 * min(1, Double(done) / Double(settings.permutations + 1)))
+      if labels == truth { return report.overall.balancedAccuracy }
+      let p = try predict(data.x, labels: labels, check: check)
+      return try Metrics.balancedAccuracy(truth: labels, predicted: argmaxRows(p.probabilities))
+    }
+    var summary: JSONObject = [
+      "target": .string(data.target),
+      "classes": .array(classNames.map(JSONValue.string)),
+      "cv": .string(settings.cv),
+      "metrics": report.json,
+      "baseline": baselineReport.json,
+      "leakage_metric": "balanced_accuracy",
+      "leakage_score": .double(interval.estimate),
+      "leakage_ci": [.double(interval.lower), .double(interval.upper)],
+      "p_value": .double(test.pValue),
+      "p_exact": .bool(test.exact),
+      "permutations": .int(Int64(test.permutations)),
+      "smallest_attainable_p": .double(test.smallestAttainablePValue),
+      "units": .int(Int64(design.unitLabels.count)),
+    ]
+    summary["verdict"] = .string(verdict(observed: report.overall.balancedAccuracy,
+                                         baseline: baselineReport.overall.balancedAccuracy, test: test,
+                                         units: design.unitLabels.count))
+    summary["leaks"] = .array(leaks.map { .string($0.description) })
+    return (.object(summary), observed.probabilities)
+  }
+
+  /// One plain sentence: predictable, cannot tell (the design cannot reach the threshold), or no evidence.
+  func verdict(observed: Double, baseline: Double, test: PermutationTestResult, units: Int) -> String {
+    let numbers = "balanced accuracy \(format(observed)) vs \(format(baseline)) permuted"
+    if test.pValue <= Self.alpha {
+      return "\(data.target) is predictable from the features: \(numbers), p = \(format(test.pValue))"
+    }
+    if !test.canReach(Self.alpha) {
+      return "cannot tell: with \(units) units of replication and \(test.permutations) permutations the smallest "
+        + "attainable p is \(format(test.smallestAttainablePValue)) (\(numbers))"
+    }
+    return "no evidence that \(data.target) is predictable from the features: \(numbers), p = \(format(test.pValue))"
+  }
+}
+
+/// Two decimals for scores, three significant digits for small p-values.
+func format(_ x: Double) -> String {
+  x >= 0.01 || x == 0 ? String(format: "%.2f", x) : String(format: "%.2g", x)
+}

@@ -17,7 +17,7 @@ public enum ThresholdMethod: Sendable, Equatable {
 }
 
 /// The result of segmenting one plane: a label image with nuclei numbered 1...count, 0 = background.
-public struct Segmentation: Sendable {
+public struct NucleusSegmentation: Sendable {
   public var labels: [Int32]
   public var width: Int
   public var height: Int
@@ -96,7 +96,7 @@ public struct NucleusSegmenter: Sendable {
 
   /// Segments `plane` (row-major float32, `width * height` values). Throws for a size mismatch or NaN/infinite
   /// values; a constant plane (all black, saturated, 1x1) gives count 0 and `foregroundPresent == false`.
-  public func segment(_ plane: [Float], width: Int, height: Int) throws -> Segmentation {
+  public func segment(_ plane: [Float], width: Int, height: Int) throws -> NucleusSegmentation {
     guard width > 0, height > 0, plane.count == width * height else {
       throw SegmentationError.sizeMismatch(values: plane.count, width: width, height: height)
     }
@@ -105,8 +105,9 @@ public struct NucleusSegmenter: Sendable {
     }
     let p = parameters
     let smoothed = GaussianSmoothing.smooth(plane, width: width, height: height, sigma: p.smoothingSigma)
-    var empty = Segmentation(labels: [Int32](repeating: 0, count: plane.count), width: width, height: height,
-                             count: 0, threshold: nil, foregroundPresent: false, contrastToNoise: 0)
+    var empty = NucleusSegmentation(
+      labels: [Int32](repeating: 0, count: plane.count), width: width, height: height, count: 0, threshold: nil,
+      foregroundPresent: false, contrastToNoise: 0)
     let automatic = p.thresholdMethod == .li ? Threshold.li(smoothed) : Threshold.otsu(smoothed)
     guard let automatic, smoothed.contains(where: { $0 != smoothed[0] }) else { return empty }
     let threshold = automatic * p.thresholdCorrection
@@ -128,8 +129,9 @@ public struct NucleusSegmenter: Sendable {
     let border = p.dropBorderObjects ? Labeling.labelsTouchingBorder(labels, width: width, height: height) : []
     let kept = Labeling.filterAndRelabel(labels, count: count, minimumArea: p.minimumArea, maximumArea: p.maximumArea,
                                          keep: { !border.contains($0) })
-    return Segmentation(labels: kept.labels, width: width, height: height, count: kept.count, threshold: threshold,
-                        foregroundPresent: true, contrastToNoise: test)
+    return NucleusSegmentation(
+      labels: kept.labels, width: width, height: height, count: kept.count, threshold: threshold,
+      foregroundPresent: true, contrastToNoise: test)
   }
 
   /// Components of `mask` above the minimum area, split by the chosen watershed.

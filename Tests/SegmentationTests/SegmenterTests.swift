@@ -104,6 +104,27 @@ print(json.dumps(dict(width=w, height=h, names=list(fields), disks=len(centres))
     XCTAssertEqual(onlySmall.labels[8 * width + 52], 1)
   }
 
+  func testIntensityDeclumpingAndOtsuSplitTwoBlobs() throws {
+    // Two Gaussian blobs (sigma 4, centres 14 px apart) whose sum stays above any threshold between them.
+    let width = 48, height = 32
+    let plane = (0..<(width * height)).map { index -> Float in
+      let x = Double(index % width), y = Double(index / width)
+      let blob = { (cx: Double) in 100 * exp(-((x - cx) * (x - cx) + (y - 16) * (y - 16)) / 32) }
+      return Float(5 + blob(17) + blob(31))
+    }
+    let smoothed = GaussianSmoothing.smooth(plane, width: width, height: height, sigma: 0.75)
+    for method in [ThresholdMethod.li, .otsu] {
+      var parameters = NucleusSegmenter.Parameters()
+      parameters.thresholdMethod = method
+      parameters.declumping = .intensity
+      let result = try NucleusSegmenter(parameters).segment(plane, width: width, height: height)
+      XCTAssertEqual(result.count, 2, "\(method)")
+      XCTAssertNotEqual(result.labels[16 * width + 17], result.labels[16 * width + 31])
+      // The reported threshold is the chosen method's, on the plane smoothed with the default sigma.
+      XCTAssertEqual(result.threshold, method == .li ? Threshold.li(smoothed) : Threshold.otsu(smoothed))
+    }
+  }
+
   func testBorderObjectsAreDroppedOnRequest() throws {
     let width = 40, height = 30
     let plane = disks([(2, 15, 6), (25, 15, 6)], width: width, height: height, inside: 100, outside: 0)

@@ -17,7 +17,8 @@ smooth = filters.gaussian(img, sigma=1.5, preserve_range=True).astype(np.float32
 img.tofile(f'{out}/img.f32'); smooth.tofile(f'{out}/smooth.f32'); mask.astype(np.uint8).tofile(f'{out}/mask.u8')
 dist = ndi.distance_transform_edt(mask); dist.astype(np.float64).tofile(f'{out}/edt.f64')
 holes = mask.copy(); holes[100:140, 100:140] = True; holes[110:120, 110:120] = False; holes[0:10, 0:10] = False
-holes.astype(np.uint8).tofile(f'{out}/holes.u8'); ndi.binary_fill_holes(holes).astype(np.uint8).tofile(f'{out}/filled.u8')
+holes.astype(np.uint8).tofile(f'{out}/holes.u8')
+ndi.binary_fill_holes(holes).astype(np.uint8).tofile(f'{out}/filled.u8')
 labels8 = measure.label(mask, connectivity=2); labels4 = measure.label(mask, connectivity=1)
 labels8.astype(np.int32).tofile(f'{out}/labels8.i32')
 coords = feature.peak_local_max(dist, min_distance=6, exclude_border=False, labels=labels8)

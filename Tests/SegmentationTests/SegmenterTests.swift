@@ -21,7 +21,8 @@ fields = {
   'gradient': rng.poisson(20 + 30 * xx / w + 10 * yy / h) + rng.normal(0, 2, (h, w)),
   'noise': rng.normal(100, 5, (h, w)),
   'bright-gradient': rng.poisson(4 * (200 + 300 * yy / h)) / 4 + rng.normal(0, 1, (h, w)),
-  'vignetting': rng.poisson(60 * (1 - 0.5 * ((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / (w * w / 4))) + rng.normal(0, 1, (h, w)),
+  'vignetting': rng.poisson(60 * (1 - 0.5 * ((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / (w * w / 4)))
+    + rng.normal(0, 1, (h, w)),
   'img2d-background': bg.mean() + 0.5 * bg.std() * xx / w + rng.normal(0, bg.std(), (h, w)),
 }
 disks = np.zeros((h, w))

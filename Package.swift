@@ -51,7 +51,7 @@ let package = Package(
     .target(name: "ConfoundProtocol", dependencies: ["JSONRPC"]),
 
     // Numerics and imaging: pure functions, no knowledge of hosts or plugins.
-    .target(name: "ConfoundImaging", dependencies: ["CTIFF", "CPNG"]),
+    .target(name: "ConfoundImaging", dependencies: ["CTIFF", "CPNG"], swiftSettings: optimisedInDebug),
     // Optimised even in debug builds: the tests run them on real images and models.
     .target(name: "FocusMeasures", swiftSettings: optimisedInDebug),
     .target(name: "Segmentation", swiftSettings: optimisedInDebug),
@@ -59,14 +59,14 @@ let package = Package(
     .target(name: "NeuralNet", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
 
     // Screens, layouts, the run store and the simulated screen.
-    .target(name: "ConfoundCore", dependencies: ["ConfoundImaging", "CSQLite"]),
+    .target(name: "ConfoundCore", dependencies: ["ConfoundImaging", "CSQLite"], swiftSettings: optimisedInDebug),
 
     // The plugin SDK.
     .target(name: "ConfoundKit", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol"]),
 
     // Host side.
     .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
-    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost"]),
+    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics"]),
     .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundImaging"]),
     .executableTarget(name: "confound-host", dependencies: ["ConfoundServer"]),
     .executableTarget(name: "confound-worker", dependencies: ["PluginHost"]),

@@ -22,14 +22,18 @@ final class ClassicalFocus: FocusPlugin {
 
   init() {}
 
+  /// Integer images are divided by their storage maximum first (context `image_scale`, set by the host for image
+  /// files), as CellProfiler does, so FocusScore and the raw gradient measures have CellProfiler's values.
   func scoreFocus(image: ImageStack, context: CallContext) throws -> FocusResult {
     let scale = context.integer("scale") ?? 20
+    let divisor = Float(context.context["image_scale"]?.doubleValue ?? 1)
     var channels: [ChannelFocus] = []
     for c in 0..<image.channels {
       try context.checkCancellation()
       let plane: FocusPlane
       do {
-        plane = try FocusPlane(pixels: Array(image.plane(c)), width: image.width, height: image.height)
+        let pixels = divisor > 0 && divisor != 1 ? image.plane(c).map { $0 / divisor } : Array(image.plane(c))
+        plane = try FocusPlane(pixels: pixels, width: image.width, height: image.height)
       } catch {
         throw PluginError.badInput("channel \(image.channelNames[c]): \(error)")
       }

@@ -7,6 +7,20 @@ import PluginHost
 /// The methods the host answers, wired to the plugin registry. Each handler is a few lines: the work is in
 /// PluginHost and in the plugins.
 enum HostHandlers {
+  /// One value computed per key, recomputed when the key changes (thread-safe).
+  final class CachedValue<Key: Equatable, Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cached: (Key, Value)?
+    func value(for key: Key, _ make: () throws -> Value) rethrows -> Value {
+      lock.lock()
+      defer { lock.unlock() }
+      if let cached, cached.0 == key { return cached.1 }
+      let value = try make()
+      cached = (key, value)
+      return value
+    }
+  }
+
   static func register(on server: HostServer, registry: PluginRegistry, maxMessageBytes: Int) {
     server.on(InitializeRequest.self, inline: true) { [unowned server] _, _ in
       InitializeRequest.Response(
@@ -17,8 +31,12 @@ enum HostHandlers {
           pluginIsolation: "process", plugins: registry.plugins, pluginErrors: registry.loadErrors))
     }
     server.on(ShutdownRequest.self, inline: true) { _, _ in .null }
-    server.on(PluginsListRequest.self, inline: true) { _, _ in
-      PluginsListRequest.Response(plugins: registry.plugins, errors: registry.loadErrors)
+    // The listing changes only when a plugin loads: encode it once per registry generation.
+    let listing = CachedValue<Int, JSONValue>()
+    server.onRaw(PluginsListRequest.self, inline: true) { _, _ in
+      try listing.value(for: registry.generation) {
+        try JSONCodec.encode(PluginsListRequest.Response(plugins: registry.plugins, errors: registry.loadErrors))
+      }
     }
     server.on(PluginsLoadRequest.self) { params, _ in
       do {
@@ -81,6 +99,15 @@ extension HostHandlers {
         throw first
       }
       return FocusScoreRequest.Response(plugin: pluginID, sites: results.map { $0! })
+    }
+  }
+}
+
+extension HostHandlers {
+  /// `audit/run`: the whole audit of a screen (see AuditRunner).
+  static func registerAudit(on server: HostServer, registry: PluginRegistry) {
+    server.on(AuditRequest.self) { params, context in
+      try AuditRunner(params: params, registry: registry, context: context).run()
     }
   }
 }

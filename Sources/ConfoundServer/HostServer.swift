@@ -51,19 +51,27 @@ public final class HostServer: @unchecked Sendable {
   /// Registers the handler of a request type.
   public func on<R: RequestType>(_ type: R.Type, inline: Bool = false, _ body: @escaping (R.Params, RequestContext) throws -> R.Response) {
     handlers[R.method] = Handler(inline: inline) { params, context in
-      let decoded: R.Params
-      do {
-        if let params, case .array = params {
-          throw ResponseError(.invalidParams, "\(R.method) takes named params (an object), not an array")
-        }
-        decoded = try JSONCodec.decode(R.Params.self, from: params ?? .object(JSONObject()))
-      } catch let error as ResponseError {
-        throw error
-      } catch {
-        let (field, message) = JSONCodec.describe(error)
-        throw ResponseError(.invalidParams, "\(R.method): \(message)", data: field.map { ["field": .string($0)] })
-      }
-      return try JSONCodec.encode(try body(decoded, context))
+      try JSONCodec.encode(try body(try Self.decode(R.self, params), context))
+    }
+  }
+
+  /// Registers a handler that returns its result as a ready `JSONValue` (no Codable round trip): for hot methods
+  /// whose result can be cached.
+  public func onRaw<R: RequestType>(_ type: R.Type, inline: Bool = false, _ body: @escaping (R.Params, RequestContext) throws -> JSONValue) {
+    handlers[R.method] = Handler(inline: inline) { params, context in try body(try Self.decode(R.self, params), context) }
+  }
+
+  /// Decodes params; `Empty` params skip the decoder (the common case of listings and lifecycle requests).
+  private static func decode<R: RequestType>(_ type: R.Type, _ params: JSONValue?) throws -> R.Params {
+    if let params, case .array = params {
+      throw ResponseError(.invalidParams, "\(R.method) takes named params (an object), not an array")
+    }
+    if R.Params.self == Empty.self, let empty = Empty() as? R.Params { return empty }
+    do {
+      return try JSONCodec.decode(R.Params.self, from: params ?? .object(JSONObject()))
+    } catch {
+      let (field, message) = JSONCodec.describe(error)
+      throw ResponseError(.invalidParams, "\(R.method): \(message)", data: field.map { ["field": .string($0)] })
     }
   }
 

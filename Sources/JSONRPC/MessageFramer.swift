@@ -133,20 +133,44 @@ public struct MessageFramer: Sendable {
     }
   }
 
+  /// The Content-Length of a header block, read straight from its bytes (no String per header: this runs for
+  /// every message). The last Content-Length line wins; other headers are skipped.
   private func contentLength(in header: ArraySlice<UInt8>) -> Result<Int, FramingError> {
-    let text = String(decoding: header, as: UTF8.self)
-    var value: String?
-    for line in text.split(separator: "\r\n", omittingEmptySubsequences: true) {
-      guard let colon = line.firstIndex(of: ":") else { continue }
-      if line[..<colon].trimmingSpaces().lowercased() == "content-length" {
-        value = String(line[line.index(after: colon)...].trimmingSpaces())
+    var value: ArraySlice<UInt8>?
+    var lineStart = header.startIndex
+    while lineStart < header.endIndex {
+      var lineEnd = lineStart
+      while lineEnd < header.endIndex && header[lineEnd] != 0x0D && header[lineEnd] != 0x0A { lineEnd += 1 }
+      if let colon = header[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")),
+        Self.equalsIgnoringCase(trimmed(header[lineStart..<colon]), contentLengthName.dropLast())
+      {
+        value = trimmed(header[(colon + 1)..<lineEnd])
       }
+      lineStart = lineEnd
+      while lineStart < header.endIndex && (header[lineStart] == 0x0D || header[lineStart] == 0x0A) { lineStart += 1 }
     }
     guard let value else { return .failure(.missingContentLength) }
-    guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(value) else {
-      return .failure(.invalidContentLength(value))
+    var length = 0
+    for byte in value {
+      guard byte >= 0x30, byte <= 0x39, length < Int.max / 10 - 10 else {
+        return .failure(.invalidContentLength(String(decoding: value, as: UTF8.self)))
+      }
+      length = length * 10 + Int(byte - 0x30)
     }
+    guard !value.isEmpty else { return .failure(.invalidContentLength("")) }
     return .success(length)
+  }
+
+  private func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    var s = bytes
+    while let first = s.first, first == 0x20 || first == 0x09 { s = s.dropFirst() }
+    while let last = s.last, last == 0x20 || last == 0x09 { s = s.dropLast() }
+    return s
+  }
+
+  private static func equalsIgnoringCase(_ a: ArraySlice<UInt8>, _ lowercase: ArraySlice<UInt8>) -> Bool {
+    guard a.count == lowercase.count else { return false }
+    return zip(a, lowercase).allSatisfy { x, y in (x >= 0x41 && x <= 0x5A ? x + 0x20 : x) == y }
   }
 
   private let headerTerminator: [UInt8] = Array("\r\n\r\n".utf8)
@@ -192,14 +216,5 @@ public struct MessageFramer: Sendable {
     var out = Array("Content-Length: \(body.count)\r\n\r\n".utf8)
     out.append(contentsOf: body)
     return out
-  }
-}
-
-extension Substring {
-  fileprivate func trimmingSpaces() -> Substring {
-    var s = self[...]
-    while let first = s.first, first == " " || first == "\t" { s = s.dropFirst() }
-    while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }
-    return s
   }
 }

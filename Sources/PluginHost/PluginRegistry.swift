@@ -73,6 +73,14 @@ public final class PluginRegistry: @unchecked Sendable {
   private let lock = NSLock()
   private var entries: [Entry] = []
   private var failures: [PluginLoadError] = []
+  private var changes = 0
+
+  /// Grows whenever a plugin loads or fails to load, so listings can be cached between changes.
+  public var generation: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return changes
+  }
 
   public init(workerExecutable: String, maxWorkersPerPlugin: Int = 2) {
     self.workerExecutable = workerExecutable
@@ -110,11 +118,13 @@ public final class PluginRegistry: @unchecked Sendable {
         throw PluginLoadError(path: absolute, reason: "a plugin with id \(manifest.id) is already loaded from \(existing.path): give this one another id or remove one of them")
       }
       entries.append(Entry(first: worker, manifest: manifest, workerExecutable: workerExecutable, maxWorkers: maxWorkersPerPlugin))
+      changes += 1
       lock.unlock()
       return plugins.first { $0.manifest.id == manifest.id }!
     } catch let error as PluginLoadError {
       lock.lock()
       failures.append(error)
+      changes += 1
       lock.unlock()
       throw error
     }

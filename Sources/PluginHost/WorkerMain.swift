@@ -110,8 +110,16 @@ public enum WorkerMain {
           channel.send(.notification(method: WorkerMethod.log, params: ["id": id.json, "level": .int(Int64(level)), "message": .string(message)]))
         })
       do {
-        let inputs = try call.inputs.map { ($0.name, try InputLoader.load($0)) }
-        let result = try library.invoke(method: call.method, params: call.params, inputs: inputs, host: services)
+        let loaded = try call.inputs.map { ($0.name, try InputLoader.load($0)) }
+        var params = call.params
+        if let scale = loaded.compactMap({ $0.1.integerScale }).max(), case .object(var object) = params {
+          var context = object["context"]?.objectValue ?? JSONObject()
+          context["image_scale"] = .double(Double(scale))
+          object["context"] = .object(context)
+          params = .object(object)
+        }
+        let inputs = loaded.map { ($0.0, $0.1.array) }
+        let result = try library.invoke(method: call.method, params: params, inputs: inputs, host: services)
         channel.send(try response(id, result, outputDir: call.outputDir))
       } catch let error as ResponseError {
         channel.send(.failure(id, error))

@@ -29,9 +29,16 @@ struct WorkerCall: Codable {
 
 /// Reads a call's inputs: image files stacked into one float32 [C, H, W] array, or .npy arrays as they are.
 enum InputLoader {
-  static func load(_ ref: InputRef) throws -> NPYArray {
+  /// An input array, and for integer images the largest value their storage allows (255, 65535): what
+  /// CellProfiler divides by to put intensities in [0, 1]. Plugins get it as `context.image_scale`.
+  struct Loaded {
+    var array: NPYArray
+    var integerScale: Float?
+  }
+
+  static func load(_ ref: InputRef) throws -> Loaded {
     if let npy = ref.npy {
-      do { return try NPYArray.read(URL(fileURLWithPath: npy)) } catch let e as ImageError { throw badFile(e) }
+      do { return Loaded(array: try NPYArray.read(URL(fileURLWithPath: npy)), integerScale: nil) } catch let e as ImageError { throw badFile(e) }
     }
     guard let files = ref.files, !files.isEmpty else {
       throw ResponseError(.invalidParams, "input \(ref.name) needs \"files\" (images, one per channel) or \"npy\"",
@@ -40,6 +47,7 @@ enum InputLoader {
     var pixels: [Float] = []
     var size: (h: Int, w: Int)?
     var channels = 0
+    var scale: Float? = nil
     for file in files {
       let image: Image
       do { image = try readImage(URL(fileURLWithPath: file)) } catch let e as ImageError { throw badFile(e) }
@@ -50,8 +58,9 @@ enum InputLoader {
       size = (image.height, image.width)
       channels += image.channels
       pixels.append(contentsOf: image.pixels)
+      if image.sampleFormat != .floatingPoint { scale = max(scale ?? 0, image.nominalRange.upperBound) }
     }
-    return NPYArray(shape: [channels, size!.h, size!.w], values: pixels)
+    return Loaded(array: NPYArray(shape: [channels, size!.h, size!.w], values: pixels), integerScale: scale)
   }
 
   static func badFile(_ error: ImageError) -> ResponseError {

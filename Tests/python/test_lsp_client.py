@@ -199,12 +199,10 @@ def test_builtin_focus_score_matches_cellprofiler_formula(host):
   # CellProfiler scales the image to [0, 1] by its bit depth's maximum, then takes var / mean (population variance).
   scaled = raw.astype(np.float64) / np.iinfo(raw.dtype).max
   cellprofiler = scaled.var() / scaled.mean()
-  # The host hands plugins the stored sample values (Image.swift: "a 16-bit 1000 is 1000.0") and FocusMeasures
-  # does not rescale (FocusPlane: "CellProfiler's values assume intensities scaled to [0, 1]"), so the built-in
-  # plugin reports the score of the unscaled image: CellProfiler's value times the bit depth's maximum.
+  # The host passes the storage maximum as context.image_scale and the plugin divides by it, as CellProfiler does.
+  assert measures["ImageQuality_FocusScore"] == pytest.approx(cellprofiler, rel=1e-6)
   unscaled = raw.astype(np.float64).var() / raw.astype(np.float64).mean()
-  assert unscaled == pytest.approx(cellprofiler * np.iinfo(raw.dtype).max, rel=1e-12)
-  assert measures["ImageQuality_FocusScore"] == pytest.approx(unscaled, rel=1e-6)
+  assert measures["ImageQuality_FocusScore"] != pytest.approx(unscaled, rel=1e-3)
 
 
 def test_cancel_slow_request_answers_request_cancelled(host, small_image):

@@ -32,6 +32,7 @@ let package = Package(
     .library(name: "ConfoundKit", type: .static, targets: ["ConfoundKit"]),
     .library(name: "confound-plugin-focus", type: .dynamic, targets: ["FocusPlugin"]),
     .library(name: "confound-plugin-probe", type: .dynamic, targets: ["ProbePlugin"]),
+    .library(name: "confound-plugin-segmenter", type: .dynamic, targets: ["SegmenterPlugin"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -53,10 +54,11 @@ let package = Package(
     // Numerics and imaging: pure functions, no knowledge of hosts or plugins.
     .target(name: "ConfoundImaging", dependencies: ["CTIFF", "CPNG"], swiftSettings: optimisedInDebug),
     // Optimised even in debug builds: the tests run them on real images and models.
-    .target(name: "FocusMeasures", swiftSettings: optimisedInDebug),
+    .target(name: "FocusMeasures", dependencies: ["Statistics"], swiftSettings: optimisedInDebug),
     .target(name: "Segmentation", swiftSettings: optimisedInDebug),
     .target(name: "Statistics", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
     .target(name: "NeuralNet", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
+    .target(name: "PlateMaps", dependencies: ["ConfoundImaging"]),
 
     // Screens, layouts, the run store and the simulated screen.
     .target(name: "ConfoundCore", dependencies: ["ConfoundImaging", "CSQLite"], swiftSettings: optimisedInDebug),
@@ -80,6 +82,7 @@ let package = Package(
     // Built-in plugins.
     plugin("FocusPlugin", folder: "Focus", dependencies: ["FocusMeasures"]),
     plugin("ProbePlugin", folder: "Probe", dependencies: ["Statistics"]),
+    plugin("SegmenterPlugin", folder: "Segmenter", dependencies: ["Segmentation"]),
 
     // Tests.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -90,6 +93,7 @@ let package = Package(
     .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
     .testTarget(name: "ProbeTests", dependencies: ["Statistics", "JSONRPC", "TestSupport"]),
     .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
+    .testTarget(name: "PlateMapsTests", dependencies: ["PlateMaps", "ConfoundImaging", "FocusMeasures", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "TestSupport"]),
   ],

@@ -40,10 +40,11 @@ final class AuditRunner {
     let focus = try FocusStage(runner: self, store: store, screen: screen, siteIDs: sites).run()
     stages.append(focus)
     try context.checkCancellation()
+    let density = try SegmentStage(runner: self, store: store, screen: screen, siteIDs: sites).runIfLoaded()
 
     let analysis = SpatialAnalysis(store: store, screen: screen, siteIDs: sites,
                                    measure: params.focusMeasure ?? "ImageQuality_TenengradNormalized_\(screen.channels.first ?? "")")
-    let findings = try analysis.findings()
+    let findings = try analysis.findings() + density
     try writeFindings(findings)
     context.endProgress()
     return AuditRequest.Response(

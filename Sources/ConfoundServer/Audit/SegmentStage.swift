@@ -1,0 +1,134 @@
+import ConfoundCore
+import ConfoundImaging
+import ConfoundProtocol
+import Foundation
+import JSONRPC
+import PluginHost
+
+/// The segment stage: every site through the default segmenter plugin. Per site (one unit of work): the site
+/// features as measurements (`Count_Nuclei`, `ImageStats_...`), one `objects` row per nucleus with the plugin's
+/// columns, and the crops as `crops_<plate>_<well>_s<site>.npy` in the store's arrays folder. Then the density
+/// finding (see `DensityAnalysis`). Skipped, with no finding, when no segmenter plugin is loaded.
+struct SegmentStage {
+  let runner: AuditRunner
+  let store: RunStore
+  let screen: Screen
+  let siteIDs: [SiteKey: Int64]
+  static let name = "segment"
+  /// Crop side for the audit when the plugin takes `crop_size`: 32 px holds a simulated cell (nucleus radius
+  /// 8 px, cytoplasm about twice that) and keeps a default audit's crops near 100 MB instead of 400 MB at 64.
+  static let cropSize: Int64 = 32
+
+  /// Runs the stage when a segmenter is loaded and returns the density findings (none when nothing is found).
+  func runIfLoaded() throws -> [AuditFinding] {
+    guard let plugin = runner.registry.plugins.first(where: { $0.manifest.kind == .segmenter }) else { return [] }
+    runner.record(stage: try run(plugin: plugin))
+    try runner.context.checkCancellation()
+    return try DensityAnalysis(store: store, screen: screen, siteIDs: siteIDs, loadData: loadDataURL).findings()
+  }
+
+  private var loadDataURL: URL {
+    runner.params.screen.map { URL(fileURLWithPath: $0) }
+      ?? runner.out.appendingPathComponent("screen").appendingPathComponent("load_data.csv")
+  }
+
+  func run(plugin: PluginInfo) throws -> AuditRequest.StageSummary {
+    let started = Date()
+    let done = try store.doneKeys(stage: Self.name)
+    let failedBefore = try store.failures(stage: Self.name)
+    let todo = screen.sites.filter { item in
+      let key = FocusStage.key(item.plate, item.well, item.site)
+      return !done.contains(key) && failedBefore[key] == nil
+    }
+    let scratch = runner.out.appendingPathComponent("segment-scratch")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let parameters: JSONObject? = plugin.manifest.parameters.contains { $0.name == "crop_size" }
+      ? ["crop_size": .int(Self.cropSize)] : nil
+    let lock = NSLock()
+    var computed = 0
+    var failures: [String] = Array(failedBefore.values)
+    let lanes = max(1, min(runner.registry.maxWorkersPerPlugin, todo.count))
+    DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+      for index in stride(from: lane, to: todo.count, by: lanes) where !runner.context.token.isCancelled {
+        let (plate, well, site) = todo[index]
+        let key = FocusStage.key(plate, well, site)
+        let request = PluginsRunRequest.Params(
+          plugin: plugin.manifest.id, kind: .segmenter, parameters: parameters,
+          context: ["channels": .array(screen.channels.map(JSONValue.string)), "plate": .string(plate.name),
+                    "well": .string(well.name), "site": .int(Int64(site.number))],
+          inputs: [InputRef(name: "image", files: screen.channels.compactMap { site.images[$0]?.path })],
+          outputDir: scratch.path)
+        do {
+          let response = try runner.registry.run(request, isCancelled: { runner.context.token.isCancelled },
+                                                 progress: { _, _ in }, log: { _, _ in })
+          defer { response.outputs.forEach { try? FileManager.default.removeItem(atPath: $0.path) } }
+          let siteID = siteIDs[SiteKey(plate: plate.name, well: well.name, site: site.number)]!
+          let objects = try Self.objectRows(response)
+          let cropName = Self.arrayName("crops", key: key)
+          lock.lock()
+          defer { lock.unlock() }
+          try store.complete(stage: Self.name, key: key) { writer in
+            for (name, value) in response.result["site_features"]?.objectValue ?? JSONObject() {
+              try writer.measure(site: siteID, name, value.doubleValue ?? .nan)
+            }
+            for (object, row) in objects.rows.enumerated() {
+              for (name, value) in zip(objects.columns, row) {
+                try writer.measure(site: siteID, object: object + 1, name, value)
+              }
+            }
+            if let crops = response.outputs.first(where: { $0.name == "crops" }) {
+              try keep(crops, as: cropName, in: writer)
+            }
+          }
+          computed += 1
+        } catch let error as ResponseError where error.code == .requestCancelled {
+          return
+        } catch {
+          let message = "\(key): \((error as? ResponseError)?.message ?? "\(error)")"
+          runner.context.log(.warning, "segment: \(message)")
+          lock.lock()
+          try? store.fail(stage: Self.name, key: key, message: message)
+          failures.append(message)
+          lock.unlock()
+        }
+        lock.lock()
+        let fraction = Double(computed + failures.count - failedBefore.count) / Double(max(todo.count, 1))
+        lock.unlock()
+        runner.context.reportProgress(0.9 + 0.08 * fraction, "segment \(computed)/\(todo.count) sites")
+      }
+    }
+    try runner.context.checkCancellation()
+    try store.recordPlugin(id: plugin.manifest.id, version: plugin.manifest.version, abi: plugin.manifest.abiVersion)
+    return .init(name: Self.name, computed: computed, resumed: done.count, failed: failures.count,
+                 failures: Array(failures.sorted().prefix(5)), seconds: Date().timeIntervalSince(started))
+  }
+
+  /// The `objects` output (float64 [n, k]) as rows, with the column names from the result.
+  static func objectRows(_ response: PluginsRunRequest.Response) throws -> (columns: [String], rows: [[Double]]) {
+    let columns = response.result["columns"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    guard let ref = response.outputs.first(where: { $0.name == "objects" }), ref.shape.count == 2,
+      ref.shape[1] == columns.count, ref.shape[0] > 0
+    else { return (columns, []) }
+    let values = try NPYArray.read(URL(fileURLWithPath: ref.path)).doubles()
+    let k = columns.count
+    return (columns, (0..<ref.shape[0]).map { Array(values[$0 * k..<($0 + 1) * k]) })
+  }
+
+  /// Moves an output .npy into the store's arrays folder under `name` and records it with the unit; a redone
+  /// unit overwrites the file, so a crash leaves no stray array recorded.
+  private func keep(_ ref: TensorRef, as name: String, in writer: UnitWriter) throws {
+    try FileManager.default.createDirectory(at: store.arraysFolder, withIntermediateDirectories: true)
+    let file = store.arraysFolder.appendingPathComponent(name + ".npy")
+    try? FileManager.default.removeItem(at: file)
+    try FileManager.default.moveItem(at: URL(fileURLWithPath: ref.path), to: file)
+    try writer.recordArray(name: name, path: store.arraysFolder.lastPathComponent + "/" + file.lastPathComponent,
+                           shape: ref.shape, dtype: ref.dtype)
+  }
+
+  /// `crops_<plate>_<well>_s<site>` with every character outside [A-Za-z0-9_-] replaced by `_`.
+  static func arrayName(_ prefix: String, key: String) -> String {
+    let parts = key.split(separator: "/")
+    let plain = parts.dropLast().joined(separator: "_") + "_s" + (parts.last.map(String.init) ?? "")
+    return prefix + "_" + String(plain.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+  }
+}

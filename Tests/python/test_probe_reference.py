@@ -1,0 +1,112 @@
+"""scikit-learn reference for Confound's probe (run by Tests/ProbeTests, not collected by pytest).
+
+    python test_probe_reference.py probe TABLE TARGET GROUPS CONTROL PERMUTATIONS
+        The probe on a feature table with scikit-learn: GroupKFold(5) over GROUPS ("-": each row its own group,
+        named by its row number as the host names it), StandardScaler + LogisticRegression(C=1) fitted per fold,
+        the same model on column-permuted features, and a label-permutation p-value. TARGET "row"/"column" is
+        derived from Metadata_Well. CONTROL is COLUMN=VALUE or "-". Prints JSON.
+    python test_probe_reference.py embeddings DIR OUT.csv
+        Writes the DeepProfiler per-cell embeddings (npz per plate/well/site) as one CSV table.
+    python test_probe_reference.py association TABLE TARGET COVARIATE
+        Cramer's V (scipy.stats.contingency.association) and the chi-square p-value of two columns. Prints JSON.
+"""
+import csv
+import gzip
+import json
+import sys
+
+import numpy as np
+
+
+def read_table(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", newline="") as f:
+        sample = f.readline()
+        f.seek(0)
+        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+        return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def column(rows, name):
+    if name in ("row", "column") and name not in rows[0]:
+        well = next(k for k in rows[0] if k.lower() in ("metadata_well", "well_position", "well"))
+        return [r[well][:1] if name == "row" else r[well][1:] for r in rows]
+    return [r[name] for r in rows]
+
+
+def held_out_balanced_accuracy(x, y, folds):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    classes = np.unique(y)
+    p = np.zeros((len(y), len(classes)))
+    for train, test in folds:
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0)).fit(x[train], y[train])
+        columns = np.searchsorted(classes, model.classes_)
+        p[np.ix_(test, columns)] = model.predict_proba(x[test])
+    predicted = classes[p.argmax(axis=1)]
+    return accuracy_score(y, predicted), balanced_accuracy_score(y, predicted)
+
+
+def probe(table, target, groups, control, permutations):
+    from sklearn.model_selection import GroupKFold
+
+    rows = read_table(table)
+    index = list(range(len(rows)))
+    if control != "-":
+        name, value = control.split("=", 1)
+        index = [i for i, v in enumerate(column(rows, name)) if v == value]
+    features = [k for k in rows[0] if not k.startswith("Metadata_")]
+    x = np.array([[float(rows[i][k]) for k in features] for i in index])
+    keep = np.isfinite(x).all(axis=0)
+    x = x[:, keep]
+    y = np.array([column(rows, target)[i] for i in index])
+    g = np.array([str(i) for i in index] if groups == "-" else [column(rows, groups)[i] for i in index])
+    folds = list(GroupKFold(n_splits=min(5, len(np.unique(g)))).split(x, y, g))
+    accuracy, balanced = held_out_balanced_accuracy(x, y, folds)
+    rng = np.random.default_rng(0)
+    permuted = np.column_stack([rng.permutation(x[:, j]) for j in range(x.shape[1])])
+    baseline = held_out_balanced_accuracy(permuted, y, folds)[1]
+    null = [held_out_balanced_accuracy(x, rng.permutation(y), folds)[1] for _ in range(permutations)]
+    p = (1 + sum(v >= balanced - 1e-12 for v in null)) / (permutations + 1)
+    return {"accuracy": accuracy, "balanced_accuracy": balanced, "baseline": baseline, "p_value": p,
+            "rows": len(index), "features": int(keep.sum()), "test_sizes": [len(t) for _, t in folds]}
+
+
+def embeddings(folder, out):
+    import glob
+    import os
+
+    with open(out, "w", newline="") as f:
+        writer = None
+        for path in sorted(glob.glob(os.path.join(folder, "*", "*.npz"))):
+            plate = os.path.basename(os.path.dirname(path))
+            well, site = os.path.basename(path)[:-4].split("_")
+            values = np.load(path, allow_pickle=True)["features"]
+            if writer is None:
+                writer = csv.writer(f)
+                writer.writerow(["Metadata_Plate", "Metadata_Well", "Metadata_Site", "Metadata_PlateWell"]
+                                + [f"Embedding_{j}" for j in range(values.shape[1])])
+            for v in values:
+                writer.writerow([plate, well, site, f"{plate}/{well}"] + [repr(float(a)) for a in v])
+
+
+def association(table, target, covariate):
+    from scipy.stats import chi2_contingency
+    from scipy.stats.contingency import association as cramer, crosstab
+
+    rows = read_table(table)
+    counts = crosstab(column(rows, target), column(rows, covariate)).count
+    return {"cramers_v": cramer(counts, method="cramer"), "p_value": chi2_contingency(counts, correction=False).pvalue}
+
+
+if __name__ == "__main__":
+    command, arguments = sys.argv[1], sys.argv[2:]
+    if command == "probe":
+        print(json.dumps(probe(*arguments[:4], int(arguments[4]))))
+    elif command == "embeddings":
+        embeddings(*arguments)
+    elif command == "association":
+        print(json.dumps(association(*arguments)))

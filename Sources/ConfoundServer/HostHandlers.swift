@@ -32,10 +32,10 @@ enum HostHandlers {
     }
     server.on(ShutdownRequest.self, inline: true) { _, _ in .null }
     // The listing changes only when a plugin loads: encode it once per registry generation.
-    let listing = CachedValue<Int, JSONValue>()
-    server.onRaw(PluginsListRequest.self, inline: true) { _, _ in
+    let listing = CachedValue<Int, [UInt8]>()
+    server.onEncoded(PluginsListRequest.self, inline: true) { _, _ in
       try listing.value(for: registry.generation) {
-        try JSONCodec.encode(PluginsListRequest.Response(plugins: registry.plugins, errors: registry.loadErrors))
+        JSONWriter.bytes(try JSONCodec.encode(PluginsListRequest.Response(plugins: registry.plugins, errors: registry.loadErrors)))
       }
     }
     server.on(PluginsLoadRequest.self) { params, _ in

@@ -81,6 +81,7 @@ public enum HostMain {
     HostHandlers.register(on: server, registry: registry, maxMessageBytes: options.maxMessageBytes)
     HostHandlers.registerFocus(on: server, registry: registry)
     HostHandlers.registerSegment(on: server, registry: registry)
+    HostHandlers.registerEmbed(on: server, registry: registry)
     HostHandlers.registerAudit(on: server, registry: registry)
     HostHandlers.registerProbe(on: server, registry: registry)
     HostHandlers.registerScreen(on: server)

@@ -14,6 +14,24 @@ public final class HostServer: @unchecked Sendable {
   private struct Handler {
     var inline: Bool
     var body: RawHandler
+    /// Set for handlers that produce their result already serialised (cached listings): no tree to write.
+    var encoded: ((JSONValue?, RequestContext) throws -> [UInt8])? = nil
+  }
+
+  /// A response: a message, or a result already serialised (spliced into the envelope without re-encoding).
+  private enum Reply {
+    case message(Message)
+    case encoded(RequestID, [UInt8])
+
+    var bytes: [UInt8] {
+      switch self {
+      case .message(let m): return m.bytes
+      case .encoded(let id, let result):
+        return Array("{\"jsonrpc\":\"2.0\",\"id\":".utf8) + JSONWriter.bytes(id.json) + Array(",\"result\":".utf8) + result + [0x7D]
+      }
+    }
+
+    var json: JSONValue { (try? JSONParser.parse(bytes)) ?? .null }
   }
 
   public let log: HostLog
@@ -31,7 +49,6 @@ public final class HostServer: @unchecked Sendable {
   public init(channel: FrameChannel, log: HostLog) {
     self.channel = channel
     self.log = log
-    log.connect { [channel] in channel.send($0) }
     onNotification(CancelRequestNotification.method) { [unowned self] params in
       guard let id = params?["id"].flatMap(RequestID.init(json:)) else { return }
       lock.lock()
@@ -55,10 +72,10 @@ public final class HostServer: @unchecked Sendable {
     }
   }
 
-  /// Registers a handler that returns its result as a ready `JSONValue` (no Codable round trip): for hot methods
-  /// whose result can be cached.
-  public func onRaw<R: RequestType>(_ type: R.Type, inline: Bool = false, _ body: @escaping (R.Params, RequestContext) throws -> JSONValue) {
-    handlers[R.method] = Handler(inline: inline) { params, context in try body(try Self.decode(R.self, params), context) }
+  /// Registers a handler whose result is already serialised JSON bytes (for cached, hot responses).
+  public func onEncoded<R: RequestType>(_ type: R.Type, inline: Bool = false, _ body: @escaping (R.Params, RequestContext) throws -> [UInt8]) {
+    let encoded = { (params: JSONValue?, context: RequestContext) in try body(try Self.decode(R.self, params), context) }
+    handlers[R.method] = Handler(inline: inline, body: { params, context in try JSONParser.parse(try encoded(params, context)) }, encoded: encoded)
   }
 
   /// Decodes params; `Empty` params skip the decoder (the common case of listings and lifecycle requests).
@@ -108,7 +125,7 @@ public final class HostServer: @unchecked Sendable {
   private func handle(_ incoming: Incoming) {
     switch incoming {
     case .single(let item):
-      dispatch(item) { [channel] response in channel.send(response) }
+      dispatch(item) { [channel] reply in channel.sendBody(reply.bytes) }
     case .batch(let items):
       let group = DispatchGroup()
       let collected = Collected()
@@ -131,20 +148,21 @@ public final class HostServer: @unchecked Sendable {
 
   private final class Collected: @unchecked Sendable {
     private let lock = NSLock()
-    private var items: [Message] = []
-    func append(_ m: Message) {
+    private var items: [Reply] = []
+    func append(_ m: Reply) {
       lock.lock()
       items.append(m)
       lock.unlock()
     }
-    var messages: [Message] {
+    var messages: [Reply] {
       lock.lock()
       defer { lock.unlock() }
       return items
     }
   }
 
-  private func dispatch(_ item: Result<Message, DecodeFailure>, respond: @escaping (Message) -> Void, onNoResponse: () -> Void = {}) {
+  private func dispatch(_ item: Result<Message, DecodeFailure>, respond reply: @escaping (Reply) -> Void, onNoResponse: () -> Void = {}) {
+    let respond = { (message: Message) in reply(.message(message)) }
     switch item {
     case .failure(let failure):
       respond(.failure(failure.id, failure.error))
@@ -172,20 +190,26 @@ public final class HostServer: @unchecked Sendable {
       lock.unlock()
       let context = RequestContext(id: id, token: token, progressToken: params?["workDoneToken"], log: log) { [channel] in channel.send($0) }
       let run = { [self] in
-        let response: Message
+        let response: Reply
         do {
-          let result = try handler.body(params, context)
-          response = token.isCancelled ? .failure(id, ResponseError(.requestCancelled, "request \(id) was cancelled")) : .success(id, result)
+          if token.isCancelled {
+            response = .message(.failure(id, ResponseError(.requestCancelled, "request \(id) was cancelled")))
+          } else if let encoded = handler.encoded {
+            response = .encoded(id, try encoded(params, context))
+          } else {
+            let result = try handler.body(params, context)
+            response = token.isCancelled ? .message(.failure(id, ResponseError(.requestCancelled, "request \(id) was cancelled"))) : .message(.success(id, result))
+          }
         } catch let error as ResponseError {
-          response = .failure(id, error)
+          response = .message(.failure(id, error))
         } catch {
-          response = .failure(id, ResponseError(.internalError, "\(method) failed: \(error)"))
+          response = .message(.failure(id, ResponseError(.internalError, "\(method) failed: \(error)")))
         }
         context.endProgress()
         lock.lock()
         inFlight[id] = nil
         lock.unlock()
-        respond(response)
+        reply(response)
       }
       if handler.inline { run() } else { work.async(execute: run) }
     }
@@ -198,6 +222,8 @@ public final class HostServer: @unchecked Sendable {
     if method == InitializeRequest.method {
       if initialized { return ResponseError(.invalidRequest, "initialize was already received") }
       initialized = true
+      // LSP: no notification before initialize; from now on log lines also reach the client.
+      log.connect { [channel] in channel.send($0) }
       return nil
     }
     if !initialized {

@@ -87,6 +87,7 @@ let package = Package(
     // Tests.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+    .testTarget(name: "ConfoundProtocolTests", dependencies: ["ConfoundProtocol", "JSONRPC"]),
     .testTarget(name: "ConfoundImagingTests", dependencies: ["ConfoundImaging", "TestSupport"]),
     .testTarget(name: "FocusMeasuresTests", dependencies: ["FocusMeasures", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ConfoundImaging", "TestSupport"]),

@@ -44,7 +44,8 @@ final class AuditRunner {
 
     let analysis = SpatialAnalysis(store: store, screen: screen, siteIDs: sites,
                                    measure: params.focusMeasure ?? "ImageQuality_TenengradNormalized_\(screen.channels.first ?? "")")
-    let findings = try analysis.findings() + density
+    let probes = try ProbeStage(runner: self, store: store, screen: screen, siteIDs: sites).findings()
+    let findings = try analysis.findings() + density + probes
     try writeFindings(findings)
     context.endProgress()
     return AuditRequest.Response(
@@ -67,7 +68,10 @@ final class AuditRunner {
       loadData = csv
     }
     do {
-      let (screen, problems) = try LoadDataReader.read(loadData!)
+      var (screen, problems) = try LoadDataReader.read(loadData!)
+      // A Broad-style barcode -> platemap table beside the LoadData CSV supplies the well covariates.
+      let barcodes = loadData!.deletingLastPathComponent().appendingPathComponent("barcode_platemap.csv")
+      if let table = try? BarcodePlatemap(contentsOf: barcodes) { problems += screen.join(table) }
       for problem in problems.prefix(20) { context.log(.warning, "\(problem)") }
       guard screen.siteCount > 0 else {
         throw ResponseError(.badInputFile, "\(loadData!.path) lists no sites: check its FileName_/PathName_/Metadata_ columns", data: ["file": .string(loadData!.path)])

@@ -1,0 +1,162 @@
+import ConfoundCore
+import ConfoundImaging
+import ConfoundProtocol
+import Foundation
+import JSONRPC
+import PluginHost
+
+/// The probes of the audit, through the default probe plugin, on per-well means of the stored measurements:
+///
+/// - target probe: the target (disease) predicted with folds that hold out cell lines in healthy/disease pairs,
+///   from each feature set that exists -- density alone, focus alone, well position alone, hand features --
+///   side by side; a confound alert when a nuisance-only set comes within `margin` of the best set;
+/// - nuisance probes: plate (or batch) predicted from the features of control wells, against the permuted
+///   baseline, with a p-value at the unit of replication (the well).
+struct ProbeStage {
+  let runner: AuditRunner
+  let store: RunStore
+  let screen: Screen
+  let siteIDs: [SiteKey: Int64]
+  var target = "disease"
+  var groupColumn = "cell_line"
+  var margin = 0.05
+
+  /// One well's covariates and mean measurements.
+  struct WellRow {
+    let plate: String
+    let batch: String
+    let well: WellPosition
+    let covariates: [String: String]
+    let values: [String: Double]
+  }
+
+  func findings() throws -> [AuditFinding] {
+    guard runner.registry.plugins.contains(where: { $0.manifest.kind == .probe }) else { return [] }
+    let wells = try wellRows()
+    var results: [AuditFinding] = []
+    results += try targetProbes(wells.filter { $0.covariates["control"] != "1" && $0.covariates[target] != nil })
+    results += try nuisanceProbe(wells.filter { $0.covariates["control"] == "1" })
+    return results
+  }
+
+  private func wellRows() throws -> [WellRow] {
+    var rows: [WellRow] = []
+    for batch in screen.batches {
+      for plate in batch.plates {
+        for well in plate.wells {
+          var sums: [String: (Double, Int)] = [:]
+          for site in well.sites {
+            guard let id = siteIDs[SiteKey(plate: plate.name, well: well.name, site: site.number)] else { continue }
+            for (name, value) in try store.measurements(siteID: id) where value.isFinite {
+              let (s, n) = sums[name] ?? (0, 0)
+              sums[name] = (s + value, n + 1)
+            }
+          }
+          guard !sums.isEmpty else { continue }
+          rows.append(WellRow(plate: plate.name, batch: batch.name, well: well.position,
+                              covariates: plate.covariates.merging(well.covariates) { $1 },
+                              values: sums.mapValues { $0.0 / Double($0.1) }))
+        }
+      }
+    }
+    return rows
+  }
+
+  /// The feature sets the store holds, by name: nuisance-only sets first.
+  private func featureSets(_ wells: [WellRow]) -> [(name: String, nuisance: Bool, columns: [String])] {
+    let common = wells.dropFirst().reduce(Set(wells.first?.values.keys ?? [:].keys)) { $0.intersection($1.values.keys) }
+    let names = common.sorted()
+    let focus = names.filter { $0.hasPrefix("ImageQuality_TenengradNormalized_") || $0.hasPrefix("Focus_score_") }
+    let hand = names.filter { !$0.hasPrefix("ImageQuality_") && !$0.hasPrefix("Focus_") }
+    var sets: [(String, Bool, [String])] = []
+    if common.contains("Count_Nuclei") { sets.append(("density alone", true, ["Count_Nuclei"])) }
+    if !focus.isEmpty { sets.append(("focus alone", true, focus)) }
+    sets.append(("well position alone", true, ["@row", "@column", "@edge"]))
+    if hand.count > 1 { sets.append(("hand features", false, hand)) }
+    return sets
+  }
+
+  private func value(_ row: WellRow, _ column: String) -> Double {
+    switch column {
+    case "@row": return Double(row.well.row)
+    case "@column": return Double(row.well.column)
+    case "@edge": return Double(min(row.well.row, row.well.column))
+    default: return row.values[column] ?? .nan
+    }
+  }
+
+  /// Runs the probe plugin on a feature table; returns its JSON summary.
+  private func probe(_ wells: [WellRow], columns: [String], labels: [String], groups: [String], cv: String,
+                     extra: JSONObject = [:]) throws -> JSONValue {
+    let matrix = wells.flatMap { row in columns.map { value(row, $0) } }
+    let path = out("probe-\(UUID().uuidString).npy")
+    try NPYArray(shape: [wells.count, columns.count], values: matrix).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var context: JSONObject = [
+      "labels": .array(labels.map(JSONValue.string)), "groups": .array(groups.map(JSONValue.string)),
+      "units": .array(wells.map { .string("\($0.plate)/\($0.well.name)") }),
+      "feature_names": .array(columns.map(JSONValue.string)),
+    ]
+    for (key, value) in extra { context[key] = value }
+    let request = PluginsRunRequest.Params(
+      kind: .probe, parameters: ["cv": .string(cv), "folds": 4, "permutations": 199, "bootstraps": 200, "seed": 1],
+      context: .object(context), inputs: [InputRef(name: "features", npy: path)])
+    return try runner.registry.run(request, isCancelled: { runner.context.token.isCancelled }, progress: { _, _ in },
+                                   log: { _, _ in }).result
+  }
+
+  private func out(_ name: String) -> String { runner.out.appendingPathComponent(name).path }
+
+  private func targetProbes(_ wells: [WellRow]) throws -> [AuditFinding] {
+    let labels = wells.map { $0.covariates[target]! }
+    guard Set(labels).count == 2, wells.count >= 8 else { return [] }
+    let groups = wells.map { $0.covariates[groupColumn] ?? "\($0.plate)/\($0.well.name)" }
+    var scored: [(name: String, nuisance: Bool, auc: Double, summary: JSONValue)] = []
+    for set in featureSets(wells) {
+      try runner.context.checkCancellation()
+      let summary = try probe(wells, columns: set.columns, labels: labels, groups: groups, cv: "paired",
+                              extra: ["disease": .string(target == "disease" ? "disease" : labels.sorted().last!), "target": .string(target)])
+      let auc = summary["metrics"]?["overall"]?["auc"]?.doubleValue ?? .nan
+      scored.append((set.name, set.nuisance, auc, summary))
+    }
+    let plates = Array(Set(wells.map(\.plate))).sorted()
+    var findings = scored.map { s in
+      AuditFinding(kind: "target-probe", covariate: target, measure: s.name, effect: s.auc,
+                   ciLow: s.summary["leakage_ci"]?.arrayValue?.first?.doubleValue ?? .nan,
+                   ciHigh: s.summary["leakage_ci"]?.arrayValue?.last?.doubleValue ?? .nan,
+                   pValue: s.summary["p_value"]?.doubleValue ?? .nan,
+                   verdict: "\(target) from \(s.name): ROC AUC \(fixed(s.auc)) over folds holding out healthy/disease "
+                     + "cell-line pairs; \(s.summary["verdict"]?.stringValue ?? "")", plates: plates)
+    }
+    if let best = scored.filter({ $0.auc.isFinite }).max(by: { $0.auc < $1.auc }),
+      let nuisance = scored.filter({ $0.nuisance && $0.auc.isFinite }).max(by: { $0.auc < $1.auc }),
+      nuisance.auc >= 0.6, nuisance.auc >= best.auc - margin
+    {
+      let verdict = "Confound alert: \(nuisance.name) predicts \(target) with ROC AUC \(fixed(nuisance.auc)), within "
+        + "\(fixed(margin)) of the best feature set (\(best.name), \(fixed(best.auc))). A model of \(target) can score "
+        + "this well without any biology: check what it uses before trusting it."
+      findings.append(AuditFinding(kind: "confound-alert", covariate: target, measure: nuisance.name, effect: nuisance.auc,
+                                   ciLow: best.auc, ciHigh: best.auc, pValue: nuisance.summary["p_value"]?.doubleValue ?? .nan,
+                                   verdict: verdict, plates: plates))
+    }
+    return findings
+  }
+
+  private func nuisanceProbe(_ controls: [WellRow]) throws -> [AuditFinding] {
+    let plates = Set(controls.map(\.plate))
+    guard plates.count >= 2, controls.count >= 6, let hand = featureSets(controls).first(where: { !$0.nuisance }) else { return [] }
+    let labels = controls.map(\.plate)
+    let summary = try probe(controls, columns: hand.columns, labels: labels, groups: controls.map { "\($0.plate)/\($0.well.name)" },
+                            cv: "stratified-group-kfold", extra: ["target": "plate"])
+    let p = summary["p_value"]?.doubleValue ?? 1
+    let verdict = "Plate from the hand features of \(controls.count) control wells: \(summary["verdict"]?.stringValue ?? "")"
+      + (p < 0.05 ? ". Identical controls differ by plate: a batch or plate effect that a model can learn." : ".")
+    return [AuditFinding(kind: p < 0.05 ? "nuisance" : "nuisance-probe", covariate: "plate", measure: "hand features",
+                         effect: summary["leakage_score"]?.doubleValue ?? .nan,
+                         ciLow: summary["leakage_ci"]?.arrayValue?.first?.doubleValue ?? .nan,
+                         ciHigh: summary["leakage_ci"]?.arrayValue?.last?.doubleValue ?? .nan,
+                         pValue: p, verdict: verdict, plates: plates.sorted())]
+  }
+
+  private func fixed(_ x: Double) -> String { String(format: "%.2f", x) }
+}

@@ -33,6 +33,7 @@ let package = Package(
     .library(name: "confound-plugin-focus", type: .dynamic, targets: ["FocusPlugin"]),
     .library(name: "confound-plugin-probe", type: .dynamic, targets: ["ProbePlugin"]),
     .library(name: "confound-plugin-segmenter", type: .dynamic, targets: ["SegmenterPlugin"]),
+    .library(name: "confound-plugin-embedder", type: .dynamic, targets: ["EmbedderPlugin"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -83,6 +84,7 @@ let package = Package(
     plugin("FocusPlugin", folder: "Focus", dependencies: ["FocusMeasures"]),
     plugin("ProbePlugin", folder: "Probe", dependencies: ["Statistics"]),
     plugin("SegmenterPlugin", folder: "Segmenter", dependencies: ["Segmentation"]),
+    plugin("EmbedderPlugin", folder: "Embedder", dependencies: ["NeuralNet", "Statistics"]),
 
     // Tests.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -96,7 +98,7 @@ let package = Package(
     .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
     .testTarget(name: "PlateMapsTests", dependencies: ["PlateMaps", "ConfoundImaging", "FocusMeasures", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "TestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "ConfoundCore", "TestSupport"]),
   ],
   // Swift 5 mode: the code is concurrency-safe by construction (locks, queues) without Swift 6's checker.
   swiftLanguageModes: [.v5]

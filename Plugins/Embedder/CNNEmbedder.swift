@@ -1,0 +1,171 @@
+import CConfoundPlugin
+import ConfoundKit
+import ConfoundProtocol
+import Foundation
+import JSONRPC
+import NeuralNet
+
+/// The built-in embedder: a pretrained CNN from an ONNX file (default: ImageNet EfficientNet-Lite0 from the model
+/// cache) run by NeuralNet on the CPU, one vector per crop. A thin adapter: channel mapping, intensity
+/// normalisation and resizing (`Preprocessing`), then the network's named output.
+///
+/// Per image the input is: each channel mapped to 0...255 (`intensity`), resized bilinearly to the model's input
+/// size (read from the ONNX input shape), then the model's own normalisation (x - input_mean) / input_std from its
+/// metadata_props, or (x - 127) / 128 when absent. With `raw` the crops go in unchanged.
+final class CNNEmbedder: EmbedderPlugin {
+  static let manifest = PluginManifest(
+    id: "confound.embedder", name: "CNN embedder (ONNX)", kind: .embedder, version: "0.1.0",
+    abiVersion: Int(CONFOUND_ABI_VERSION),
+    description: "ImageNet-pretrained CNN embeddings of crops from any ONNX model NeuralNet runs (default "
+      + "EfficientNet-Lite0). Channels embedded one by one and concatenated, or three as RGB; per-crop "
+      + "percentile normalisation, bilinear resize to the model's input; optional seeded random weights.",
+    parameters: EmbedderSettings.specs,
+    outputs: [OutputSpec(name: "embeddings", type: .tensor, description: "float32 [N, D]: the chosen output per crop")])
+
+  /// Images per network call: bounds memory, and lets cancellation and progress through between batches.
+  static let imagesPerBatch = 32
+
+  /// Loaded networks by model path and weights (pretrained or the random seed); loading costs a protobuf decode.
+  private var networks: [String: Network] = [:]
+  private let lock = NSLock()
+
+  init() {}
+
+  func embed(crops: TensorView, context: CallContext) throws -> EmbeddingResult {
+    let (n, c, h, w) = (crops.shape[0], crops.shape[1], crops.shape[2], crops.shape[3])
+    let settings = try EmbedderSettings(context, channels: c)
+    let network = try self.network(settings.modelPath, randomSeed: settings.randomSeed)
+    guard let floats = crops.floats else { throw PluginError.invalidParams("crops must be float32") }
+    if settings.raw {
+      let output = try run(network, NeuralNet.Tensor(shape: crops.shape, data: Array(floats)), settings.output)
+      return EmbeddingResult(embeddings: output.data, count: n, dimension: output.count / max(n, 1),
+                             summary: summary(network, settings))
+    }
+    let geometry = try ModelGeometry(network)
+    let perCrop: Int
+    switch settings.mode {
+    case .each: perCrop = c
+    case .triple: perCrop = 1
+    }
+    var embeddings: [Float] = []
+    var dimension = 0
+    let images = n * perCrop
+    for start in stride(from: 0, to: images, by: Self.imagesPerBatch) {
+      try context.checkCancellation()
+      let end = min(start + Self.imagesPerBatch, images)
+      var input = [Float](repeating: 0, count: (end - start) * geometry.imageSize)
+      for image in start..<end {
+        let crop = image / perCrop
+        let planes: [Int]
+        switch settings.mode {
+        case .each: planes = Array(repeating: image % perCrop, count: 3)
+        case .triple(let indices): planes = indices
+        }
+        let prepared = planes.map { channel in
+          let plane = UnsafeBufferPointer(rebasing: floats[(crop * c + channel) * h * w..<(crop * c + channel + 1) * h * w])
+          return Preprocessing.resize(Preprocessing.intensities(plane, settings.intensity), width: w, height: h,
+                                      toWidth: geometry.width, toHeight: geometry.height)
+        }
+        Preprocessing.normalise(prepared, mean: geometry.mean, std: geometry.std, into: &input,
+                                at: (image - start) * geometry.imageSize)
+      }
+      let output = try run(network, NeuralNet.Tensor(shape: [end - start, 3, geometry.height, geometry.width], data: input),
+                           settings.output)
+      dimension = output.count / (end - start)
+      embeddings += output.data
+      context.progress(Double(end) / Double(images), "\(end)/\(images) images")
+    }
+    // Image i of crop k sits at row k * perCrop + i: rows of perCrop images concatenate into one crop's vector.
+    return EmbeddingResult(embeddings: embeddings, count: n, dimension: dimension * perCrop,
+                           summary: summary(network, settings))
+  }
+
+  private func summary(_ network: Network, _ settings: EmbedderSettings) -> JSONObject {
+    [
+      "model": .string(settings.modelPath), "output": .string(settings.output),
+      "random_weights": .bool(settings.randomSeed != nil),
+      "model_name": network.metadata["model"].map(JSONValue.string) ?? .null,
+    ]
+  }
+
+  /// The requested output of `network` flattened per image; NeuralNet errors become plugin errors with their
+  /// message (which names the file, node or input concerned).
+  private func run(_ network: Network, _ input: NeuralNet.Tensor, _ output: String) throws -> NeuralNet.Tensor {
+    do {
+      guard let value = try network.run(input, outputs: [output], threads: 1)[output] else {
+        throw PluginError.failed("\(network.file) returned no value '\(output)'")
+      }
+      return value
+    } catch let error as NeuralNetError {
+      switch error {
+      case .inputShape, .unknownValue: throw PluginError.invalidParams(error.description)
+      default: throw PluginError.failed(error.description)
+      }
+    }
+  }
+
+  /// The network for `path`, loaded once per plugin instance (and per random seed).
+  private func network(_ path: String, randomSeed: UInt64?) throws -> Network {
+    let key = path + (randomSeed.map { "#random\($0)" } ?? "")
+    lock.lock()
+    defer { lock.unlock() }
+    if let cached = networks[key] { return cached }
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw PluginError.invalidParams("model file \(path) does not exist: pass an .onnx file as parameter model, or "
+        + "run `bash .ci/setup-models` for the default EfficientNet-Lite0")
+    }
+    let network: Network
+    do {
+      if let seed = randomSeed {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        network = try Network(bytes: try RandomWeights.reinitialise(bytes, seed: seed, file: path), file: path)
+      } else {
+        network = try Network(contentsOf: URL(fileURLWithPath: path))
+      }
+    } catch let error as NeuralNetError {
+      throw PluginError.invalidParams("cannot load model: \(error.description)")
+    }
+    networks[key] = network
+    return network
+  }
+}
+
+/// What preprocessing needs from a model: its input size and its input normalisation.
+struct ModelGeometry {
+  let height: Int
+  let width: Int
+  let mean: [Float]
+  let std: [Float]
+  var imageSize: Int { 3 * height * width }
+
+  init(_ network: Network) throws {
+    guard network.inputs.count == 1, let shape = network.inputs[0].shape, shape.count == 4,
+      case .fixed(let h) = shape[2], case .fixed(let w) = shape[3]
+    else {
+      throw PluginError.invalidParams(
+        "\(network.file): preprocessing needs one input of fixed shape [N, 3, H, W]; use parameter raw = true "
+          + "with already-shaped crops for this model")
+    }
+    if case .fixed(let channels) = shape[1], channels != 3 {
+      throw PluginError.invalidParams("\(network.file): the input has \(channels) channels; the embedder feeds RGB (3)")
+    }
+    (height, width) = (h, w)
+    mean = try Self.perChannel(network.metadata["input_mean"], default: 127, key: "input_mean", file: network.file)
+    std = try Self.perChannel(network.metadata["input_std"], default: 128, key: "input_std", file: network.file)
+  }
+
+  /// "127" or "128,128,128" as three values.
+  static func perChannel(_ text: String?, default value: Float, key: String, file: String) throws -> [Float] {
+    guard let text else { return [value, value, value] }
+    let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard values.count == 1 || values.count == 3, values.allSatisfy({ $0.isFinite }) else {
+      throw PluginError.invalidParams("\(file): metadata \(key) = \"\(text)\" must be one number or three, comma-separated")
+    }
+    return values.count == 1 ? [values[0], values[0], values[0]] : values
+  }
+}
+
+@_cdecl("confound_plugin_entry")
+public func confoundPluginEntry(_ hostABI: UInt32) -> UnsafePointer<cf_plugin>? {
+  PluginExport.entry(CNNEmbedder.self, hostABI: hostABI)
+}

@@ -1,0 +1,112 @@
+import ConfoundImaging
+import Foundation
+import TestSupport
+import XCTest
+
+@testable import PlateMaps
+
+/// Pixel layout and SVG structure of plate maps.
+final class PlateMapTests: XCTestCase {
+  /// The colour of pixel (x, y) of a rendered raster.
+  func pixel(_ image: Image, _ p: (x: Int, y: Int)) -> RGB {
+    let n = image.width * image.height
+    let i = p.y * image.width + p.x
+    return RGB(UInt8(image.pixels[i]), UInt8(image.pixels[n + i]), UInt8(image.pixels[2 * n + i]))
+  }
+
+  /// A 96-well plate whose value falls with row-major well index: A01 highest, H12 lowest; `missing` left out.
+  func gradientPlate(sites: Int = 1, missing: Set<String> = []) throws -> PlateMapPanel {
+    var values: [String: [Double?]] = [:]
+    for r in 0..<8 {
+      for c in 0..<12 where !missing.contains(PlateMapPanel.wellName(row: r, column: c)) {
+        values[PlateMapPanel.wellName(row: r, column: c)] = (0..<sites).map { Double(95 - (r * 12 + c)) + 0.1 * Double($0) }
+      }
+    }
+    return try PlateMapPanel(plate: "P1", batch: "B7", values: values)
+  }
+
+  func testCornersCarryTheExtremeColoursAndMissingWellIsHatched() throws {
+    let map = try PlateMap.render(plates: [try gradientPlate(missing: ["D05"])], measure: "FocusScore", unit: "a.u.")
+    XCTAssertEqual(map.range, 0...95)
+    let a01 = map.layout.well(panel: 0, row: 0, column: 0)
+    let h12 = map.layout.well(panel: 0, row: 7, column: 11)
+    XCTAssertLessThan(a01.x, h12.x)
+    XCTAssertLessThan(a01.y, h12.y)
+    XCTAssertEqual(pixel(map.png, a01.centre), Viridis.colour(1))
+    XCTAssertEqual(pixel(map.png, h12.centre), Viridis.colour(0))
+    XCTAssertEqual(Viridis.colour(1), RGB(0xfd, 0xe7, 0x25))
+    XCTAssertEqual(Viridis.colour(0), RGB(0x44, 0x01, 0x54))
+    let d05 = map.layout.well(panel: 0, row: 3, column: 4)
+    var seen = Set<RGB>()
+    for y in d05.y..<(d05.y + d05.height) { for x in d05.x..<(d05.x + d05.width) { seen.insert(pixel(map.png, (x, y))) } }
+    XCTAssertEqual(seen, [PlateMap.missing, PlateMap.missingHatch])
+    // Value 95 - index: B01 (index 12, value 83) is 83/95 of the way up the colour scale.
+    XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 1, column: 0).centre), Viridis.colour(83.0 / 95))
+    // The colour bar: top is the maximum colour, bottom the minimum.
+    let bar = map.layout.colourBar
+    XCTAssertEqual(pixel(map.png, (bar.centre.x, bar.y)), Viridis.colour(1))
+    XCTAssertEqual(pixel(map.png, (bar.centre.x, bar.y + bar.height - 1)), Viridis.colour(0))
+  }
+
+  func testSitesAreOrderedSubCellsRowMajor() throws {
+    let map = try PlateMap.render(plates: [try gradientPlate(sites: 4)], measure: "m", unit: "u", range: 0...100)
+    XCTAssertEqual(map.layout.siteColumns, 2)
+    XCTAssertEqual(map.layout.siteRows, 2)
+    let well = map.layout.well(panel: 0, row: 0, column: 0)
+    let rects = (0..<4).map { map.layout.site($0, in: well) }
+    XCTAssertLessThan(rects[0].x, rects[1].x)
+    XCTAssertEqual(rects[0].y, rects[1].y)
+    XCTAssertEqual(rects[2].x, rects[0].x)
+    XCTAssertLessThan(rects[1].y, rects[2].y)
+    for (s, rect) in rects.enumerated() {
+      XCTAssertEqual(pixel(map.png, rect.centre), Viridis.colour((95 + 0.1 * Double(s)) / 100), "site \(s + 1)")
+      XCTAssertTrue(rect.x >= well.x && rect.x + rect.width <= well.x + well.width + 1)
+    }
+  }
+
+  func test384WellLayoutAndNamesRoundTrip() throws {
+    let panel = try PlateMapPanel(plate: "Q", wells: 384, values: ["A01": [1], "P24": [0], "a2": [0.5]])
+    let map = try PlateMap.render(plates: [panel, try gradientPlate()], measure: "m", unit: "u")
+    let p24 = map.layout.well(panel: 0, row: 15, column: 23)
+    XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 0, column: 0).centre), Viridis.colour(1 / 95))
+    XCTAssertEqual(pixel(map.png, p24.centre), Viridis.colour(0))
+    XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 0, column: 1).centre), Viridis.colour(0.5 / 95))
+    XCTAssertLessThan(p24.y + p24.height, map.layout.origins[1].y, "second panel below the first")
+    XCTAssertEqual(PlateMapPanel.position(of: "P24")?.row, 15)
+    XCTAssertEqual(PlateMapPanel.wellName(row: 15, column: 23), "P24")
+    XCTAssertThrowsError(try PlateMapPanel(plate: "x", values: ["I01": [1]]))
+  }
+
+  /// Counts elements by class while Foundation's XMLParser checks the document is well-formed.
+  final class Counter: NSObject, XMLParserDelegate {
+    var classes: [String: Int] = [:]
+    var wells: Set<String> = []
+    var texts: [String] = []
+    var inText = false
+    func parser(_ p: XMLParser, didStartElement e: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+      if let c = attributes["class"] { classes[c, default: 0] += 1 }
+      if attributes["class"] == "well", let w = attributes["data-well"] { wells.insert(w) }
+      inText = e == "text"
+      if inText { texts.append("") }
+    }
+    func parser(_ p: XMLParser, foundCharacters s: String) { if inText { texts[texts.count - 1] += s } }
+    func parser(_ p: XMLParser, didEndElement e: String, namespaceURI: String?, qualifiedName: String?) {
+      inText = false
+    }
+  }
+
+  func testSVGIsWellFormedWithOneRectPerWell() throws {
+    let map = try PlateMap.render(plates: [try gradientPlate(sites: 2, missing: ["H01"])], measure: "Focus & <x>",
+                                  unit: "a.u.")
+    let parser = XMLParser(data: Data(map.svg.utf8))
+    let counter = Counter()
+    parser.delegate = counter
+    XCTAssertTrue(parser.parse(), "SVG not well-formed: \(String(describing: parser.parserError))")
+    XCTAssertEqual(counter.classes["well"], 96)
+    XCTAssertEqual(counter.wells.count, 96)
+    XCTAssertEqual(counter.classes["site"], 95 * 2)
+    XCTAssertEqual(counter.classes["colourbar"], 1)
+    XCTAssertTrue(counter.texts.contains("Plate P1  batch B7  Focus & <x> (a.u.)"), "\(counter.texts.prefix(3))")
+  }
+}

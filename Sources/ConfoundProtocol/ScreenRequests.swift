@@ -20,8 +20,10 @@ public enum SimulateRequest: RequestType {
     public var height: Int?
     /// e.g. "focus-gradient:0.7,density:0.6" or "none".
     public var plant: String?
-    public init(out: String, seed: Int? = nil, plates: Int? = nil, batches: Int? = nil, wells: Int? = nil,
-                sites: Int? = nil, channels: Int? = nil, width: Int? = nil, height: Int? = nil, plant: String? = nil) {
+    public init(
+      out: String, seed: Int? = nil, plates: Int? = nil, batches: Int? = nil, wells: Int? = nil,
+      sites: Int? = nil, channels: Int? = nil, width: Int? = nil, height: Int? = nil, plant: String? = nil
+    ) {
       self.out = out
       self.seed = seed
       self.plates = plates
@@ -51,9 +53,11 @@ public enum SimulateRequest: RequestType {
     /// One entry per planted confounder with a strength above 0.
     public var planted: [PlantedConfounder]
     public var seconds: Double
-    public init(out: String, loadData: String, barcodePlatemap: String, truth: String, plates: [String],
-                batches: [String], wells: Int, sites: Int, images: Int, channels: [String], cellLines: [String],
-                planted: [PlantedConfounder], seconds: Double) {
+    public init(
+      out: String, loadData: String, barcodePlatemap: String, truth: String, plates: [String],
+      batches: [String], wells: Int, sites: Int, images: Int, channels: [String], cellLines: [String],
+      planted: [PlantedConfounder], seconds: Double
+    ) {
       self.out = out
       self.loadData = loadData
       self.barcodePlatemap = barcodePlatemap
@@ -120,8 +124,10 @@ public enum ScreenCheckRequest: RequestType {
     public var problems: [Problem]
     /// The whole report as plain text, for a terminal.
     public var text: String
-    public init(plates: [PlateSummary], channels: [String], wells: Int, sites: Int, images: Int,
-                covariates: [Covariate], imageSizes: [String: [Int]], problems: [Problem], text: String) {
+    public init(
+      plates: [PlateSummary], channels: [String], wells: Int, sites: Int, images: Int,
+      covariates: [Covariate], imageSizes: [String: [Int]], problems: [Problem], text: String
+    ) {
       self.plates = plates
       self.channels = channels
       self.wells = wells
@@ -176,8 +182,10 @@ public enum ScreenCheckRequest: RequestType {
     public var message: String
     /// The problem as one line, as the text report prints it.
     public var text: String
-    public init(kind: String, file: String?, line: Int?, plate: String?, well: String?, message: String,
-                text: String) {
+    public init(
+      kind: String, file: String?, line: Int?, plate: String?, well: String?, message: String,
+      text: String
+    ) {
       self.kind = kind
       self.file = file
       self.line = line

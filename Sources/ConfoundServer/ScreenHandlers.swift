@@ -19,7 +19,9 @@ extension HostHandlers {
   static func simulate(_ params: SimulateRequest.Params, context: RequestContext) throws -> SimulateRequest.Response {
     var config = SimulationConfig()
     if let seed = params.seed {
-      guard seed >= 0 else { throw ResponseError(.invalidParams, "seed must be >= 0, got \(seed)", data: ["field": "seed"]) }
+      guard seed >= 0 else {
+        throw ResponseError(.invalidParams, "seed must be >= 0, got \(seed)", data: ["field": "seed"])
+      }
       config.seed = UInt64(seed)
     }
     config.plates = params.plates ?? config.plates
@@ -41,7 +43,8 @@ extension HostHandlers {
     let started = Date()
     let output: Simulator.Output
     do {
-      output = try withFileCountProgress(in: out.appendingPathComponent("images"), expected: expected, context: context) {
+      output = try withFileCountProgress(in: out.appendingPathComponent("images"), expected: expected, context: context)
+      {
         try Simulator(config).render(to: out)
       }
     } catch let error as SimulationError {
@@ -55,14 +58,18 @@ extension HostHandlers {
       truth: out.appendingPathComponent("truth.json").path, plates: truth.plates.map(\.name), batches: batches,
       wells: truth.wells.count, sites: output.sites, images: output.sites * config.channels,
       channels: config.channelNames, cellLines: truth.cellLines.map(\.name),
-      planted: truth.planted.map { .init(kind: $0.kind, strength: $0.strength, covariate: $0.covariate, effect: $0.effect) },
+      planted: truth.planted.map {
+        .init(kind: $0.kind, strength: $0.strength, covariate: $0.covariate, effect: $0.effect)
+      },
       seconds: Date().timeIntervalSince(started))
   }
 
   /// Runs `body` while a timer reports the number of files in `folder` against `expected` as progress. The
   /// simulator writes one file per image, so the count is an honest measure of work done.
-  static func withFileCountProgress<T>(in folder: URL, expected: Int, context: RequestContext,
-                                       _ body: () throws -> T) rethrows -> T {
+  static func withFileCountProgress<T>(
+    in folder: URL, expected: Int, context: RequestContext,
+    _ body: () throws -> T
+  ) rethrows -> T {
     let timer = DispatchSource.makeTimerSource(queue: .global())
     timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
     timer.setEventHandler {
@@ -79,8 +86,9 @@ extension HostHandlers {
     let spec = URL(fileURLWithPath: params.spec).standardizedFileURL
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: spec.path, isDirectory: &isFolder) else {
-      throw ResponseError(.badInputFile, "\(spec.path) does not exist: give a LoadData CSV or a folder of images",
-                          data: ["field": "spec", "file": .string(spec.path)])
+      throw ResponseError(
+        .badInputFile, "\(spec.path) does not exist: give a LoadData CSV or a folder of images",
+        data: ["field": "spec", "file": .string(spec.path)])
     }
     do {
       var (screen, problems): (Screen, [ScreenProblem])
@@ -88,8 +96,9 @@ extension HostHandlers {
         (screen, problems) = try DirectoryReader.read(spec, template: try params.template.map(template(named:)))
       } else {
         guard params.template == nil else {
-          throw ResponseError(.invalidParams, "template applies to a folder of images, not to the LoadData CSV \(spec.path)",
-                              data: ["field": "template"])
+          throw ResponseError(
+            .invalidParams, "template applies to a folder of images, not to the LoadData CSV \(spec.path)",
+            data: ["field": "template"])
         }
         (screen, problems) = try LoadDataReader.read(spec)
       }
@@ -114,8 +123,9 @@ extension HostHandlers {
     if let preset = FileNameTemplate.presets.first(where: { $0.name == text }) { return preset }
     guard text.contains("{") else {
       let names = FileNameTemplate.presets.map(\.name).joined(separator: ", ")
-      throw ResponseError(.invalidParams, "template \"\(text)\" is neither a preset (\(names)) nor a template with {fields}",
-                          data: ["field": "template"])
+      throw ResponseError(
+        .invalidParams, "template \"\(text)\" is neither a preset (\(names)) nor a template with {fields}",
+        data: ["field": "template"])
     }
     return try FileNameTemplate(text)
   }
@@ -128,8 +138,9 @@ extension HostHandlers {
       storeURL.appendPathComponent("run.sqlite")
     }
     guard FileManager.default.fileExists(atPath: storeURL.path) else {
-      throw ResponseError(.badInputFile, "\(storeURL.path) does not exist: give a run's run.sqlite (or its folder)",
-                          data: ["field": "store", "file": .string(storeURL.path)])
+      throw ResponseError(
+        .badInputFile, "\(storeURL.path) does not exist: give a run's run.sqlite (or its folder)",
+        data: ["field": "store", "file": .string(storeURL.path)])
     }
     let out = URL(fileURLWithPath: params.out).standardizedFileURL
     let level = params.level ?? .site
@@ -149,7 +160,8 @@ extension HostHandlers {
     } catch let error as ResponseError {
       throw error
     } catch {
-      throw ResponseError(.badInputFile, "store/export of \(storeURL.path): \(error)", data: ["file": .string(storeURL.path)])
+      throw ResponseError(
+        .badInputFile, "store/export of \(storeURL.path): \(error)", data: ["file": .string(storeURL.path)])
     }
   }
 
@@ -182,8 +194,9 @@ extension ScreenCheckRequest.Response {
       },
       imageSizes: check.imageSizes,
       problems: check.problems.map {
-        .init(kind: $0.kind.rawValue, file: $0.location?.file, line: $0.location?.line, plate: $0.plate,
-              well: $0.well, message: $0.message, text: $0.description)
+        .init(
+          kind: $0.kind.rawValue, file: $0.location?.file, line: $0.location?.line, plate: $0.plate,
+          well: $0.well, message: $0.message, text: $0.description)
       },
       text: check.text)
   }

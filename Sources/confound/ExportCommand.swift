@@ -19,7 +19,8 @@ struct ExportCommand: ParsableCommand {
     guard let level = ExportRequest.Level(rawValue: level) else {
       throw ValidationError("--level takes site or well, got \(level)")
     }
-    let params = ExportRequest.Params(store: URL(fileURLWithPath: runDirectory).path, out: URL(fileURLWithPath: out).path, level: level)
+    let params = ExportRequest.Params(
+      store: URL(fileURLWithPath: runDirectory).path, out: URL(fileURLWithPath: out).path, level: level)
     let response = try withHost(hostOptions) { try $0.request(ExportRequest.self, params, progressTitle: "export") }
     if json {
       printJSON(try JSONCodec.encode(response))

@@ -31,9 +31,10 @@ struct SimulateCommand: ParsableCommand {
       printJSON(try JSONCodec.encode(response))
       return
     }
-    print("\(response.plates.count) plate(s) in \(response.batches.count) batch(es), \(response.wells) wells, "
-      + "\(response.sites) sites, \(response.images) images (\(response.channels.joined(separator: ", "))) in "
-      + String(format: "%.1f s", response.seconds))
+    print(
+      "\(response.plates.count) plate(s) in \(response.batches.count) batch(es), \(response.wells) wells, "
+        + "\(response.sites) sites, \(response.images) images (\(response.channels.joined(separator: ", "))) in "
+        + String(format: "%.1f s", response.seconds))
     print(response.planted.isEmpty ? "planted: nothing" : "planted:")
     for p in response.planted {
       print("  \(p.kind) \(p.strength) on \(p.covariate): \(p.effect)")

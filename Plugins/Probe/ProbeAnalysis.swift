@@ -125,6 +125,13 @@ struct ProbeAnalysis {
   /// One plain sentence: predictable, cannot tell (the design cannot reach the threshold), or no evidence.
   func verdict(observed: Double, baseline: Double, test: PermutationTestResult, units: Int) -> String {
     let numbers = "balanced accuracy \(format(observed)) vs \(format(baseline)) permuted"
+    // A class whose rows all share one group is never in the training rows when it is tested.
+    let groupsOfClass = Dictionary(grouping: truth.indices, by: { truth[$0] }).mapValues { Set($0.map { data.groups[$0] }).count }
+    let unlearnable = groupsOfClass.values.filter { $0 < 2 }.count
+    if test.pValue > Self.alpha, 2 * unlearnable > classNames.count {
+      return "cannot tell: \(unlearnable) of \(classNames.count) \(data.target) values occur in a single group, so no "
+        + "fold trains on the value it tests (\(numbers))"
+    }
     if test.pValue <= Self.alpha {
       return "\(data.target) is predictable from the features: \(numbers), p = \(format(test.pValue))"
     }

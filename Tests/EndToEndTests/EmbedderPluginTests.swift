@@ -129,6 +129,41 @@ final class EmbedderPluginTests: XCTestCase {
     XCTAssertNotEqual(first.floats(), second.floats())
   }
 
+  /// Percentile stretch and bilinear resize (down 50 x 60 and up 20 x 25 to tiny_cnn's 33 x 40) agree with numpy's
+  /// percentile, scikit-image's order-1 resize and onnxruntime on the same 16-bit PNGs.
+  func testPreprocessingMatchesNumpySkimageAndOnnxRuntime() throws {
+    let tiny = try Self.models().appendingPathComponent("tiny_cnn.onnx").path
+    let dir = try TemporaryDirectory()
+    var files: [String] = []
+    for (n, (h, w)) in [(50, 60), (20, 25)].enumerated() {
+      let pixels = (0..<(h * w)).map { i in Float((i * 7919 + n * 13) % 3001 + (i % w) * 20) }
+      let url = dir.file("site\(n).png")
+      try writePNG(Image(channels: 1, height: h, width: w, pixels: pixels), to: url, bitDepth: .sixteen)
+      files.append(url.path)
+    }
+    let ours = try embed(["--model", tiny, "--param", "intensity=percentile"] + files, dir: dir, name: "ours.npy")
+    let script = """
+      import sys, json, numpy as np, imagecodecs, onnxruntime as ort
+      from skimage.transform import resize
+      rows = []
+      for path in sys.argv[2:]:
+          img = imagecodecs.imread(path).astype(np.float64)
+          lo, hi = np.percentile(img, [1, 99])
+          s = np.clip((img - lo) * 255 / (hi - lo), 0, 255)
+          r = resize(s, (33, 40), order=1, mode='edge', anti_aliasing=False, preserve_range=True)
+          rows.append(np.repeat(((r - 127) / 128)[None], 3, axis=0))
+      x = np.stack(rows).astype(np.float32)
+      session = ort.InferenceSession(sys.argv[1], providers=['CPUExecutionProvider'])
+      print(json.dumps(session.run(['embedding'], {'input': x})[0].ravel().tolist()))
+      """
+    let reference: [Double]
+    do {
+      reference = try XCTUnwrap(try PythonReference.json(script, arguments: [tiny] + files) as? [Double])
+    } catch let s as SkipReason { throw XCTSkip(s.description) }
+    XCTAssertEqual(ours.shape, [2, 24])
+    XCTAssertLessThanOrEqual(Self.maxAbsDifference(ours.floats(), reference.map(Float.init)), 1e-4)
+  }
+
   /// Random weights: fixed by the seed, different for another seed and from the trained weights.
   func testRandomWeightsAreSeededAndDiffer() throws {
     let models = try Self.models()

@@ -55,22 +55,17 @@ final class CNNEmbedder: EmbedderPlugin {
       let end = min(start + Self.imagesPerBatch, images)
       var input = [Float](repeating: 0, count: (end - start) * geometry.imageSize)
       for image in start..<end {
-        let crop = image / perCrop
-        let planes: [Int]
-        switch settings.mode {
-        case .each: planes = Array(repeating: image % perCrop, count: 3)
-        case .triple(let indices): planes = indices
-        }
-        let prepared = planes.map { channel in
-          let plane = UnsafeBufferPointer(rebasing: floats[(crop * c + channel) * h * w..<(crop * c + channel + 1) * h * w])
+        let planes = Self.planes(image: image, perCrop: perCrop, mode: settings.mode).map { channel in
+          let first = ((image / perCrop) * c + channel) * h * w
+          let plane = UnsafeBufferPointer(rebasing: floats[first..<first + h * w])
           return Preprocessing.resize(Preprocessing.intensities(plane, settings.intensity), width: w, height: h,
                                       toWidth: geometry.width, toHeight: geometry.height)
         }
-        Preprocessing.normalise(prepared, mean: geometry.mean, std: geometry.std, into: &input,
+        Preprocessing.normalise(planes, mean: geometry.mean, std: geometry.std, into: &input,
                                 at: (image - start) * geometry.imageSize)
       }
-      let output = try run(network, NeuralNet.Tensor(shape: [end - start, 3, geometry.height, geometry.width], data: input),
-                           settings.output)
+      let shape = [end - start, 3, geometry.height, geometry.width]
+      let output = try run(network, NeuralNet.Tensor(shape: shape, data: input), settings.output)
       dimension = output.count / (end - start)
       embeddings += output.data
       context.progress(Double(end) / Double(images), "\(end)/\(images) images")
@@ -78,6 +73,14 @@ final class CNNEmbedder: EmbedderPlugin {
     // Image i of crop k sits at row k * perCrop + i: rows of perCrop images concatenate into one crop's vector.
     return EmbeddingResult(embeddings: embeddings, count: n, dimension: dimension * perCrop,
                            summary: summary(network, settings))
+  }
+
+  /// The crop channels that feed R, G, B for network image `image` (crop image / perCrop).
+  static func planes(image: Int, perCrop: Int, mode: EmbedderSettings.ChannelMode) -> [Int] {
+    switch mode {
+    case .each: return Array(repeating: image % perCrop, count: 3)
+    case .triple(let indices): return indices
+    }
   }
 
   private func summary(_ network: Network, _ settings: EmbedderSettings) -> JSONObject {
@@ -147,7 +150,8 @@ struct ModelGeometry {
           + "with already-shaped crops for this model")
     }
     if case .fixed(let channels) = shape[1], channels != 3 {
-      throw PluginError.invalidParams("\(network.file): the input has \(channels) channels; the embedder feeds RGB (3)")
+      throw PluginError.invalidParams(
+        "\(network.file): the input has \(channels) channels; the embedder feeds RGB (3)")
     }
     (height, width) = (h, w)
     mean = try Self.perChannel(network.metadata["input_mean"], default: 127, key: "input_mean", file: network.file)
@@ -158,8 +162,10 @@ struct ModelGeometry {
   static func perChannel(_ text: String?, default value: Float, key: String, file: String) throws -> [Float] {
     guard let text else { return [value, value, value] }
     let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-    guard values.count == 1 || values.count == 3, values.allSatisfy({ $0.isFinite }) else {
-      throw PluginError.invalidParams("\(file): metadata \(key) = \"\(text)\" must be one number or three, comma-separated")
+    let usable = values.allSatisfy { $0.isFinite && ($0 != 0 || key == "input_mean") }
+    guard values.count == 1 || values.count == 3, usable else {
+      throw PluginError.invalidParams(
+        "\(file): metadata \(key) = \"\(text)\" must be one number or three, comma-separated (and std not 0)")
     }
     return values.count == 1 ? [values[0], values[0], values[0]] : values
   }

@@ -5,7 +5,8 @@ import Foundation
 /// with seeded random weights. Conv/Gemm/MatMul weights are He-normal (std = sqrt(2 / fan_in), fan_in = input
 /// channels per group x kernel area, or the Gemm/MatMul input width); Conv/Gemm biases are zero;
 /// BatchNormalization becomes the identity (scale 1, bias 0, mean 0, variance 1). Other constants (Clip bounds,
-/// shapes) keep their values. Draws are made in initializer order from a SplitMix64 stream (Statistics.SeededGenerator), so a seed fixes them.
+/// shapes) keep their values. Draws are made in initializer order from a SplitMix64 stream
+/// (Statistics.SeededGenerator), so a seed fixes them.
 enum RandomWeights {
   /// The rewritten model; throws `PluginError.invalidParams` naming `file` when the protobuf cannot be walked.
   static func reinitialise(_ bytes: [UInt8], seed: UInt64, file: String) throws -> [UInt8] {
@@ -36,9 +37,10 @@ enum RandomWeights {
 
   enum Role { case heNormal(fanIn: Int), fill(Float) }
 
-  /// What each named initializer becomes, from the nodes that read it.
+  /// What each named initializer becomes, from the nodes that read it, with the axis of a 2-D weight that
+  /// holds its fan-in.
   static func initializerRoles(_ graph: [Field], _ bytes: [UInt8], file: String) throws -> [String: (Role, Int)] {
-    var roles: [String: (Role, Int)] = [:]  // (role, which input of its node: weight 1 needs its dims later)
+    var roles: [String: (Role, Int)] = [:]
     for node in graph where node.number == 1 {
       let parts = try fields(Array(bytes[node.payload]), file: file)
       let payload = Array(bytes[node.payload])
@@ -87,7 +89,11 @@ enum RandomWeights {
     else { return nil }
     var dims: [Int] = []
     for part in parts where part.number == 1 {
-      if part.wire == 0 { dims.append(Int(part.varint)) } else { dims += try packedVarints(Array(tensor[part.payload]), file: file) }
+      if part.wire == 0 {
+        dims.append(Int(part.varint))
+      } else {
+        dims += try packedVarints(Array(tensor[part.payload]), file: file)
+      }
     }
     let count = dims.reduce(1, *)
     var values = [Float](repeating: 0, count: count)

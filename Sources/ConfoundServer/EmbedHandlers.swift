@@ -61,7 +61,9 @@ extension HostHandlers {
 /// The plugins/run calls of one embed/images request, each built lazily (reading and writing its image) on the
 /// lane that runs it.
 enum EmbedCalls {
-  static func plan(_ params: EmbedImagesRequest.Params, scratch: URL) throws -> [() throws -> PluginsRunRequest.Params] {
+  static func plan(_ params: EmbedImagesRequest.Params, scratch: URL) throws
+    -> [() throws -> PluginsRunRequest.Params]
+  {
     let sites = params.images ?? []
     if let raw = params.rawInput {
       guard sites.isEmpty else {

@@ -81,7 +81,9 @@ final class EmbedderPluginTests: XCTestCase {
     var files: [String] = []
     for n in 0..<3 {
       var planar = [Float](repeating: 0, count: 3 * 224 * 224)
-      for i in 0..<(224 * 224) { for c in 0..<3 { planar[c * 224 * 224 + i] = Float(bytes[(n * 224 * 224 + i) * 3 + c]) } }
+      for i in 0..<(224 * 224) {
+        for c in 0..<3 { planar[c * 224 * 224 + i] = Float(bytes[(n * 224 * 224 + i) * 3 + c]) }
+      }
       let url = dir.file("photo\(n).png")
       try writePNG(Image(channels: 3, height: 224, width: 224, pixels: planar), to: url)
       files.append(url.path)
@@ -94,7 +96,8 @@ final class EmbedderPluginTests: XCTestCase {
     for n in 0..<3 {
       let row = values[n * classes..<(n + 1) * classes]
       let top = row.indices.max { row[$0] < row[$1] }! - n * classes
-      XCTAssertEqual(top, rows[n]["top1_index"] as? Int, "\(model.lastPathComponent) photo \(n) (\(rows[n]["top1_label"] ?? ""))")
+      let label = rows[n]["top1_label"] ?? ""
+      XCTAssertEqual(top, rows[n]["top1_index"] as? Int, "\(model.lastPathComponent) photo \(n) (\(label))")
     }
   }
 
@@ -190,7 +193,8 @@ final class EmbedderPluginTests: XCTestCase {
     let run = try ScreenCommandTests.confound(["embed"] + Self.plugin + arguments + ["--out", dir.file("x.npy").path])
     XCTAssertEqual(run.status, 1, run.output, file: file, line: line)
     for fragment in fragments {
-      XCTAssertTrue(run.output.contains(fragment), "\"\(fragment)\" missing from: \(run.output)", file: file, line: line)
+      XCTAssertTrue(run.output.contains(fragment), "\"\(fragment)\" missing from: \(run.output)",
+                    file: file, line: line)
     }
   }
 
@@ -200,7 +204,8 @@ final class EmbedderPluginTests: XCTestCase {
     let bytes = try Data(contentsOf: models.appendingPathComponent("tiny_cnn.onnx"))
     let truncated = dir.file("truncated.onnx")
     try bytes.prefix(bytes.count / 2).write(to: truncated)
-    try expectFailure(["--model", truncated.path, "--raw-input", models.appendingPathComponent("refs/tiny_cnn/input.npy").path],
+    let input = models.appendingPathComponent("refs/tiny_cnn/input.npy").path
+    try expectFailure(["--model", truncated.path, "--raw-input", input],
                       mentions: ["truncated.onnx", "truncated or corrupt"])
   }
 
@@ -217,7 +222,8 @@ final class EmbedderPluginTests: XCTestCase {
           + "onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])\n",
         arguments: [model.path])
     } catch let s as SkipReason { throw XCTSkip(s.description) }
-    try expectFailure(["--model", model.path, "--raw-input", models.appendingPathComponent("refs/tiny_cnn/input.npy").path],
+    let input = models.appendingPathComponent("refs/tiny_cnn/input.npy").path
+    try expectFailure(["--model", model.path, "--raw-input", input],
                       mentions: ["'Erf'", "the_erf", "erf.onnx"])
   }
 

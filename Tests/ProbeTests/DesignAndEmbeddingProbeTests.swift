@@ -18,8 +18,8 @@ final class DesignAndEmbeddingProbeTests: XCTestCase {
     XCTAssertTrue(row["verdict"]!.stringValue!.hasPrefix("no evidence"))
   }
 
-  /// Plate from per-cell CNN embeddings (2 plates x 3 wells x 2 sites): folds leave one well position out,
-  /// labels are permuted between whole wells; scikit-learn on the same table and folds agrees within 0.02.
+  /// Plate from per-cell CNN embeddings (2 plates x 3 wells x 2 sites, 1,532 cells): folds leave one well position
+  /// out, labels are permuted between whole wells; scikit-learn on the same table and folds agrees within 0.02.
   func testPlateFromDeepProfilerEmbeddings() throws {
     let folder = try sharedData("deepprofiler-bbbc021-embeddings")
     let scratch = try TemporaryDirectory(prefix: "confound-probe")
@@ -37,7 +37,10 @@ final class DesignAndEmbeddingProbeTests: XCTestCase {
       + "AUC \(result["metrics"]!["overall"]!["auc"]!), p \(result["p_value"]!), min p \(result["smallest_attainable_p"]!), "
       + "leakage \(result["leakage_score"]!) CI \(result["leakage_ci"]!); \(result["verdict"]!)")
     XCTAssertEqual(result["metrics"]!["folds"]!.arrayValue!.count, 3)
-    XCTAssertEqual(result["units"]?.intValue, 12)
+    // 6 wells (the unit of replication), 3 per plate: 20 arrangements, enumerated, so p is exact and >= 0.05.
+    XCTAssertEqual(result["units"]?.intValue, 6)
+    XCTAssertEqual(result["p_exact"]?.boolValue, true)
+    XCTAssertEqual(result["smallest_attainable_p"]!.doubleValue!, 1.0 / 20, accuracy: 1e-12)
     XCTAssertEqual(balanced, ref["balanced_accuracy"] as! Double, accuracy: 0.02)
     XCTAssertEqual(baseline, 0.5, accuracy: 0.1, "column-permuted embeddings carry no plate")
     XCTAssertEqual(result["leaks"]?.arrayValue?.count, 0, "wells never straddle folds")

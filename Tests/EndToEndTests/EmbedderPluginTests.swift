@@ -186,6 +186,35 @@ final class EmbedderPluginTests: XCTestCase {
     XCTAssertTrue(a.allSatisfy(\.isFinite))
   }
 
+  /// Random weights are He-normal: a 1x1 Conv (16 -> 256, bias 1) read back through unit inputs has weights of
+  /// mean 0 and std sqrt(2 / 16) (4096 draws: within 5%), and its bias is zeroed (zero input, zero output).
+  func testRandomWeightsAreHeNormalWithZeroBias() throws {
+    let dir = try TemporaryDirectory()
+    let (model, input) = (dir.file("conv.onnx"), dir.file("basis.npy"))
+    do {
+      _ = try PythonReference.run(
+        "import sys, numpy as np, onnx\nfrom onnx import helper, numpy_helper, TensorProto as T\n"
+          + "w = numpy_helper.from_array(np.zeros((256, 16, 1, 1), np.float32), 'w')\n"
+          + "b = numpy_helper.from_array(np.ones(256, np.float32), 'b')\n"
+          + "g = helper.make_graph([helper.make_node('Conv', ['input', 'w', 'b'], ['embedding'], name='c')], 'g',\n"
+          + "  [helper.make_tensor_value_info('input', T.FLOAT, ['N', 16, 1, 1])],\n"
+          + "  [helper.make_tensor_value_info('embedding', T.FLOAT, ['N', 256, 1, 1])], [w, b])\n"
+          + "onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])\n"
+          + "x = np.concatenate([np.eye(16), np.zeros((1, 16))]).astype(np.float32)\n"
+          + "np.save(sys.argv[2], x[:, :, None, None])\n",
+        arguments: [model.path, input.path])
+    } catch let s as SkipReason { throw XCTSkip(s.description) }
+    let out = try embed(["--model", model.path, "--raw-input", input.path, "--param", "random_weights=true"],
+                        dir: dir, name: "out.npy").floats()
+    XCTAssertEqual(out.count, 17 * 256)
+    let weights = out.prefix(16 * 256).map(Double.init)
+    let mean = weights.reduce(0, +) / Double(weights.count)
+    let std = (weights.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(weights.count)).squareRoot()
+    XCTAssertEqual(mean, 0, accuracy: 0.03)
+    XCTAssertEqual(std, (2.0 / 16).squareRoot(), accuracy: 0.05 * (2.0 / 16).squareRoot())
+    XCTAssertEqual(out.suffix(256).map(abs).max(), 0)
+  }
+
   /// Runs `confound embed` expecting failure: exit status 1 and a message containing every fragment.
   func expectFailure(_ arguments: [String], mentions fragments: [String], file: StaticString = #filePath,
                      line: UInt = #line) throws {

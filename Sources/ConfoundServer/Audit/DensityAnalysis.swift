@@ -3,8 +3,9 @@ import ConfoundProtocol
 import Foundation
 import Statistics
 
-/// Whether cell density (`Count_Nuclei`) differs by the target covariate: the paper's ALS confounder, where
-/// disease lines grew denser and a classifier could learn density instead of disease.
+/// Whether cell density (`Count_Nuclei`) differs by the target covariate (a well covariate, from the platemap
+/// joined when the screen was loaded): the paper's ALS confounder, where disease lines grew denser and a
+/// classifier could learn density instead of disease.
 ///
 /// The unit of replication is the well (its sites are not independent): each well's mean count, control wells
 /// left out. Two-sided permutation test of the difference in mean count, labels exchanged between whole wells
@@ -14,8 +15,6 @@ struct DensityAnalysis {
   let store: RunStore
   let screen: Screen
   let siteIDs: [SiteKey: Int64]
-  /// The LoadData CSV; its `barcode_platemap.csv` sibling supplies well covariates the screen lacks.
-  let loadData: URL
   var covariate = "disease"
   var reference = "healthy"
   var measure = "Count_Nuclei"
@@ -61,9 +60,8 @@ struct DensityAnalysis {
   /// Per-well mean of `measure` over its sites with a finite value, for wells with a target level and not
   /// marked as controls.
   func wellCounts() throws -> [WellCount] {
-    let annotated = annotatedScreen()
     var result: [WellCount] = []
-    for plate in annotated.plates {
+    for plate in screen.plates {
       for well in plate.wells {
         guard let level = well.covariates[covariate] ?? plate.covariates[covariate], !level.isEmpty,
           !["1", "true", "yes"].contains((well.covariates["control"] ?? "").lowercased())
@@ -78,16 +76,6 @@ struct DensityAnalysis {
       }
     }
     return result
-  }
-
-  /// The screen with the Broad-layout platemap joined when no well carries the covariate yet.
-  private func annotatedScreen() -> Screen {
-    let present = screen.plates.contains { plate in plate.wells.contains { $0.covariates[covariate] != nil } }
-    let barcodes = loadData.deletingLastPathComponent().appendingPathComponent("barcode_platemap.csv")
-    guard !present, let table = try? BarcodePlatemap(contentsOf: barcodes) else { return screen }
-    var joined = screen
-    _ = joined.join(table)
-    return joined
   }
 
   /// Mean of level 1 minus mean of level 0, and their ratio, over `rows` (a row may repeat); NaN when a level

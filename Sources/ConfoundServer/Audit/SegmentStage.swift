@@ -24,12 +24,7 @@ struct SegmentStage {
     guard let plugin = runner.registry.plugins.first(where: { $0.manifest.kind == .segmenter }) else { return [] }
     runner.record(stage: try run(plugin: plugin))
     try runner.context.checkCancellation()
-    return try DensityAnalysis(store: store, screen: screen, siteIDs: siteIDs, loadData: loadDataURL).findings()
-  }
-
-  private var loadDataURL: URL {
-    runner.params.screen.map { URL(fileURLWithPath: $0) }
-      ?? runner.out.appendingPathComponent("screen").appendingPathComponent("load_data.csv")
+    return try DensityAnalysis(store: store, screen: screen, siteIDs: siteIDs).findings()
   }
 
   func run(plugin: PluginInfo) throws -> AuditRequest.StageSummary {

@@ -15,6 +15,7 @@ struct SegmentCommand: ParsableCommand {
   @Flag(help: "One JSON object per image.") var json = false
   @Option(help: "Write each label mask as <image>_labels.tif into this folder.") var masks: String?
   @Option(help: "A segmenter plugin id (default: the host's default segmenter).") var plugin: String?
+  @Option(help: "Channel names in file order, comma-separated (default Channel1, Channel2, ...).") var channels: String?
   @Option(help: "The nuclear-stain channel, by name or 0-based index (confound.segmenter's nuclei_channel).")
   var nucleiChannel: String?
   @Option(name: .customLong("param"), help: "A plugin parameter NAME=VALUE (repeatable), e.g. threshold=otsu.")
@@ -32,7 +33,8 @@ struct SegmentCommand: ParsableCommand {
       parsed?["nuclei_channel"] = .string(nucleiChannel)
     }
     let params = SegmentImagesRequest.Params(
-      images: sites, plugin: plugin, parameters: parsed, masks: maskDir, outputDir: scratch.path)
+      images: sites, plugin: plugin, parameters: parsed, channels: channels?.split(separator: ",").map(String.init),
+      masks: maskDir, outputDir: scratch.path)
     let response = try withHost(hostOptions) {
       try $0.request(SegmentImagesRequest.self, params, progressTitle: "segment")
     }

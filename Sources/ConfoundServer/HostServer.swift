@@ -113,6 +113,10 @@ public final class HostServer: @unchecked Sendable {
         }
       }
     }
+    // The client is gone: nobody will read answers, so stop the work in flight (finished units stay stored).
+    lock.lock()
+    inFlight.values.forEach { $0.cancel() }
+    lock.unlock()
     let group = DispatchGroup()
     work.async(group: group, flags: .barrier) {}
     _ = group.wait(timeout: .now() + 5)

@@ -123,3 +123,32 @@ struct CommandFailed: Error, CustomStringConvertible {
   let output: String
   var description: String { "`\(command)` exited \(status):\n\(output)" }
 }
+
+/// Runs a command to completion and returns its standard output alone (stderr carries progress and logs);
+/// throws with both when it fails.
+func runCommandStdout(_ executable: String, _ arguments: [String]) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: executable)
+  process.arguments = arguments
+  var environment = ProcessInfo.processInfo.environment
+  environment["SWIFT_BACKTRACE"] = "enable=no"
+  process.environment = environment
+  let out = Pipe()
+  let err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  final class Box: @unchecked Sendable { var data = Data() }
+  let errors = Box()
+  let reader = Thread { errors.data = err.fileHandleForReading.readDataToEndOfFile() }
+  reader.start()
+  let data = out.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+  let text = String(decoding: data, as: UTF8.self)
+  guard process.terminationStatus == 0 else {
+    throw CommandFailed(command: ([executable] + arguments).joined(separator: " "), status: process.terminationStatus,
+                        output: text + String(decoding: errors.data, as: UTF8.self))
+  }
+  return text
+}

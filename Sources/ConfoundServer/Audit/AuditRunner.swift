@@ -89,7 +89,7 @@ final class AuditRunner {
     var config = SimulationConfig()
     config.seed = UInt64(o.seed ?? 1)
     config.plates = o.plates ?? 2
-    config.batches = o.batches ?? 2
+    config.batches = o.batches ?? min(2, config.plates)
     config.wells = o.wells ?? 96
     config.sites = o.sites ?? 2
     config.channels = o.channels ?? 3

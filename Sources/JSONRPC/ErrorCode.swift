@@ -23,7 +23,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
   /// `data.plugin` is its path, `data.reason` the cause.
   public static let pluginLoadFailed = ErrorCode(rawValue: 1001)
   /// A plugin's worker process died during the request (segfault, trap, abort) or was stopped because it
-  /// did not answer in time. `data.plugin`, `data.signal`. Later requests get a fresh worker.
+  /// did not answer in time. `data.plugin`, `data.termination` (e.g. "signal 11, Segmentation fault"). Later
+  /// requests get a fresh worker.
   public static let pluginCrashed = ErrorCode(rawValue: 1002)
   /// A plugin ran and reported an error of its own. `data.plugin`, plus the plugin's own `data`.
   public static let pluginError = ErrorCode(rawValue: 1003)

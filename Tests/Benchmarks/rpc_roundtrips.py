@@ -207,6 +207,37 @@ def main() -> None:
   aim = 20000
   verdict = "meets" if host_row["strict"] >= aim else "is below"
   print(f"host strict plugins/list: {host_row['strict']:,.0f}/s {verdict} the aim of {aim:,}/s")
+  c_client_table(bin_dir, args.seconds)
+
+
+def c_client_table(bin_dir: Path, seconds: float) -> None:
+  """The same strict round trips driven by rpc_client.c, which is not the bottleneck the Python client is."""
+  with tempfile.TemporaryDirectory() as tmp:
+    client = Path(tmp) / "rpc_client"
+    subprocess.run(["gcc", "-O2", "-o", str(client), str(HERE / "rpc_client.c")], check=True)
+    host = bin_dir / "confound-host"
+    listing_file = Path(tmp) / "listing.json"
+    env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
+    probe = host_client(bin_dir)
+    listing_file.write_text(json.dumps(probe.call("plugins/list")["result"], separators=(",", ":")))
+    probe.close()
+
+    def run(method: str, *server: str) -> tuple[float, float]:
+      out = subprocess.run([str(client), str(seconds), method, "--", *server], check=True, capture_output=True,
+                           text=True, env=env).stdout.split()
+      return float(out[0]), float(out[1])
+
+    rows = {
+      "confound-host plugins/list": run("plugins/list", str(host)),
+      "confound-host unknown method (-32601)": run("no/such", str(host), "--no-builtin-plugins"),
+      "pylsp_jsonrpc server plugins/list": run("plugins/list", sys.executable, str(HERE / "pylsp_server.py"),
+                                              str(listing_file)),
+    }
+  print(f"\nstrict round trips/s with the C client (rpc_client.c), {seconds:g} s each")
+  for name, (rate, cpu) in rows.items():
+    print(f"{name:42}{rate:12,.0f}{cpu:20.1f} server CPU us/req")
+  ratio = rows["confound-host plugins/list"][0] / rows["pylsp_jsonrpc server plugins/list"][0]
+  print(f"{'ratio host / pylsp_jsonrpc':42}{ratio:12.2f}")
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@ import ConfoundProtocol
 import FocusMeasures
 
 /// The built-in focus plugin: CellProfiler's MeasureImageQuality focus measures plus intensity-normalised
-/// Brenner, Tenengrad and Laplacian variance, per channel. A thin adapter over `FocusMeasures`.
+/// Brenner, Tenengrad and Laplacian variance, per channel, and the learned defocus model's score, level and
+/// certainty (`DefocusModel.shipped`, in the manner of Yang et al. 2018). A thin adapter over `FocusMeasures`.
 final class ClassicalFocus: FocusPlugin {
   static let manifest = PluginManifest(
     id: "confound.focus", name: "Classical focus measures", kind: .focus, version: "0.1.0",
     abiVersion: Int(CONFOUND_ABI_VERSION),
-    description: "Per-channel focus and image-quality measures: CellProfiler's FocusScore, LocalFocusScore, Correlation, PowerLogLogSlope and saturation, plus intensity-normalised Brenner, Tenengrad and Laplacian variance.",
+    description: "Per-channel focus and image-quality measures: CellProfiler's FocusScore, LocalFocusScore, Correlation, PowerLogLogSlope and saturation, plus intensity-normalised Brenner, Tenengrad and Laplacian variance, and a learned defocus score/level/certainty (11 levels).",
     parameters: [
       ParameterSpec(name: "scale", type: .integer, default: 20, minimum: 1, maximum: 4096,
                     description: "Spatial scale in pixels of LocalFocusScore and Correlation (CellProfiler's default 20).")
@@ -18,6 +19,10 @@ final class ClassicalFocus: FocusPlugin {
       OutputSpec(name: "ImageQuality_FocusScore", type: .measure, description: "variance / mean of the image (CellProfiler)"),
       OutputSpec(name: "ImageQuality_TenengradNormalized", type: .measure, description: "mean squared Sobel gradient / mean^2"),
       OutputSpec(name: "ImageQuality_BrennerNormalized", type: .measure, description: "mean squared 2-pixel difference / mean^2"),
+      OutputSpec(name: "Defocus_Score", type: .measure,
+                 description: "learned defocus model (DefocusModel.shipped): 1 - expected level / 10, 1 = in focus"),
+      OutputSpec(name: "Defocus_Level", type: .measure, description: "most probable of 11 defocus levels, 0 = in focus"),
+      OutputSpec(name: "Defocus_Certainty", type: .measure, description: "1 - normalised entropy of the level probabilities"),
     ])
 
   init() {}
@@ -38,7 +43,14 @@ final class ClassicalFocus: FocusPlugin {
         throw PluginError.badInput("channel \(image.channelNames[c]): \(error)")
       }
       let measures = try FocusMeasurements(plane, scale: scale)
-      channels.append(ChannelFocus(channel: image.channelNames[c], measures: measures.named.map { (name: $0.0, value: $0.1) }))
+      // The learned score needs one 64-pixel patch with positive mean; smaller or empty planes report none.
+      let defocus = try? DefocusModel.shipped.predict(plane)
+      var named = measures.named.map { (name: $0.0, value: $0.1) }
+      if let d = defocus {
+        named += [("Defocus_Score", d.score), ("Defocus_Level", Double(d.level)), ("Defocus_Certainty", d.certainty)]
+      }
+      channels.append(ChannelFocus(channel: image.channelNames[c], measures: named, score: defocus?.score,
+                                   level: defocus?.level, certainty: defocus?.certainty))
       context.progress(Double(c + 1) / Double(image.channels))
     }
     return FocusResult(channels: channels)

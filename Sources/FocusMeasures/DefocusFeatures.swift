@@ -73,8 +73,25 @@ public enum DefocusFeatures {
     return (0..<rows).flatMap { r in (0..<columns).map { c in (dx + c * n, dy + r * n) } }
   }
 
-  /// Raw features of every grid patch of the plane (patches with non-positive mean left out).
+  /// The grid patches the model reads: the brightest quarter by mean intensity (at least one). In fluorescence
+  /// the brightest patches hold the objects and the most photons; dark background is noise alike at every level
+  /// and would only dilute the verdict.
+  public static func selected(width: Int, height: Int, _ plane: FocusPlane) -> [(x: Int, y: Int)] {
+    let grid = grid(width: width, height: height)
+    let n = patchSize
+    let means = grid.map { corner -> Double in
+      var sum = 0.0
+      for y in corner.y..<(corner.y + n) {
+        for x in corner.x..<(corner.x + n) { sum += Double(plane.pixels[y * plane.width + x]) }
+      }
+      return sum
+    }
+    let order = grid.indices.sorted { means[$0] > means[$1] || means[$0] == means[$1] && $0 < $1 }
+    return order.prefix(max(1, grid.count / 4)).map { grid[$0] }
+  }
+
+  /// Raw features of the selected patches of the plane (patches with non-positive mean left out).
   public static func patches(_ plane: FocusPlane) -> [[Double]] {
-    grid(width: plane.width, height: plane.height).compactMap { patch(plane, x0: $0.x, y0: $0.y) }
+    selected(width: plane.width, height: plane.height, plane).compactMap { patch(plane, x0: $0.x, y0: $0.y) }
   }
 }

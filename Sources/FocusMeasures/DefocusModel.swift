@@ -77,14 +77,13 @@ public struct DefocusModel: Sendable, Equatable {
     }
   }
 
-  /// Per-patch predictions for every grid patch of `plane` (see `DefocusFeatures.grid`).
+  /// Per-patch predictions for the selected patches of `plane` (see `DefocusFeatures.selected`).
   public func patchPredictions(_ plane: FocusPlane) -> [Prediction] {
     DefocusFeatures.patches(plane).map { Prediction(probabilities: probabilities(raw: $0), patches: 1) }
   }
 
-  /// The plane's prediction: patch probabilities averaged with weights equal to each patch's certainty, so
-  /// empty background (which looks alike at every level) counts little. Throws when the plane is smaller than
-  /// one patch or no patch has a positive mean (nothing to normalise by).
+  /// The plane's prediction: patch probabilities averaged with weights equal to each patch's certainty. Throws
+  /// when the plane is smaller than one patch or no patch has a positive mean (nothing to normalise by).
   public func predict(_ plane: FocusPlane) throws -> Prediction {
     let patches = patchPredictions(plane)
     guard !patches.isEmpty else {

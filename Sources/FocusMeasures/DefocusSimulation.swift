@@ -24,33 +24,33 @@ public enum DefocusSimulation {
     kernel = kernel.map { $0 / total }
     let w = plane.width
     let h = plane.height
-    var rows = [Float](repeating: 0, count: w * h)
-    var out = [Float](repeating: 0, count: w * h)
-    plane.pixels.withUnsafeBufferPointer { src in
-      rows.withUnsafeMutableBufferPointer { dst in
-        for y in 0..<h {
-          let base = y * w
-          for x in 0..<w {
-            var s: Float = 0
-            for k in -radius...radius { s += kernel[k + radius] * src[base + mirror(x + k, w)] }
-            dst[base + x] = s
-          }
-        }
-      }
-    }
-    rows.withUnsafeBufferPointer { src in
-      out.withUnsafeMutableBufferPointer { dst in
-        for y in 0..<h {
-          for k in -radius...radius {
-            let weight = kernel[k + radius]
-            let from = mirror(y + k, h) * w
-            for x in 0..<w { dst[y * w + x] += weight * src[from + x] }
-          }
+    // Each row and column is first copied into a mirrored, padded line, so the inner loop has no index arithmetic.
+    var out = plane.pixels
+    var line = [Float](repeating: 0, count: max(w, h) + 2 * radius)
+    out.withUnsafeMutableBufferPointer { p in
+      line.withUnsafeMutableBufferPointer { l in
+        kernel.withUnsafeBufferPointer { k in
+          convolveLines(p, count: h, length: w, stride: 1, step: w, radius: radius, kernel: k, line: l)
+          convolveLines(p, count: w, length: h, stride: w, step: 1, radius: radius, kernel: k, line: l)
         }
       }
     }
     // Force-unwrap is safe: the size is the input's.
     return try! FocusPlane(pixels: out, width: w, height: h)
+  }
+
+  /// Convolves `count` lines of `length` samples in place; sample `i` of line `j` is `p[j * step + i * stride]`.
+  static func convolveLines(_ p: UnsafeMutableBufferPointer<Float>, count: Int, length: Int, stride: Int, step: Int,
+                            radius: Int, kernel: UnsafeBufferPointer<Float>, line: UnsafeMutableBufferPointer<Float>) {
+    for j in 0..<count {
+      let base = j * step
+      for i in 0..<(length + 2 * radius) { line[i] = p[base + mirror(i - radius, length) * stride] }
+      for i in 0..<length {
+        var s: Float = 0
+        for t in 0..<kernel.count { s += kernel[t] * line[i + t] }
+        p[base + i * stride] = s
+      }
+    }
   }
 
   /// Reflects an index into `0..<n` (mirror without repeating the edge pixel; `n == 1` maps everything to 0).

@@ -9,10 +9,12 @@ import Statistics
 public enum DefocusTrainer {
   /// How the training patches are made; the defaults are the ones the shipped weights were trained with.
   public struct Options: Sendable, Equatable {
-    /// Patches drawn (without replacement, uniformly) from each plane at each level; fewer when it has fewer.
-    public var patchesPerLevel = 12
-    /// Range of the photon count at the plane's 99.9th percentile, drawn log-uniformly per plane and level.
-    public var peakPhotons: ClosedRange<Double> = 100...5000
+    /// Patches drawn (without replacement, uniformly) from each plane's selected patches (`DefocusFeatures.selected`)
+    /// at each level; fewer when it has fewer.
+    public var patchesPerLevel = 24
+    /// Range of the photon count at the plane's 99.9th percentile, drawn log-uniformly per plane and level: the
+    /// brightest pixels of widefield high-content fluorescence images hold some thousands of photo-electrons.
+    public var peakPhotons: ClosedRange<Double> = 500...20000
     /// Range of the Gaussian read noise in photons, drawn uniformly per plane and level.
     public var readNoise: ClosedRange<Double> = 1...6
     /// Inverse L2 strength of the logistic regression (scikit-learn's `C`).
@@ -38,7 +40,8 @@ public enum DefocusTrainer {
     var features: [[Double]] = []
     var levels: [Int] = []
     for image in images {
-      let grid = DefocusFeatures.grid(width: image.width, height: image.height)
+      // Patches are chosen on the sharp image, so every level of one image contributes the same places.
+      let grid = DefocusFeatures.selected(width: image.width, height: image.height, image)
       for (level, sigma) in DefocusSimulation.levelSigmas.enumerated() {
         let blurred = DefocusSimulation.gaussianBlur(image, sigma: sigma)
         let lo = log(options.peakPhotons.lowerBound)

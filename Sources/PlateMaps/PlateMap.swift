@@ -52,11 +52,13 @@ public enum PlateMap {
         for c in 0..<plate.columns {
           let name = PlateMapPanel.wellName(row: r, column: c)
           let rect = layout.well(panel: p, row: r, column: c)
-          let values = plate.values[name] ?? plate.values[PlateMapPanel.rowName(r) + String(c + 1)]
+          let values = plate.values[name]
           out.append(Cell(panel: p, well: name, site: nil, rect: rect, colour: values == nil ? nil : missing,
                           value: nil))
           for (s, v) in (values ?? []).enumerated() {
-            let colour = v.flatMap { $0.isFinite ? Viridis.colour(span > 0 ? ($0 - scale.lowerBound) / span : 0.5) : nil }
+            let colour = v.flatMap { x in
+              x.isFinite ? Viridis.colour(span > 0 ? (x - scale.lowerBound) / span : 0.5) : nil
+            }
             out.append(Cell(panel: p, well: name, site: s, rect: layout.site(s, in: rect), colour: colour, value: v))
           }
         }
@@ -84,7 +86,8 @@ public enum PlateMap {
     var canvas = PlateMapCanvas(width: layout.width, height: layout.height)
     let s = PlateMapLayout.fontScale
     for (p, plate) in plates.enumerated() {
-      canvas.text(title(plate, measure: measure, unit: unit), x: PlateMapLayout.margin, y: layout.titleTops[p], scale: s)
+      let heading = title(plate, measure: measure, unit: unit)
+      canvas.text(heading, x: PlateMapLayout.margin, y: layout.titleTops[p], scale: s)
       let numbersTop = layout.origins[p].y - PlateMapLayout.lineHeight + 2
       for c in 0..<plate.columns where plate.columns <= 24 || c % 2 == 0 {
         let rect = layout.well(panel: p, row: 0, column: c)
@@ -110,7 +113,8 @@ public enum PlateMap {
     canvas.text(label(scale.upperBound), x: textX, y: bar.y, scale: 1)
     canvas.text(label(scale.lowerBound), x: textX, y: bar.y + bar.height - 5, scale: 1)
     canvas.text(unit, x: bar.x, y: bar.y + bar.height + 4, scale: 1)
-    canvas.hatch(PixelRect(x: bar.x, y: bar.y + bar.height + 14, width: 10, height: 10), base: missing, line: missingHatch)
+    let key = PixelRect(x: bar.x, y: bar.y + bar.height + 14, width: 10, height: 10)
+    canvas.hatch(key, base: missing, line: missingHatch)
     canvas.text("missing", x: bar.x + 14, y: bar.y + bar.height + 16, scale: 1)
     return canvas.image
   }

@@ -8,7 +8,7 @@ public struct PlateMapPanel: Sendable, Equatable {
   /// Rows and columns of the plate: 8 x 12 for 96 wells, 16 x 24 for 384.
   public let rows: Int
   public let columns: Int
-  /// Values by well name (`A01` ... `P24`); a well's array holds one entry per site.
+  /// Values by canonical well name (`A01` ... `P24`; `a1` is stored as `A01`); one entry per site.
   public let values: [String: [Double?]]
 
   /// A panel for a plate of `wells` wells (96 or 384; other sizes with `rows:columns:`). Throws when a well name is
@@ -31,18 +31,20 @@ public struct PlateMapPanel: Sendable, Equatable {
     guard rows >= 1, columns >= 1, rows <= 52 else {
       throw PlateMapError("PlateMapPanel: plate '\(plate)' has \(rows) x \(columns) wells; need 1-52 rows, >= 1 column")
     }
-    for name in values.keys {
+    var canonical: [String: [Double?]] = [:]
+    for (name, sites) in values {
       guard let (r, c) = PlateMapPanel.position(of: name), r < rows, c < columns else {
         throw PlateMapError(
           "PlateMapPanel: well '\(name)' of plate '\(plate)' is not on a \(rows) x \(columns) plate; name wells "
             + "like A01 (row letter, 1-based column)")
       }
+      canonical[PlateMapPanel.wellName(row: r, column: c), default: []] += sites
     }
     self.plate = plate
     self.batch = batch
     self.rows = rows
     self.columns = columns
-    self.values = values
+    self.values = canonical
   }
 
   /// Row letters: A-Z, then AA-AF for 1536-well plates (rows 27 and up).

@@ -63,7 +63,8 @@ enum DefocusImages {
     }
     let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
     let load = { (n: String) in Named(name: n, plane: try plane(folder.appendingPathComponent(n))) }
-    return (try names.filter(isNearFocus).map(load), try names.filter { $0.hasPrefix("00_") && $0.hasSuffix(".tif") }.map(load))
+    let far = names.filter { $0.hasPrefix("00_") && $0.hasSuffix(".tif") }
+    return (try names.filter(isNearFocus).map(load), try far.map(load))
   }
 
   /// The DFNN light-sheet stack with each frame's defocus in micrometres ((N - 51) x 0.05).

@@ -1,8 +1,12 @@
 import ConfoundImaging
 import Foundation
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
 import TestSupport
 import XCTest
 
+import FocusMeasures
 @testable import PlateMaps
 
 /// Pixel layout and SVG structure of plate maps.
@@ -19,7 +23,8 @@ final class PlateMapTests: XCTestCase {
     var values: [String: [Double?]] = [:]
     for r in 0..<8 {
       for c in 0..<12 where !missing.contains(PlateMapPanel.wellName(row: r, column: c)) {
-        values[PlateMapPanel.wellName(row: r, column: c)] = (0..<sites).map { Double(95 - (r * 12 + c)) + 0.1 * Double($0) }
+        let value = Double(95 - (r * 12 + c))
+        values[PlateMapPanel.wellName(row: r, column: c)] = (0..<sites).map { value + 0.1 * Double($0) }
       }
     }
     return try PlateMapPanel(plate: "P1", batch: "B7", values: values)
@@ -38,7 +43,9 @@ final class PlateMapTests: XCTestCase {
     XCTAssertEqual(Viridis.colour(0), RGB(0x44, 0x01, 0x54))
     let d05 = map.layout.well(panel: 0, row: 3, column: 4)
     var seen = Set<RGB>()
-    for y in d05.y..<(d05.y + d05.height) { for x in d05.x..<(d05.x + d05.width) { seen.insert(pixel(map.png, (x, y))) } }
+    for y in d05.y..<(d05.y + d05.height) {
+      for x in d05.x..<(d05.x + d05.width) { seen.insert(pixel(map.png, (x, y))) }
+    }
     XCTAssertEqual(seen, [PlateMap.missing, PlateMap.missingHatch])
     // Value 95 - index: B01 (index 12, value 83) is 83/95 of the way up the colour scale.
     XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 1, column: 0).centre), Viridis.colour(83.0 / 95))
@@ -108,5 +115,41 @@ final class PlateMapTests: XCTestCase {
     XCTAssertEqual(counter.classes["site"], 95 * 2)
     XCTAssertEqual(counter.classes["colourbar"], 1)
     XCTAssertTrue(counter.texts.contains("Plate P1  batch B7  Focus & <x> (a.u.)"), "\(counter.texts.prefix(3))")
+  }
+}
+
+/// The real BBBC013 plate: FocusScore of each well's DNA image drawn in place, A01 top left and H12 bottom right.
+final class PlateMapBBBC013Tests: XCTestCase {
+  func testBBBC013FocusMapPutsEachWellInItsPlace() throws {
+    let folder: URL
+    do { folder = try SharedData.require("data/bbbc013-sbs-plate") } catch let s as SkipReason {
+      throw XCTSkip(s.description)
+    }
+    var values: [String: [Double?]] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasPrefix("Channel2-") {
+      // Channel2-<index>-<Row>-<Col>.tif
+      let parts = name.dropLast(4).split(separator: "-")
+      let well = String(parts[2]) + (parts[3].count == 1 ? "0" : "") + parts[3]
+      let image = try readImage(folder.appendingPathComponent(name))
+      let plane = try FocusPlane(pixels: image.plane(0).map { $0 / 255 }, width: image.width, height: image.height)
+      values[well] = [ImageQuality.focusScore(plane)]
+    }
+    XCTAssertEqual(values.count, 96)
+    let panel = try PlateMapPanel(plate: "BBBC013", batch: "SBS", values: values)
+    let map = try PlateMap.render(plates: [panel], measure: "ImageQuality_FocusScore", unit: "var/mean")
+    let span = map.range.upperBound - map.range.lowerBound
+    func expected(_ well: String) -> RGB { Viridis.colour((values[well]![0]! - map.range.lowerBound) / span) }
+    let image = map.png
+    func pixel(_ p: (x: Int, y: Int)) -> RGB {
+      let n = image.width * image.height
+      let i = p.y * image.width + p.x
+      return RGB(UInt8(image.pixels[i]), UInt8(image.pixels[n + i]), UInt8(image.pixels[2 * n + i]))
+    }
+    XCTAssertEqual(pixel(map.layout.well(panel: 0, row: 0, column: 0).centre), expected("A01"))
+    XCTAssertEqual(pixel(map.layout.well(panel: 0, row: 7, column: 11).centre), expected("H12"))
+    XCTAssertEqual(pixel(map.layout.well(panel: 0, row: 2, column: 5).centre), expected("C06"))
+    let out = try TemporaryDirectory()
+    try writePNG(image, to: out.url.appendingPathComponent("bbbc013.png"))
+    XCTAssertGreaterThan(try Data(contentsOf: out.url.appendingPathComponent("bbbc013.png")).count, 1000)
   }
 }

@@ -80,5 +80,5 @@ func probeReference(_ arguments: [String]) throws -> [String: Any] {
 
 /// A shared data folder, or the test is skipped.
 func sharedData(_ name: String) throws -> URL {
-  do { return try SharedData.require(name) } catch let skip as SkipReason { throw XCTSkip(skip.description) }
+  do { return try SharedData.require("data/" + name) } catch let skip as SkipReason { throw XCTSkip(skip.description) }
 }

@@ -10,7 +10,7 @@ There is no reference simulator to run, so the reference column is the cost of t
 (with imagecodecs' zlib, level 6 as libtiff's default) writing the same pixel arrays -- read back from our TIFFs
 first, untimed -- as the same 16-bit Deflate TIFFs, one thread. The ratio says how much rendering adds to what
 merely encoding and writing the images costs. Our renderer uses every core (wells in parallel); the machine's
-core count is printed.
+core count is printed, and CPU seconds per site beside the wall figures (the machine may be shared).
 
 Binaries: $CONFOUND_BIN_DIR, else .build-screen/release (built here with `swift build -c release` when missing).
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import os
 import shutil
 import subprocess
@@ -54,6 +55,7 @@ def main() -> None:
   work = Path(tempfile.mkdtemp(prefix="confound-bench-simulate-"))
   try:
     out = work / "screen"
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     response = json.loads(subprocess.run(
       [str(confound), "simulate", "--out", str(out), "--seed", "1", "--plates", "1", "--batches", "1",
@@ -61,6 +63,9 @@ def main() -> None:
        "--width", str(args.size), "--height", str(args.size), "--plant", "focus-gradient:0.7,density:0.6", "--json"],
       check=True, capture_output=True, text=True).stdout)
     wall = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # confound waits for its host, so the host's CPU time is counted among our children's.
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     sites = response["sites"]
     images = sorted((out / "images").glob("*.tif"))
     assert len(images) == sites * args.channels, (len(images), sites)
@@ -70,9 +75,11 @@ def main() -> None:
     count = min(args.reference_sites, sites) * args.channels
     arrays = [tifffile.imread(f) for f in images[:count]]
     start = time.perf_counter()
+    cpu_start = time.process_time()
     for i, a in enumerate(arrays):
-      tifffile.imwrite(work / f"ref{i}.tif", a, compression=("zlib", 6))
+      tifffile.imwrite(work / f"ref{i}.tif", a, compression="zlib", compressionargs={"level": 6})
     reference = (time.perf_counter() - start) / (count / args.channels)
+    reference_cpu = (time.process_time() - cpu_start) / (count / args.channels)
 
     ours = response["seconds"] / sites
     print(f"{sites} sites ({args.wells} wells x {args.sites} sites), {args.channels} channels, "
@@ -83,6 +90,8 @@ def main() -> None:
     print(f"{'confound simulate (whole command, wall)':44}{sites / wall:10.2f}{wall / sites * 1e3:10.1f}")
     print(f"{'tifffile writing the same images (1 thread)':44}{1 / reference:10.2f}{reference * 1e3:10.1f}")
     print(f"{'ratio (ours render+write / tifffile write)':44}{reference / ours:10.2f}")
+    print(f"CPU seconds per site (independent of other load on the machine): confound {cpu / sites:.3f} "
+          f"(all cores), tifffile {reference_cpu:.3f}; ratio {reference_cpu / (cpu / sites):.2f}")
   finally:
     shutil.rmtree(work, ignore_errors=True)
 

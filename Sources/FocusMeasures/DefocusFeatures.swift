@@ -12,7 +12,7 @@ public enum DefocusFeatures {
   /// Side of the square patches the model reads, in pixels.
   public static let patchSize = 64
   /// Pixel distances of the difference energies.
-  public static let lags = [1, 2, 3, 4, 6, 8, 12, 16]
+  public static let lags = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32]
   /// Number of raw features per patch.
   public static var count: Int { lags.count + 1 }
   /// Added inside logarithms so that flat patches give finite values (relative to mean^2).

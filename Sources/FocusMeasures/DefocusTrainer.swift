@@ -11,14 +11,14 @@ public enum DefocusTrainer {
   public struct Options: Sendable, Equatable {
     /// Patches drawn (without replacement, uniformly) from each plane's selected patches (`DefocusFeatures.selected`)
     /// at each level; fewer when it has fewer.
-    public var patchesPerLevel = 24
+    public var patchesPerLevel = 96
     /// Range of the photon count at the plane's 99.9th percentile, drawn log-uniformly per plane and level: the
     /// brightest pixels of widefield high-content fluorescence images hold some thousands of photo-electrons.
     public var peakPhotons: ClosedRange<Double> = 500...20000
     /// Range of the Gaussian read noise in photons, drawn uniformly per plane and level.
     public var readNoise: ClosedRange<Double> = 1...6
     /// Inverse L2 strength of the logistic regression (scikit-learn's `C`).
-    public var c = 1.0
+    public var c = 1000.0
     public var maxIterations = 1000
 
     public init() {}

@@ -113,11 +113,11 @@ enum DefocusEvaluation {
     for scorer in classical { _ = try evaluate(scorer) }
     XCTAssertTrue(learned.bbbc006Separated, "a near-focus BBBC006 site scores below a far one")
     XCTAssertGreaterThanOrEqual(abs(learned.stackRho), 0.95)
-    // NOT YET THE ISSUE'S REQUIREMENT: it asks for 0.95 (sigma 1.5), 0.99 (sigma 3) and 0.95 within one level.
-    // The shipped weights reach 0.867, 0.943 and 0.61 (still above every classical measure on the ladder); these
+    XCTAssertGreaterThanOrEqual(learned.sharpOver3, 0.99)
+    // NOT YET THE ISSUE'S REQUIREMENT: it asks for 0.95 against sigma 1.5 and 0.95 of levels within one. The shipped
+    // weights reach 0.943 and 0.749 (the pairs figure far above every classical measure on the same ladder); these
     // floors guard that level until a stronger model (more features or a small CNN) meets the requirement.
-    XCTAssertGreaterThanOrEqual(learned.sharpOver1p5, 0.85)
-    XCTAssertGreaterThanOrEqual(learned.sharpOver3, 0.93)
-    XCTAssertGreaterThanOrEqual(try levelAccuracy(model), 0.6)
+    XCTAssertGreaterThanOrEqual(learned.sharpOver1p5, 0.94)
+    XCTAssertGreaterThanOrEqual(try levelAccuracy(model), 0.74)
   }
 }

@@ -79,3 +79,30 @@ final class AuditTests: XCTestCase {
     }
   }
 }
+
+extension AuditTests {
+  /// A corrupt image in a real screen is reported with its site and skipped; the audit finishes, and the store
+  /// keeps the SHA-256 of every image it read.
+  func testCorruptImageIsReportedAndSkipped() throws {
+    let dir = try TemporaryDirectory()
+    let screen = dir.file("screen")
+    let confound = try LiveHost.binary("confound").path
+    try runCommandStdout(confound, ["simulate", "--out", screen.path, "--plates", "1", "--batches", "1", "--sites", "1",
+                                    "--seed", "6"])
+    let images = try FileManager.default.contentsOfDirectory(atPath: screen.appendingPathComponent("images").path).sorted()
+    let victim = screen.appendingPathComponent("images").appendingPathComponent(images[10])
+    let bytes = try Data(contentsOf: victim)
+    try bytes.prefix(bytes.count / 3).write(to: victim)
+    let response = try JSONParser.parse(Array(try runCommandStdout(confound, [
+      "audit", screen.appendingPathComponent("load_data.csv").path, "--out", dir.file("run").path, "--json",
+    ]).utf8))
+    let focus = try XCTUnwrap(response["stages"]?.arrayValue?.first { $0["name"] == "focus" })
+    XCTAssertEqual(focus["failed"]?.intValue, 1)
+    XCTAssertEqual(focus["computed"]?.intValue, 95)
+    let failure = try XCTUnwrap(focus["failures"]?.arrayValue?.first?.stringValue)
+    XCTAssertTrue(failure.contains(images[10]) && failure.contains("truncated or corrupt"), failure)
+    let inputs = try RunStore(url: dir.file("run/run.sqlite")).inputs()
+    XCTAssertEqual(inputs.count, 95 * 3 + 2, "every image of the 95 good sites, the LoadData CSV and the platemap")
+    XCTAssertNil(inputs[victim.path], "the unfinished site records nothing")
+  }
+}

@@ -15,6 +15,8 @@ final class AuditRunner {
   let context: RequestContext
   let out: URL
   private var stages: [AuditRequest.StageSummary] = []
+  /// The files that describe the screen (LoadData CSV, platemaps), hashed into the store with the images.
+  private var spec: [URL] = []
 
   init(params: AuditRequest.Params, registry: PluginRegistry, context: RequestContext) {
     self.params = params
@@ -32,6 +34,7 @@ final class AuditRunner {
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let screen = try loadScreen()
     let store = try RunStore(url: storeURL)
+    for file in spec { try store.recordInput(file) }
     let parameters = try JSONCodec.encode(params)
     try store.recordRun(parametersJSON: JSONWriter.string(parameters))
     let sites = try store.registerSites(of: screen)
@@ -72,6 +75,7 @@ final class AuditRunner {
       // A Broad-style barcode -> platemap table beside the LoadData CSV supplies the well covariates.
       let barcodes = loadData!.deletingLastPathComponent().appendingPathComponent("barcode_platemap.csv")
       if let table = try? BarcodePlatemap(contentsOf: barcodes) { problems += screen.join(table) }
+      spec = [loadData!] + (FileManager.default.fileExists(atPath: barcodes.path) ? [barcodes] : [])
       for problem in problems.prefix(20) { context.log(.warning, "\(problem)") }
       guard screen.siteCount > 0 else {
         throw ResponseError(.badInputFile, "\(loadData!.path) lists no sites: check its FileName_/PathName_/Metadata_ columns", data: ["file": .string(loadData!.path)])

@@ -41,6 +41,8 @@ struct FocusStage {
           lock.lock()
           defer { lock.unlock() }
           try store.complete(stage: "focus", key: key) { writer in
+            // The images' SHA-256, in the unit's transaction: what this result was computed from.
+            for file in files { try store.recordInput(URL(fileURLWithPath: file)) }
             for channel in response.result["channels"]?.arrayValue ?? [] {
               let name = channel["channel"]?.stringValue ?? ""
               for (measure, value) in channel["measures"]?.objectValue ?? JSONObject() {

@@ -45,7 +45,7 @@ final class DesignAndEmbeddingProbeTests: XCTestCase {
     XCTAssertEqual(baseline, 0.5, accuracy: 0.1, "column-permuted embeddings carry no plate")
     XCTAssertEqual(result["leaks"]?.arrayValue?.count, 0, "wells never straddle folds")
     let p = result["p_value"]!.doubleValue!
-    XCTAssertEqual(result["verdict"]!.stringValue!.contains("is predictable"), p <= 0.05)
+    XCTAssertEqual(result["verdict"]!.stringValue!.hasPrefix("Metadata_Plate is predictable"), p <= 0.05)
     XCTAssertEqual(balanced - baseline > 0.2, (ref["balanced_accuracy"] as! Double) - (ref["baseline"] as! Double) > 0.2)
   }
 }

@@ -47,7 +47,7 @@ final class LINCSProbeTests: XCTestCase {
     } else {
       XCTAssertEqual(balanced - baseline > 0.1, refAccuracy - refBaseline > 0.1, "same conclusion", file: file, line: line)
     }
-    XCTAssertEqual(verdict.contains("is predictable"), p <= 0.05, verdict, file: file, line: line)
+    XCTAssertEqual(verdict.hasPrefix("\(target) is predictable"), p <= 0.05, verdict, file: file, line: line)
     XCTAssertGreaterThanOrEqual(p, result["smallest_attainable_p"]!.doubleValue! - 1e-12, file: file, line: line)
     return result
   }

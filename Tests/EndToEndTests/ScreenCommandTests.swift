@@ -65,7 +65,7 @@ final class ScreenCommandTests: XCTestCase {
   }
 
   func testRealPlateChecksClean() throws {
-    let root = try Self.shared("bbbc013-sbs-plate")
+    let root = try Self.shared("data/bbbc013-sbs-plate")
     let (status, output, stdout) = try Self.confound([
       "screen", root.path, "--template", "cellprofiler-example",
       "--platemap", root.appendingPathComponent("1049_Metadata.csv").path, "--check", "--json",
@@ -84,7 +84,7 @@ final class ScreenCommandTests: XCTestCase {
 
   /// A truncated TIFF and a missing file are both reported by name, in one pass; the command exits 1, not a crash.
   func testCorruptAndMissingFilesAreReported() throws {
-    let root = try Self.shared("bbbc013-sbs-plate")
+    let root = try Self.shared("data/bbbc013-sbs-plate")
     let dir = try TemporaryDirectory()
     let names = ["Channel2-01-A-01.tif", "Channel2-02-A-02.tif", "Channel2-03-A-03.tif"]
     for name in names { try FileManager.default.copyItem(at: root.appendingPathComponent(name), to: dir.file(name)) }

@@ -69,14 +69,14 @@ let package = Package(
 
     // Host side.
     .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
-    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics"]),
+    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics", "PlateMaps", "ConfoundImaging"]),
     .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundImaging"]),
     .executableTarget(name: "confound-host", dependencies: ["ConfoundServer"]),
     .executableTarget(name: "confound-worker", dependencies: ["PluginHost"]),
     .executableTarget(
       name: "confound",
       dependencies: [
-        "ConfoundClient", "ConfoundProtocol",
+        "ConfoundClient", "ConfoundProtocol", "FocusMeasures", "ConfoundImaging",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -37,11 +37,11 @@ final class CNNEmbedder: EmbedderPlugin {
     let network = try self.network(settings.modelPath, randomSeed: settings.randomSeed)
     guard let floats = crops.floats else { throw PluginError.invalidParams("crops must be float32") }
     if settings.raw {
-      let output = try run(network, NeuralNet.Tensor(shape: crops.shape, data: Array(floats)), settings.output)
+      let output = try run(network, NeuralNet.Tensor(shape: crops.shape, data: Array(floats)), settings)
       return EmbeddingResult(embeddings: output.data, count: n, dimension: output.count / max(n, 1),
                              summary: summary(network, settings))
     }
-    let geometry = try ModelGeometry(network)
+    let geometry = try ModelGeometry(network, size: settings.inputSize)
     let perCrop: Int
     switch settings.mode {
     case .each: perCrop = c
@@ -65,7 +65,7 @@ final class CNNEmbedder: EmbedderPlugin {
                                 at: (image - start) * geometry.imageSize)
       }
       let shape = [end - start, 3, geometry.height, geometry.width]
-      let output = try run(network, NeuralNet.Tensor(shape: shape, data: input), settings.output)
+      let output = try run(network, NeuralNet.Tensor(shape: shape, data: input), settings)
       dimension = output.count / (end - start)
       embeddings += output.data
       context.progress(Double(end) / Double(images), "\(end)/\(images) images")
@@ -86,16 +86,21 @@ final class CNNEmbedder: EmbedderPlugin {
   private func summary(_ network: Network, _ settings: EmbedderSettings) -> JSONObject {
     [
       "model": .string(settings.modelPath), "output": .string(settings.output),
-      "random_weights": .bool(settings.randomSeed != nil),
+      "random_weights": .bool(settings.randomSeed != nil), "input_size": .int(Int64(settings.inputSize)),
       "model_name": network.metadata["model"].map(JSONValue.string) ?? .null,
     ]
   }
 
   /// The requested output of `network` flattened per image; NeuralNet errors become plugin errors with their
   /// message (which names the file, node or input concerned).
-  private func run(_ network: Network, _ input: NeuralNet.Tensor, _ output: String) throws -> NeuralNet.Tensor {
+  private func run(_ network: Network, _ input: NeuralNet.Tensor, _ settings: EmbedderSettings) throws
+    -> NeuralNet.Tensor
+  {
+    let output = settings.output
     do {
-      guard let value = try network.run(input, outputs: [output], threads: 1)[output] else {
+      let values = try network.run(input, outputs: [output], threads: settings.threads,
+                                   anySpatialSize: settings.inputSize > 0 && !settings.raw)
+      guard let value = values[output] else {
         throw PluginError.failed("\(network.file) returned no value '\(output)'")
       }
       return value
@@ -141,9 +146,10 @@ struct ModelGeometry {
   let std: [Float]
   var imageSize: Int { 3 * height * width }
 
-  init(_ network: Network) throws {
+  /// `size` > 0 replaces the declared height and width (and lets a model without fixed ones run).
+  init(_ network: Network, size: Int = 0) throws {
     guard network.inputs.count == 1, let shape = network.inputs[0].shape, shape.count == 4,
-      case .fixed(let h) = shape[2], case .fixed(let w) = shape[3]
+      size > 0 || shape[2].fixedValue != nil && shape[3].fixedValue != nil
     else {
       throw PluginError.invalidParams(
         "\(network.file): preprocessing needs one input of fixed shape [N, 3, H, W]; use parameter raw = true "
@@ -153,7 +159,7 @@ struct ModelGeometry {
       throw PluginError.invalidParams(
         "\(network.file): the input has \(channels) channels; the embedder feeds RGB (3)")
     }
-    (height, width) = (h, w)
+    (height, width) = size > 0 ? (size, size) : (shape[2].fixedValue!, shape[3].fixedValue!)
     mean = try Self.perChannel(network.metadata["input_mean"], default: 127, key: "input_mean", file: network.file)
     std = try Self.perChannel(network.metadata["input_std"], default: 128, key: "input_std", file: network.file)
   }

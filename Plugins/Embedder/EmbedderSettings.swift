@@ -21,6 +21,12 @@ struct EmbedderSettings {
                   description: "Before the model's own normalisation, map each crop's channel to [0, 255]: "
                     + "percentile = its 1st..99th percentile stretched (clipped); scale = x * 255 / image_scale "
                     + "(context, default 255); none = values are already 0..255."),
+    ParameterSpec(name: "input_size", type: .integer, default: 0, minimum: 0, maximum: 4096,
+                  description: "0: resize crops to the model's declared input size; N: resize them to N x N and run "
+                    + "the network at that size (fully convolutional models pooled before the chosen output, e.g. "
+                    + "64 for 32-pixel cell crops instead of upsampling them to 224)."),
+    ParameterSpec(name: "threads", type: .integer, default: 1, minimum: 1, maximum: 256,
+                  description: "Threads that share each batch (the host already runs one call per worker)."),
     ParameterSpec(name: "raw", type: .boolean, default: false,
                   description: "Feed the crops to the network unchanged (already normalised, the model's NCHW shape)."),
     ParameterSpec(name: "random_weights", type: .boolean, default: false,
@@ -38,6 +44,9 @@ struct EmbedderSettings {
   var intensity: IntensityMapping
   var raw: Bool
   var randomSeed: UInt64?
+  /// 0: the model's declared input size.
+  var inputSize: Int
+  var threads: Int
 
   /// Reads the resolved parameters; `channels` is the crops' channel count.
   init(_ context: CallContext, channels: Int) throws {
@@ -45,6 +54,8 @@ struct EmbedderSettings {
     modelPath = model.isEmpty ? try ModelCache.defaultModelPath() : model
     output = context.string("output") ?? "embedding"
     raw = context.bool("raw") ?? false
+    inputSize = context.integer("input_size") ?? 0
+    threads = max(1, context.integer("threads") ?? 1)
     randomSeed = (context.bool("random_weights") ?? false) ? UInt64(context.integer("seed") ?? 0) : nil
     switch context.string("intensity") ?? "percentile" {
     case "none": intensity = .none

@@ -53,23 +53,29 @@ public final class Network: @unchecked Sendable {
   /// - Parameter threads: workers that split the batch between them (1 or more). Each calls OpenBLAS, so
   ///   with more than one worker the executable should set OpenBLAS to one thread (`Network.setBLASThreads(1)`).
   ///   Graphs that mix images of a batch run on one worker whatever `threads` says.
-  public func run(_ input: Tensor, outputs requested: [String], threads: Int = 1) throws -> [String: Tensor] {
+  /// - Parameter anySpatialSize: accept a height and width other than the declared ones. Only meaningful for
+  ///   a fully convolutional graph up to the requested value (e.g. a global pool before it); a graph that
+  ///   flattens spatial positions into a fixed-size layer then fails at that node with its name.
+  public func run(_ input: Tensor, outputs requested: [String], threads: Int = 1, anySpatialSize: Bool = false)
+    throws -> [String: Tensor]
+  {
     guard inputs.count == 1 else {
       throw NeuralNetError.unknownValue(
         name: inputs.map(\.name).joined(separator: ","),
         message: "the model has \(inputs.count) inputs: feed them by name")
     }
-    return try run([inputs[0].name: input], outputs: requested, threads: threads)
+    return try run([inputs[0].name: input], outputs: requested, threads: threads, anySpatialSize: anySpatialSize)
   }
 
   /// Runs the model on named inputs (every graph input, NCHW, sharing one batch size) and returns the
   /// requested values by name.
-  public func run(_ feeds: [String: Tensor], outputs requested: [String], threads: Int = 1) throws -> [String: Tensor] {
+  public func run(_ feeds: [String: Tensor], outputs requested: [String], threads: Int = 1,
+                  anySpatialSize: Bool = false) throws -> [String: Tensor] {
     for spec in inputs {
       guard let tensor = feeds[spec.name] else {
         throw NeuralNetError.unknownValue(name: spec.name, message: "this graph input of \(file) was not fed")
       }
-      try spec.check(tensor.shape)
+      try spec.check(tensor.shape, anySpatialSize: anySpatialSize)
     }
     for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
       throw NeuralNetError.unknownValue(

@@ -4,12 +4,14 @@ import ConfoundProtocol
 import Foundation
 import JSONRPC
 import PluginHost
+import Statistics
 
 /// The probes of the audit, through the default probe plugin, on per-well means of the stored measurements:
 ///
 /// - target probe: the target (disease) predicted with folds that hold out cell lines in healthy/disease pairs,
-///   from each feature set that exists -- density alone, focus alone, well position alone, hand features --
-///   side by side; a confound alert when a nuisance-only set comes within `margin` of the best set;
+///   from each feature set that exists -- density alone, focus alone, well position alone, hand features, CNN
+///   embeddings of the cells (pretrained, and the random-weights baseline; see `EmbedStage`) -- side by side; a
+///   confound alert when a nuisance-only set comes within `margin` of the best set;
 /// - nuisance probes: plate (or batch) predicted from the features of control wells, against the permuted
 ///   baseline, with a p-value at the unit of replication (the well).
 struct ProbeStage {
@@ -28,6 +30,8 @@ struct ProbeStage {
     let well: WellPosition
     let covariates: [String: String]
     let values: [String: Double]
+    /// The well's mean cell embedding per embedding feature set (`EmbedStage.Variant.featureSet`).
+    var embeddings: [String: [Float]] = [:]
   }
 
   func findings() throws -> [AuditFinding] {
@@ -53,13 +57,52 @@ struct ProbeStage {
             }
           }
           guard !sums.isEmpty else { continue }
-          rows.append(WellRow(plate: plate.name, batch: batch.name, well: well.position,
-                              covariates: plate.covariates.merging(well.covariates) { $1 },
-                              values: sums.mapValues { $0.0 / Double($0.1) }))
+          var row = WellRow(plate: plate.name, batch: batch.name, well: well.position,
+                            covariates: plate.covariates.merging(well.covariates) { $1 },
+                            values: sums.mapValues { $0.0 / Double($0.1) })
+          for variant in EmbedStage.variants {
+            let name = EmbedStage.wellArrayName(variant.prefix, plate: plate.name, well: well.name)
+            if let vector = try store.loadArray(name: name)?.floats() { row.embeddings[variant.featureSet] = vector }
+          }
+          rows.append(row)
         }
       }
     }
+    for variant in EmbedStage.variants {
+      let vectors = rows.compactMap { $0.embeddings[variant.featureSet] }
+      guard vectors.count == rows.count, rows.count >= 3 else { continue }
+      let scores = try Self.principalScores(vectors, count: Self.embeddingComponents)
+      for index in rows.indices { rows[index].embeddings[variant.featureSet] = scores[index] }
+    }
     return rows
+  }
+
+  /// Embedding columns the probe sees: a 3840-value well embedding on ~170 wells makes every one of the probe's
+  /// hundreds of fits slow and mostly fits noise, so the wells' embeddings are reduced to their first principal
+  /// components first. Label-free (fitted on every well, no covariate read), as profiling pipelines do.
+  static let embeddingComponents = 16
+
+  /// Each row's scores on the first `count` principal components of `rows` (n rows of d values, n << d). The
+  /// eigenvectors of the n x n Gram matrix of the centred rows give the scores (u_c * sqrt(lambda_c)) without a
+  /// d x d covariance: PCA of the 2d x n matrix [X^T; -X^T], whose columns have mean 0, has covariance
+  /// 2 X X^T / (2d - 1), so its components are the u_c and its variances lambda_c * 2 / (2d - 1).
+  static func principalScores(_ rows: [[Float]], count: Int) throws -> [[Float]] {
+    let (n, d) = (rows.count, rows[0].count)
+    var mean = [Double](repeating: 0, count: d)
+    for row in rows { for j in 0..<d { mean[j] += Double(row[j]) / Double(n) } }
+    var stacked = FeatureMatrix(zeros: 2 * d, n)
+    for (i, row) in rows.enumerated() {
+      for j in 0..<d {
+        let centred = Double(row[j]) - mean[j]
+        stacked[j, i] = centred
+        stacked[d + j, i] = -centred
+      }
+    }
+    let k = min(count, n - 1)
+    let pca = try PrincipalComponents(fitting: stacked, components: k)
+    return (0..<n).map { i in
+      (0..<k).map { c in Float(pca.components[c, i] * (pca.explainedVariance[c] * Double(2 * d - 1) / 2).squareRoot()) }
+    }
   }
 
   /// The feature sets the store holds, by name: nuisance-only sets first.
@@ -73,6 +116,12 @@ struct ProbeStage {
     if !focus.isEmpty { sets.append(("focus alone", true, focus)) }
     sets.append(("well position alone", true, ["@row", "@column", "@edge"]))
     if hand.count > 1 { sets.append(("hand features", false, hand)) }
+    // Embedding columns are "<set>#<index>"; a set counts only when every well has it, at one dimension.
+    for variant in EmbedStage.variants {
+      let sizes = Set(wells.map { $0.embeddings[variant.featureSet]?.count ?? 0 })
+      guard sizes.count == 1, let size = sizes.first, size > 0 else { continue }
+      sets.append((variant.featureSet, false, (0..<size).map { "\(variant.featureSet)#\($0)" }))
+    }
     return sets
   }
 
@@ -81,7 +130,13 @@ struct ProbeStage {
     case "@row": return Double(row.well.row)
     case "@column": return Double(row.well.column)
     case "@edge": return Double(min(row.well.row, row.well.column))
-    default: return row.values[column] ?? .nan
+    default:
+      if let hash = column.lastIndex(of: "#"), let index = Int(column[column.index(after: hash)...]),
+        let vector = row.embeddings[String(column[..<hash])]
+      {
+        return Double(vector[index])
+      }
+      return row.values[column] ?? .nan
     }
   }
 

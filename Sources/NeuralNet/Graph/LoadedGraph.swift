@@ -65,13 +65,15 @@ public struct ValueSpec: Sendable, Equatable {
   /// nil when the model does not declare the shape.
   public let shape: [Dimension]?
 
-  /// Throws unless `received` has the declared rank and every fixed dimension.
-  func check(_ received: [Int]) throws {
+  /// Throws unless `received` has the declared rank and every fixed dimension; with `anySpatialSize` the
+  /// height and width of a 4-D NCHW input may differ from the declared ones.
+  func check(_ received: [Int], anySpatialSize: Bool = false) throws {
     guard let shape else { return }
     let fits =
       shape.count == received.count
-      && zip(shape, received).allSatisfy { dim, size in
-        if case .fixed(let expected) = dim { return expected == size }
+      && zip(shape, received).enumerated().allSatisfy { axis, pair in
+        if anySpatialSize && shape.count == 4 && axis >= 2 { return true }
+        if case .fixed(let expected) = pair.0 { return expected == pair.1 }
         return true
       }
     guard fits else {

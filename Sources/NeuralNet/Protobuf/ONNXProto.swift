@@ -243,6 +243,12 @@ public enum Dimension: Sendable, Equatable, CustomStringConvertible {
     case .unknown: return "?"
     }
   }
+
+  /// The size of a fixed dimension; nil for a named or unknown one.
+  public var fixedValue: Int? {
+    if case .fixed(let size) = self { return size }
+    return nil
+  }
 }
 
 /// ValueInfoProto: name = 1, type = 2 -> TypeProto.tensor_type = 1 -> (elem_type = 1, shape = 2)

@@ -1,0 +1,154 @@
+"""CNN inference throughput: our embedder (NeuralNet on OpenBLAS) against onnxruntime, same model, same machine.
+
+  CONFOUND_BIN_DIR=.build-embed/release .venv/bin/python Tests/Benchmarks/bench_embed.py [--rounds 5]
+
+For EfficientNet-Lite0 (the set-up's model cache) and MobileNetV2 (../shared/models): images per second on a
+float32 [32, 3, 224, 224] batch through to the `embedding` output, on 1 and 2 threads. Ours: the built-in embedder
+.so loaded in this process with ctypes, its vtable's `invoke` called with `raw` (the batch goes through the network
+unchanged) and `threads` N, OpenBLAS itself single-threaded (as in the host's workers); onnxruntime: an
+InferenceSession with intra_op_num_threads N. Both run once before timing (model load, first-touch), then the two
+alternate batch by batch so a busy machine slows both alike; the median of the rounds is reported.
+
+GFLOP/s: the model's multiply-adds counted from its graph (Conv and Gemm, shapes by ONNX shape inference), times
+2, over the measured time, beside the sgemm peak of the same OpenBLAS the plugin links (1024^3, cblas_sgemm through
+ctypes) on the same thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes as C
+import ctypes.util
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before any OpenBLAS loads: threads are the network's, as in a worker
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+from plugin_call_cost import InProcessPlugin  # noqa: E402
+
+BATCH = 32
+
+
+def model_flops(path: Path) -> float:
+  """2 x the multiply-adds of every Conv and Gemm/MatMul, with shapes from ONNX shape inference."""
+  model = onnx.shape_inference.infer_shapes(onnx.load(str(path)))
+  graph = model.graph
+  shapes = {}
+  for value in list(graph.value_info) + list(graph.input) + list(graph.output):
+    dims = [d.dim_value if d.HasField("dim_value") else 1 for d in value.type.tensor_type.shape.dim]
+    shapes[value.name] = dims
+  for init in graph.initializer:
+    shapes[init.name] = list(init.dims)
+  macs = 0
+  for node in graph.node:
+    if node.op_type == "Conv":
+      weight = shapes[node.input[1]]  # [M, C/group, kh, kw]
+      out = shapes[node.output[0]]  # [N, M, H, W]
+      macs += out[1] * out[2] * out[3] * weight[1] * weight[2] * weight[3]
+    elif node.op_type in ("Gemm", "MatMul"):
+      a, b = shapes[node.input[0]], shapes[node.input[1]]
+      macs += a[-1] * (b[0] if (node.op_type == "Gemm" and any(x.name == "transB" and x.i for x in node.attribute))
+                       else b[-1])
+  return 2.0 * macs
+
+
+def openblas() -> C.CDLL:
+  """The system OpenBLAS (the one `COpenBLAS` links through pkg-config)."""
+  for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
+    if name:
+      try:
+        return C.CDLL(name)
+      except OSError:
+        pass
+  raise SystemExit("no system OpenBLAS found (apt-get install libopenblas-dev)")
+
+
+def sgemm_peak(blas: C.CDLL, threads: int, n: int = 1024, repeats: int = 5) -> float:
+  """GFLOP/s of cblas_sgemm on n x n x n with `threads` OpenBLAS threads (best of `repeats`)."""
+  blas.openblas_set_num_threads(threads)
+  a = np.random.default_rng(1).standard_normal((n, n)).astype(np.float32)
+  b, c = a.copy(), np.zeros_like(a)
+  p = lambda x: x.ctypes.data_as(C.POINTER(C.c_float))  # noqa: E731
+  blas.cblas_sgemm.argtypes = [C.c_int, C.c_int, C.c_int, C.c_int, C.c_int, C.c_int, C.c_float,
+                               C.POINTER(C.c_float), C.c_int, C.POINTER(C.c_float), C.c_int, C.c_float,
+                               C.POINTER(C.c_float), C.c_int]
+  best = float("inf")
+  for _ in range(repeats + 1):
+    t0 = time.perf_counter()
+    blas.cblas_sgemm(101, 111, 111, n, n, n, 1.0, p(a), n, p(b), n, 0.0, p(c), n)
+    best = min(best, time.perf_counter() - t0)
+  blas.openblas_set_num_threads(1)
+  return 2 * n**3 / best / 1e9
+
+
+def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, blas: C.CDLL, peaks: dict[int, float]):
+  flops = model_flops(path)
+  x = np.random.default_rng(0).uniform(-1, 1, (BATCH, 3, 224, 224)).astype(np.float32)
+  print(f"\n{name}: {path}  ({flops / 1e9:.3f} GFLOP per image, batch {BATCH})")
+  print(f"{'threads':>8}{'ours img/s':>12}{'ort img/s':>12}{'ours/ort':>10}{'ours GFLOP/s':>14}{'ort GFLOP/s':>13}"
+        f"{'sgemm peak':>12}{'ours/peak':>11}")
+  for threads in (1, 2):
+    params = json.dumps({"parameters": {"model": str(path), "output": "embedding", "raw": True, "threads": threads},
+                         "context": None}).encode()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    input_name = session.get_inputs()[0].name
+    # Untimed first runs: model load, first touch of every buffer. Agreement with onnxruntime to 1e-4 is the
+    # embedder's tests' business (EmbedderPluginTests, MobileNetV2Tests); here both must at least give the same shape.
+    reference = session.run(["embedding"], {input_name: x})[0]
+    summary = json.loads(plugin.invoke(b"embedder.embed", params, b"crops", x))
+    assert (summary["count"], summary["dimension"]) == reference.shape, (summary, reference.shape)
+    times_ours, times_ort = [], []
+    for _ in range(rounds):
+      t0 = time.perf_counter()
+      plugin.invoke(b"embedder.embed", params, b"crops", x)
+      t1 = time.perf_counter()
+      session.run(["embedding"], {input_name: x})
+      t2 = time.perf_counter()
+      times_ours.append(t1 - t0)
+      times_ort.append(t2 - t1)
+    ours_rate, ort_rate = BATCH / statistics.median(times_ours), BATCH / statistics.median(times_ort)
+    ours_gflops, ort_gflops = ours_rate * flops / 1e9, ort_rate * flops / 1e9
+    print(f"{threads:>8}{ours_rate:12.1f}{ort_rate:12.1f}{ours_rate / ort_rate:10.2f}{ours_gflops:14.1f}"
+          f"{ort_gflops:13.1f}{peaks[threads]:12.1f}{ours_gflops / peaks[threads]:11.2f}")
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--rounds", type=int, default=5, help="timed batches per side and thread count")
+  args = parser.parse_args()
+  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build" / "release"))
+  plugin_path = bin_dir / "libconfound-plugin-embedder.so"
+  cache = Path(os.environ.get("CONFOUND_MODEL_DIR", Path.home() / ".cache/confound/models"))
+  models = [("EfficientNet-Lite0", cache / "efficientnet_lite0.onnx"),
+            ("MobileNetV2 1.0 224", REPO.parent / "shared/models/mobilenet_v2_1.0_224.onnx")]
+  plugin = InProcessPlugin(plugin_path)
+  blas = openblas()
+  peaks = {t: sgemm_peak(blas, t) for t in (1, 2)}
+  load = os.getloadavg()
+  print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (shared with other "
+        "jobs: figures vary run to run; the ratio, measured alternately, is the stable one)")
+  print(f"OpenBLAS sgemm 1024^3: {peaks[1]:.1f} GFLOP/s on 1 thread, {peaks[2]:.1f} on 2")
+  for name, path in models:
+    if not path.exists():
+      print(f"\n{name}: {path} is missing ({'run bash .ci/setup-models' if 'lite0' in path.name else 'needs ../shared'}"
+            "), skipped")
+      continue
+    bench(name, path, plugin, args.rounds, blas, peaks)
+
+
+if __name__ == "__main__":
+  main()

@@ -7,21 +7,25 @@ struct Box {
 
 /// The bounding box of every label 1...count in one pass over a label image.
 struct BoundingBoxes {
-  private var boxes: [Box?]
+  private var boxes: [Box]
 
-  init(_ labels: [Int32], count: Int, width: Int) {
-    boxes = [Box?](repeating: nil, count: count + 1)
-    for (index, label) in labels.enumerated() where label > 0 {
-      let x = index % width, y = index / width
-      if var box = boxes[Int(label)] {
-        box.minX = min(box.minX, x); box.maxX = max(box.maxX, x)
-        box.minY = min(box.minY, y); box.maxY = max(box.maxY, y)
-        boxes[Int(label)] = box
-      } else {
-        boxes[Int(label)] = Box(minX: x, minY: y, maxX: x, maxY: y)
+  init(_ labels: [Int32], count: Int, width: Int, height: Int) {
+    precondition(labels.count == width * height, "label image has \(labels.count) values, expected \(width)x\(height)")
+    // An empty box has minX > maxX.
+    var boxes = [Box](repeating: Box(minX: .max, minY: .max, maxX: -1, maxY: -1), count: count + 1)
+    boxes.withUnsafeMutableBufferPointer { box in
+      labels.withUnsafeBufferPointer { labels in
+        for y in 0..<height {
+          for x in 0..<width where labels[y * width + x] > 0 {
+            let l = Int(labels[y * width + x])
+            box[l].minX = min(box[l].minX, x); box[l].maxX = max(box[l].maxX, x)
+            box[l].minY = min(box[l].minY, y); box[l].maxY = max(box[l].maxY, y)
+          }
+        }
       }
     }
+    self.boxes = boxes
   }
 
-  subscript(label: Int) -> Box? { boxes[label] }
+  subscript(label: Int) -> Box? { boxes[label].maxX >= 0 ? boxes[label] : nil }
 }

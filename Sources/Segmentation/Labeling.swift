@@ -15,48 +15,104 @@ public enum Labeling {
   public static func label(_ mask: [Bool], width: Int, height: Int, connectivity: Connectivity = .eight)
     -> (labels: [Int32], count: Int)
   {
+    precondition(mask.count == width * height, "mask has \(mask.count) values, expected \(width)x\(height)")
+    return mask.withUnsafeBufferPointer {
+      components(of: $0, value: true, width: width, height: height, connectivity: connectivity)
+    }
+  }
+
+  /// Components of the pixels equal to `value`, by two raster passes with union-find (no queue, no division):
+  /// provisional labels from the already visited neighbours, then each pixel gets its root's final label,
+  /// numbered in order of first appearance, which is the raster order of each component's first pixel.
+  static func components(
+    of mask: UnsafeBufferPointer<Bool>, value: Bool, width: Int, height: Int, connectivity: Connectivity
+  ) -> (labels: [Int32], count: Int) {
     var labels = [Int32](repeating: 0, count: mask.count)
-    var next: Int32 = 0
-    mask.withUnsafeBufferPointer { inMask in
-      labels.withUnsafeMutableBufferPointer { out in
-        // Each pixel is pushed at most once, so a stack of `count` entries cannot overflow.
-        let stack = UnsafeMutablePointer<Int>.allocate(capacity: max(out.count, 1))
-        defer { stack.deallocate() }
-        for start in 0..<out.count where inMask[start] && out[start] == 0 {
-          next += 1
-          out[start] = next
-          stack[0] = start
-          var top = 1
-          while top > 0 {
-            top -= 1
-            forEachNeighbour(of: stack[top], width: width, height: height, connectivity: connectivity) { neighbour in
-              if inMask[neighbour] && out[neighbour] == 0 {
-                out[neighbour] = next
-                stack[top] = neighbour
-                top += 1
-              }
+    // At most one provisional label per pixel, plus the unused 0. A raw buffer, not an array captured by the
+    // helpers below, which would cost a dynamic exclusivity check per access.
+    let parent = UnsafeMutablePointer<Int32>.allocate(capacity: mask.count + 1)
+    defer { parent.deallocate() }
+    parent[0] = 0
+    var provisional = 0
+    let eight = connectivity == .eight
+    labels.withUnsafeMutableBufferPointer { out in
+      for y in 0..<height {
+        let row = y * width
+        for x in 0..<width where mask[row + x] == value {
+          var label: Int32 = 0
+          if x > 0, out[row + x - 1] != 0 { label = out[row + x - 1] }
+          if y > 0 {
+            let above = row - width + x
+            if out[above] != 0 { label = unite(label, out[above], parent) }
+            if eight {
+              if x > 0, out[above - 1] != 0 { label = unite(label, out[above - 1], parent) }
+              if x < width - 1, out[above + 1] != 0 { label = unite(label, out[above + 1], parent) }
             }
           }
+          if label == 0 {
+            provisional += 1
+            label = Int32(provisional)
+            parent[provisional] = label
+          }
+          out[row + x] = label
+        }
+      }
+    }
+    // A parent is never above its child (joins keep the smaller root), so one ascending pass flattens every tree.
+    for label in stride(from: 1, through: provisional, by: 1) { parent[label] = parent[Int(parent[label])] }
+    var final = [Int32](repeating: 0, count: provisional + 1)
+    var next: Int32 = 0
+    final.withUnsafeMutableBufferPointer { number in
+      labels.withUnsafeMutableBufferPointer { out in
+        for index in 0..<out.count where out[index] != 0 {
+          let r = Int(parent[Int(out[index])])
+          if number[r] == 0 { next += 1; number[r] = next }
+          out[index] = number[r]
         }
       }
     }
     return (labels, Int(next))
   }
 
+  /// Joins the trees of `a` (0 = none yet) and `b`; returns the root, the smaller label.
+  @inline(__always)
+  private static func unite(_ a: Int32, _ b: Int32, _ parent: UnsafeMutablePointer<Int32>) -> Int32 {
+    @inline(__always) func root(_ label: Int32) -> Int32 {
+      var l = label
+      while parent[Int(l)] != l {
+        parent[Int(l)] = parent[Int(parent[Int(l)])]  // path halving
+        l = parent[Int(l)]
+      }
+      return l
+    }
+    let rb = root(b)
+    guard a != 0 else { return rb }
+    let ra = root(a)
+    if ra == rb { return ra }
+    let (keep, drop) = ra < rb ? (ra, rb) : (rb, ra)
+    parent[Int(drop)] = keep
+    return keep
+  }
+
   /// Fills holes: background regions not 4-connected to the image border and of at most `maximumHoleArea`
   /// pixels become foreground. With no limit this is `scipy.ndimage.binary_fill_holes` (default cross structure).
   public static func fillHoles(_ mask: [Bool], width: Int, height: Int, maximumHoleArea: Int = .max) -> [Bool] {
-    let background = label(mask.map { !$0 }, width: width, height: height, connectivity: .four)
-    let areas = self.areas(background.labels, count: background.count)
-    let border = labelsTouchingBorder(background.labels, width: width, height: height)
-    let fill = (0...background.count).map { $0 > 0 && areas[$0] <= maximumHoleArea && !border.contains(Int32($0)) }
-    return zip(mask, background.labels).map { $0 || fill[Int($1)] }
+    precondition(mask.count == width * height, "mask has \(mask.count) values, expected \(width)x\(height)")
+    var filled = mask
+    var components = label(mask, width: width, height: height)
+    fillHoles(labels: &components.labels, mask: &filled, count: components.count, width: width, height: height,
+              maximumHoleArea: maximumHoleArea)
+    return filled
   }
 
   /// Pixel count of each label 0...count.
   public static func areas(_ labels: [Int32], count: Int) -> [Int] {
     var areas = [Int](repeating: 0, count: count + 1)
-    for label in labels { areas[Int(label)] += 1 }
+    areas.withUnsafeMutableBufferPointer { area in
+      labels.withUnsafeBufferPointer { source in
+        for label in source { area[Int(label)] += 1 }
+      }
+    }
     return areas
   }
 
@@ -67,6 +123,17 @@ public enum Labeling {
     _ labels: [Int32], count: Int, minimumArea: Int = 0, maximumArea: Int = .max,
     keep: (Int32) -> Bool = { _ in true }
   ) -> (labels: [Int32], count: Int) {
+    var relabelled = labels
+    let kept = filterAndRelabel(&relabelled, count: count, minimumArea: minimumArea, maximumArea: maximumArea,
+                                keep: keep)
+    return (relabelled, kept)
+  }
+
+  /// The same in place; returns N.
+  public static func filterAndRelabel(
+    _ labels: inout [Int32], count: Int, minimumArea: Int = 0, maximumArea: Int = .max,
+    keep: (Int32) -> Bool = { _ in true }
+  ) -> Int {
     let areas = self.areas(labels, count: count)
     var map = [Int32](repeating: 0, count: count + 1)
     var next: Int32 = 0
@@ -75,7 +142,12 @@ public enum Labeling {
       next += 1
       map[label] = next
     }
-    return (labels.map { map[Int($0)] }, Int(next))
+    map.withUnsafeBufferPointer { lookup in
+      labels.withUnsafeMutableBufferPointer { out in
+        for index in 0..<out.count { out[index] = lookup[Int(out[index])] }
+      }
+    }
+    return Int(next)
   }
 
   /// Labels of the objects with a pixel on the image's outer rows or columns.
@@ -85,23 +157,5 @@ public enum Labeling {
     for y in 0..<height { touching.insert(labels[y * width]); touching.insert(labels[y * width + width - 1]) }
     touching.remove(0)
     return touching
-  }
-
-  /// Calls `body` with the in-bounds neighbours of `pixel`.
-  @inline(__always)
-  static func forEachNeighbour(
-    of pixel: Int, width: Int, height: Int, connectivity: Connectivity, _ body: (Int) -> Void
-  ) {
-    let x = pixel % width, y = pixel / width
-    let left = x > 0, right = x < width - 1, up = y > 0, down = y < height - 1
-    if left { body(pixel - 1) }
-    if right { body(pixel + 1) }
-    if up { body(pixel - width) }
-    if down { body(pixel + width) }
-    guard connectivity == .eight else { return }
-    if up && left { body(pixel - width - 1) }
-    if up && right { body(pixel - width + 1) }
-    if down && left { body(pixel + width - 1) }
-    if down && right { body(pixel + width + 1) }
   }
 }

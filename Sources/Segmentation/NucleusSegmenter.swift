@@ -105,50 +105,66 @@ public struct NucleusSegmenter: Sendable {
     }
     let p = parameters
     let smoothed = GaussianSmoothing.smooth(plane, width: width, height: height, sigma: p.smoothingSigma)
-    var empty = NucleusSegmentation(
-      labels: [Int32](repeating: 0, count: plane.count), width: width, height: height, count: 0, threshold: nil,
-      foregroundPresent: false, contrastToNoise: 0)
-    let automatic = p.thresholdMethod == .li ? Threshold.li(smoothed) : Threshold.otsu(smoothed)
-    guard let automatic, smoothed.contains(where: { $0 != smoothed[0] }) else { return empty }
-    let threshold = automatic * p.thresholdCorrection
-    empty.threshold = threshold
-    var mask = smoothed.map { $0 > threshold }
-    if p.maximumHoleArea > 0 {
-      mask = Labeling.fillHoles(mask, width: width, height: height, maximumHoleArea: p.maximumHoleArea)
+    func empty(threshold: Float?, contrastToNoise: Double) -> NucleusSegmentation {
+      NucleusSegmentation(
+        labels: [Int32](repeating: 0, count: plane.count), width: width, height: height, count: 0,
+        threshold: threshold, foregroundPresent: false, contrastToNoise: contrastToNoise)
     }
-    let inside = DistanceTransform.euclidean(mask, width: width, height: height)
+    let automatic = p.thresholdMethod == .li ? Threshold.li(smoothed) : Threshold.otsu(smoothed)
+    guard let automatic, smoothed.contains(where: { $0 != smoothed[0] }) else {
+      return empty(threshold: nil, contrastToNoise: 0)
+    }
+    let threshold = automatic * p.thresholdCorrection
+    var mask = smoothed.map { $0 > threshold }
+    var components = Labeling.label(mask, width: width, height: height)
+    Labeling.fillHoles(labels: &components.labels, mask: &mask, count: components.count, width: width,
+                       height: height, maximumHoleArea: p.maximumHoleArea)
+    // Mask and complement both non-empty here (the threshold lies strictly between the plane's extremes), so
+    // every distance is finite; nil only for a mask with no background, which the foreground test calls empty.
+    guard let inside = DistanceTransform.squaredEuclidean(mask, width: width, height: height) else {
+      return empty(threshold: threshold, contrastToNoise: 0)
+    }
     // The test is calibrated on its own smoothing, whatever the segmentation's sigma.
     let testSigma = ForegroundTest.smoothingSigma
     let testPlane = p.smoothingSigma == testSigma
       ? smoothed : GaussianSmoothing.smooth(plane, width: width, height: height, sigma: testSigma)
-    let test = ForegroundTest.evaluate(plane: plane, smoothed: testPlane, mask: mask, inside: inside,
+    let test = ForegroundTest.evaluate(plane: plane, smoothed: testPlane, mask: mask, squaredInside: inside,
                                        width: width, height: height)
-    empty.contrastToNoise = test
-    guard test >= p.minimumContrastToNoise else { return empty }
-    let (labels, count) = declump(mask: mask, distance: inside, smoothed: smoothed, width: width, height: height)
+    guard test >= p.minimumContrastToNoise else { return empty(threshold: threshold, contrastToNoise: test) }
+    var (labels, count) = declump(components, squaredDistance: inside, smoothed: smoothed, width: width,
+                                  height: height)
     let border = p.dropBorderObjects ? Labeling.labelsTouchingBorder(labels, width: width, height: height) : []
-    let kept = Labeling.filterAndRelabel(labels, count: count, minimumArea: p.minimumArea, maximumArea: p.maximumArea,
-                                         keep: { !border.contains($0) })
+    count = Labeling.filterAndRelabel(&labels, count: count, minimumArea: p.minimumArea, maximumArea: p.maximumArea,
+                                      keep: { !border.contains($0) })
     return NucleusSegmentation(
-      labels: kept.labels, width: width, height: height, count: kept.count, threshold: threshold,
+      labels: labels, width: width, height: height, count: count, threshold: threshold,
       foregroundPresent: true, contrastToNoise: test)
   }
 
   /// Components of `mask` above the minimum area, split by the chosen watershed.
-  private func declump(mask: [Bool], distance: [Float], smoothed: [Float], width: Int, height: Int)
-    -> (labels: [Int32], count: Int)
-  {
-    let components = Labeling.label(mask, width: width, height: height)
-    let large = Labeling.filterAndRelabel(components.labels, count: components.count,
-                                          minimumArea: parameters.minimumArea)
-    guard parameters.declumping != .none else { return large }
-    let surface = parameters.declumping == .distance ? distance : smoothed
-    let peaks = Peaks.localMaxima(surface, labels: large.labels, count: large.count, width: width, height: height,
-                                  minDistance: parameters.minimumPeakDistance)
-    var markers = [Int32](repeating: 0, count: mask.count)
-    for (order, index) in peaks.enumerated() { markers[index] = Int32(order + 1) }
-    let flooded = Watershed.flood(surface: surface.map { -$0 }, markers: markers, mask: large.labels.map { $0 > 0 },
-                                  width: width, height: height)
+  private func declump(
+    _ components: consuming (labels: [Int32], count: Int), squaredDistance: [Int32], smoothed: [Float], width: Int,
+    height: Int
+  ) -> (labels: [Int32], count: Int) {
+    var large = components
+    large.count = Labeling.filterAndRelabel(&large.labels, count: large.count, minimumArea: parameters.minimumArea)
+    guard parameters.declumping != .none, large.count > 0 else { return large }
+    let distance = parameters.declumping == .distance
+    let peaks = distance
+      ? Peaks.localMaxima(squaredDistance, labels: large.labels, count: large.count, width: width, height: height,
+                          minDistance: parameters.minimumPeakDistance)
+      : Peaks.localMaxima(smoothed, labels: large.labels, count: large.count, width: width, height: height,
+                          minDistance: parameters.minimumPeakDistance)
+    guard distance else {
+      var markers = [Int32](repeating: 0, count: smoothed.count)
+      for (order, index) in peaks.enumerated() { markers[index] = Int32(order + 1) }
+      let flooded = Watershed.flood(surface: smoothed.map { -$0 }, markers: markers, mask: large.labels.map { $0 > 0 },
+                                    width: width, height: height)
+      return (flooded, peaks.count)
+    }
+    // Squared distances are integers: the bucket flood pops in the heap's order in linear time.
+    let flooded = Watershed.flood(descendingLevels: squaredDistance, seeds: peaks, objects: large.labels,
+                                  count: large.count, width: width, height: height)
     return (flooded, peaks.count)
   }
 }

@@ -3,7 +3,7 @@ public enum ShapeMeasurement {
   /// Shapes of the objects labelled 1...count, in label order (labels with no pixel are skipped).
   public static func shapes(labels: [Int32], count: Int, width: Int, height: Int) -> [ObjectShape] {
     precondition(labels.count == width * height, "label image has \(labels.count) values, expected \(width)x\(height)")
-    let boxes = BoundingBoxes(labels, count: count, width: width)
+    let boxes = BoundingBoxes(labels, count: count, width: width, height: height)
     return (1..<(count + 1)).compactMap { label in
       boxes[label].map { shape(of: Int32(label), labels: labels, width: width, box: $0) }
     }

@@ -38,40 +38,50 @@ public enum Threshold {
   }
 
   /// Li's minimum cross-entropy threshold (Li & Tam 1998), the iteration of `skimage.filters.threshold_li`
-  /// started at the mean and stopped when a step is at most half the smallest gap between distinct values.
+  /// started at the mean, on a histogram of counts and sums instead of the sorted values: 65,536 bins, or an
+  /// eighth as many as there are values (at least 4,096) for small planes, whose histogram would otherwise cost
+  /// more than the pass over them.
   ///
-  /// Runs on the sorted values with prefix sums, so each iteration is a binary search, not a pass.
+  /// Each iteration splits at the bin holding the current threshold (values in that bin count as background),
+  /// so the result is within one fine bin, (max - min) / bins, of skimage's; it stops when the split repeats
+  /// (the next value would then be the same). A histogram pass replaces skimage's sort and costs a tenth of it.
   public static func li(_ values: [Float]) -> Float? {
-    let sorted = RadixSort.sortedFinite(values)
-    guard let first = sorted.first, let last = sorted.last else { return nil }
-    guard last > first else { return first }
+    guard let (low, high) = finiteRange(values) else { return nil }
+    guard high > low else { return low }
+    let bins = min(1 << 16, max(1 << 12, values.count / 8))
+    var counts = [Int](repeating: 0, count: bins + 1)
     // skimage shifts the data to start at 0 so that the logarithms below are defined.
-    let shift = Double(first)
-    var prefix = [Double](repeating: 0, count: sorted.count + 1)
-    var smallestGap = Double.infinity
-    for index in sorted.indices {
-      prefix[index + 1] = prefix[index] + (Double(sorted[index]) - shift)
-      if index > 0, sorted[index] > sorted[index - 1] {
-        smallestGap = min(smallestGap, Double(sorted[index]) - Double(sorted[index - 1]))
+    var sums = [Double](repeating: 0, count: bins + 1)
+    let scale = Float(Double(bins) / (Double(high) - Double(low)))
+    values.withUnsafeBufferPointer { source in
+      counts.withUnsafeMutableBufferPointer { count in
+        sums.withUnsafeMutableBufferPointer { sum in
+          for value in source where value.isFinite {
+            let shifted = value - low
+            let bin = min(Int(shifted * scale), bins - 1) + 1
+            count[bin] += 1
+            sum[bin] += Double(shifted)
+          }
+          // Prefix sums: entry b holds the bins below b.
+          for bin in 1...bins { count[bin] += count[bin - 1]; sum[bin] += sum[bin - 1] }
+        }
       }
     }
-    let tolerance = smallestGap / 2
-    let count = sorted.count
-    var next = prefix[count] / Double(count)
-    var current = -2 * tolerance
-    var iterations = 0
-    while abs(next - current) > tolerance && iterations < 1000 {
-      iterations += 1
-      current = next
-      // Background: values <= current; foreground: values > current.
-      let split = upperBound(sorted, Float(current + shift), count: count)
-      guard split > 0, split < count else { break }
-      let meanBack = prefix[split] / Double(split)
-      let meanFore = (prefix[count] - prefix[split]) / Double(count - split)
+    let total = counts[bins], totalSum = sums[bins]
+    let binWidth = (Double(high) - Double(low)) / Double(bins)
+    var next = totalSum / Double(total)
+    var previousSplit = -1
+    for _ in 0..<1000 {
+      // Background: the bins up to and including the one holding `next`.
+      let split = min(Int(next / binWidth), bins - 1) + 1
+      guard split != previousSplit, counts[split] > 0, counts[split] < total else { break }
+      previousSplit = split
+      let meanBack = sums[split] / Double(counts[split])
+      let meanFore = (totalSum - sums[split]) / Double(total - counts[split])
       if meanBack == 0 { break }
       next = (meanBack - meanFore) / (log(meanBack) - log(meanFore))
     }
-    return Float(next + shift)
+    return Float(next + Double(low))
   }
 
   /// The histogram of finite values in `bins` equal bins over [low, high], numpy's rule: the last bin is closed.
@@ -91,15 +101,5 @@ public enum Threshold {
       low = min(low, value); high = max(high, value)
     }
     return low <= high ? (low, high) : nil
-  }
-
-  /// The number of leading elements of `sorted` that are <= `value`.
-  private static func upperBound(_ sorted: [Float], _ value: Float, count: Int) -> Int {
-    var low = 0, high = count
-    while low < high {
-      let middle = (low + high) / 2
-      if sorted[middle] <= value { low = middle + 1 } else { high = middle }
-    }
-    return low
   }
 }

@@ -33,6 +33,18 @@ func runReference(_ script: String, leading: [String] = [], in folder: Temporary
 }
 
 enum ReferenceImages {
+  /// `pipeline(im)`: scikit-image's classical pipeline as the issue states it (Python source, with `np`, `ndi`,
+  /// `filters`, `measure`, `morphology`, `segmentation` and `feature` imported by the script that includes it).
+  static let pipeline = #"""
+def pipeline(im):
+    sm = filters.gaussian(im, sigma=1.5, preserve_range=True)
+    mask = morphology.remove_small_objects(sm > filters.threshold_otsu(sm), max_size=39)
+    dist = ndi.distance_transform_edt(mask)
+    coords = feature.peak_local_max(dist, min_distance=6, exclude_border=False, labels=measure.label(mask))
+    markers = np.zeros(dist.shape, np.int32); markers[tuple(coords.T)] = np.arange(1, len(coords) + 1)
+    return segmentation.watershed(-dist, markers, mask=mask)
+"""#
+
   /// The scikit-image classical pipeline (Gaussian 1.5, Otsu, remove_small_objects 40, EDT watershed with
   /// peak_local_max min_distance 6, exclude_border=False, which reproduces FINDINGS' 0.565 on DSB) and the
   /// DSB matching rule, on img2d or on the grey (R == G == B) images of DSB2018 stage-1 test.
@@ -55,13 +67,7 @@ def images():
         for i, m in enumerate(sorted(os.listdir(f'{root}/{d}/masks'))):
             gt[io.imread(f'{root}/{d}/masks/{m}') > 0] = i + 1
         yield d[:12], rgb[..., 0], gt
-def pipeline(im):
-    sm = filters.gaussian(im, sigma=1.5, preserve_range=True)
-    mask = morphology.remove_small_objects(sm > filters.threshold_otsu(sm), max_size=39)
-    dist = ndi.distance_transform_edt(mask)
-    coords = feature.peak_local_max(dist, min_distance=6, exclude_border=False, labels=measure.label(mask))
-    markers = np.zeros(dist.shape, np.int32); markers[tuple(coords.T)] = np.arange(1, len(coords) + 1)
-    return segmentation.watershed(-dist, markers, mask=mask)
+\#(pipeline)
 def match(gt, pr):
     tp = 0
     for t in np.unique(gt[gt > 0]):

@@ -81,8 +81,9 @@ struct Projection {
   }
 
   /// Projects `x`, writes `<out>/<stem>-coordinates.csv`, `<stem>.png` and `<stem>.svg` (stem: the method).
+  /// `identifiers` (plate, well, ...) go into the CSV only, before the covariates.
   func run(_ x: FeatureMatrix, covariates: [(name: String, values: [String])], out: URL, title: String,
-           stem: String? = nil) throws -> Result {
+           stem: String? = nil, identifiers: [(name: String, values: [String])] = []) throws -> Result {
     let features = standardize ? Self.standardized(x) : x
     guard features.columns >= 2 || (features.columns >= 1 && method == "tsne") else {
       throw ResponseError(.invalidParams, "features: \(features.columns) non-constant feature column(s); a projection needs 2+",
@@ -120,7 +121,8 @@ struct Projection {
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let base = stem ?? method
     let csvURL = out.appendingPathComponent("\(base)-coordinates.csv")
-    try Self.coordinatesCSV(coordinates, covariates: covariates).write(to: csvURL, atomically: true, encoding: .utf8)
+    try Self.coordinatesCSV(coordinates, covariates: identifiers + covariates)
+      .write(to: csvURL, atomically: true, encoding: .utf8)
     let panels = covariates.map { ScatterPlot.Panel(covariate: $0.name, colouring: Self.colouring($0.values)) }
     let plot = try ScatterPlot(x: stride(from: 0, to: coordinates.count, by: 2).map { coordinates[$0] },
                                y: stride(from: 1, to: coordinates.count, by: 2).map { coordinates[$0] },

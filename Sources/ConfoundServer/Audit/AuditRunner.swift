@@ -49,11 +49,12 @@ final class AuditRunner {
                                    measure: params.focusMeasure ?? "ImageQuality_TenengradNormalized_\(screen.channels.first ?? "")")
     let probes = try ProbeStage(runner: self, store: store, screen: screen, siteIDs: sites).findings()
     let findings = try analysis.findings() + density + probes
+    let projectionSummary = try ProjectionStage(runner: self, store: store, screen: screen, siteIDs: sites).run()
     try writeFindings(findings)
     context.endProgress()
     return AuditRequest.Response(
       out: out.path, plates: screen.plates.count, wells: screen.wellCount, sites: screen.siteCount, channels: screen.channels,
-      stages: stages, findings: findings, summary: summary(findings, screen: screen))
+      stages: stages, findings: findings, summary: summary(findings, screen: screen) + projectionSummary)
   }
 
   /// The screen named by `params.screen`, or a freshly simulated one (kept on resume).

@@ -26,9 +26,11 @@ public enum ProjectRequest: RequestType {
     public var perplexity: Double?
     public var seed: Int?
     public var standardize: Bool?
-    public init(table: String, color: [String], out: String, method: String? = nil, features: String? = nil,
-                batch: String? = nil, labels: String? = nil, perplexity: Double? = nil, seed: Int? = nil,
-                standardize: Bool? = nil) {
+    public init(
+      table: String, color: [String], out: String, method: String? = nil, features: String? = nil,
+      batch: String? = nil, labels: String? = nil, perplexity: Double? = nil, seed: Int? = nil,
+      standardize: Bool? = nil
+    ) {
       self.table = table
       self.color = color
       self.out = out
@@ -53,8 +55,10 @@ public enum ProjectRequest: RequestType {
     public var pcRegression: Double
     /// One sentence with the numbers.
     public var verdict: String
-    public init(batch: String, batches: Int, rows: Int, iLISI: Double, knnBatchEntropy: Double, silhouetteBatch: Double,
-                pcRegression: Double, verdict: String) {
+    public init(
+      batch: String, batches: Int, rows: Int, iLISI: Double, knnBatchEntropy: Double, silhouetteBatch: Double,
+      pcRegression: Double, verdict: String
+    ) {
       self.batch = batch
       self.batches = batches
       self.rows = rows
@@ -84,9 +88,11 @@ public enum ProjectRequest: RequestType {
     public var mixing: Mixing?
     /// Wall time of the projection alone (affinities and optimisation, or the PCA).
     public var seconds: Double
-    public init(method: String, rows: Int, featuresUsed: Int, featuresDropped: Int, coordinates: String, png: String,
-                svg: String, panels: [String], klDivergence: Double? = nil, explainedVarianceRatio: [Double]? = nil,
-                perplexity: Double? = nil, mixing: Mixing? = nil, seconds: Double) {
+    public init(
+      method: String, rows: Int, featuresUsed: Int, featuresDropped: Int, coordinates: String, png: String,
+      svg: String, panels: [String], klDivergence: Double? = nil, explainedVarianceRatio: [Double]? = nil,
+      perplexity: Double? = nil, mixing: Mixing? = nil, seconds: Double
+    ) {
       self.method = method
       self.rows = rows
       self.featuresUsed = featuresUsed

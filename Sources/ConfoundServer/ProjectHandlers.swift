@@ -13,27 +13,33 @@ extension HostHandlers {
       context.beginProgress("project \(params.method ?? "tsne")")
       let table = try LayoutTable(path: params.table)
       guard !params.color.isEmpty else {
-        throw ResponseError(.invalidParams, "color: name at least one column to colour the points by", data: ["field": "color"])
+        throw ResponseError(
+          .invalidParams, "color: name at least one column to colour the points by", data: ["field": "color"])
       }
       let csv = table.csv
       let candidates = try ProbeTableInput.featureColumns(csv, selector: params.features)
       let kept = candidates.filter { c in csv.rows.allSatisfy { Double($0[c]).map(\.isFinite) ?? false } }
       guard !kept.isEmpty else {
-        throw ResponseError(.invalidParams, "features: no numeric feature column without missing values in \(csv.file)",
-                            data: ["field": "features"])
+        throw ResponseError(
+          .invalidParams, "features: no numeric feature column without missing values in \(csv.file)",
+          data: ["field": "features"])
       }
-      let x = try FeatureMatrix(rows: csv.rows.count, columns: kept.count,
-                                values: csv.rows.flatMap { row in kept.map { Double(row[$0])! } })
+      let x = try FeatureMatrix(
+        rows: csv.rows.count, columns: kept.count,
+        values: csv.rows.flatMap { row in kept.map { Double(row[$0])! } })
       let covariates = try params.color.map { (name: $0, values: try table.values($0, field: "color")) }
-      let projection = try Projection(method: params.method ?? "tsne", perplexity: params.perplexity,
-                                      seed: UInt64(params.seed ?? 1), standardize: params.standardize ?? true)
+      let projection = try Projection(
+        method: params.method ?? "tsne", perplexity: params.perplexity,
+        seed: UInt64(params.seed ?? 1), standardize: params.standardize ?? true)
       let out = URL(fileURLWithPath: params.out)
-      let result = try projection.run(x, covariates: covariates, out: out,
-                                      title: "\(URL(fileURLWithPath: params.table).lastPathComponent): \(projection.name)")
+      let result = try projection.run(
+        x, covariates: covariates, out: out,
+        title: "\(URL(fileURLWithPath: params.table).lastPathComponent): \(projection.name)")
       var mixing: ProjectRequest.Mixing?
       if let batch = params.batch {
-        mixing = try Projection.mixing(result.features, batch: try table.values(batch, field: "batch"), name: batch,
-                                       labels: try params.labels.map { try table.values($0, field: "labels") })
+        mixing = try Projection.mixing(
+          result.features, batch: try table.values(batch, field: "batch"), name: batch,
+          labels: try params.labels.map { try table.values($0, field: "labels") })
       }
       context.endProgress()
       return ProjectRequest.Response(
@@ -82,15 +88,19 @@ struct Projection {
 
   /// Projects `x`, writes `<out>/<stem>-coordinates.csv`, `<stem>.png` and `<stem>.svg` (stem: the method).
   /// `identifiers` (plate, well, ...) go into the CSV only, before the covariates.
-  func run(_ x: FeatureMatrix, covariates: [(name: String, values: [String])], out: URL, title: String,
-           stem: String? = nil, identifiers: [(name: String, values: [String])] = []) throws -> Result {
+  func run(
+    _ x: FeatureMatrix, covariates: [(name: String, values: [String])], out: URL, title: String,
+    stem: String? = nil, identifiers: [(name: String, values: [String])] = []
+  ) throws -> Result {
     let features = standardize ? Self.standardized(x) : x
     guard features.columns >= 2 || (features.columns >= 1 && method == "tsne") else {
-      throw ResponseError(.invalidParams, "features: \(features.columns) non-constant feature column(s); a projection needs 2+",
-                          data: ["field": "features"])
+      throw ResponseError(
+        .invalidParams, "features: \(features.columns) non-constant feature column(s); a projection needs 2+",
+        data: ["field": "features"])
     }
     guard x.rows >= 10 else {
-      throw ResponseError(.invalidParams, "table: \(x.rows) rows; a projection needs at least 10", data: ["field": "table"])
+      throw ResponseError(
+        .invalidParams, "table: \(x.rows) rows; a projection needs at least 10", data: ["field": "table"])
     }
     let started = Date()
     var coordinates: [Double]
@@ -103,8 +113,10 @@ struct Projection {
         let pca = try PrincipalComponents(fitting: features, components: 2)
         coordinates = try pca.transform(features).values
         ratio = pca.explainedVarianceRatio
-        axes = (String(format: "PC1 (%.0f%%)", 100 * pca.explainedVarianceRatio[0]),
-                String(format: "PC2 (%.0f%%)", 100 * pca.explainedVarianceRatio[1]))
+        axes = (
+          String(format: "PC1 (%.0f%%)", 100 * pca.explainedVarianceRatio[0]),
+          String(format: "PC2 (%.0f%%)", 100 * pca.explainedVarianceRatio[1])
+        )
       } else {
         var tsne = TSNE()
         tsne.seed = seed
@@ -124,16 +136,18 @@ struct Projection {
     try Self.coordinatesCSV(coordinates, covariates: identifiers + covariates)
       .write(to: csvURL, atomically: true, encoding: .utf8)
     let panels = covariates.map { ScatterPlot.Panel(covariate: $0.name, colouring: Self.colouring($0.values)) }
-    let plot = try ScatterPlot(x: stride(from: 0, to: coordinates.count, by: 2).map { coordinates[$0] },
-                               y: stride(from: 1, to: coordinates.count, by: 2).map { coordinates[$0] },
-                               panels: panels, xLabel: axes.0, yLabel: axes.1, title: title)
+    let plot = try ScatterPlot(
+      x: stride(from: 0, to: coordinates.count, by: 2).map { coordinates[$0] },
+      y: stride(from: 1, to: coordinates.count, by: 2).map { coordinates[$0] },
+      panels: panels, xLabel: axes.0, yLabel: axes.1, title: title)
     let drawing = plot.render()
     let png = out.appendingPathComponent("\(base).png")
     let svg = out.appendingPathComponent("\(base).svg")
     try writePNG(drawing.image, to: png)
     try drawing.svg.write(to: svg, atomically: true, encoding: .utf8)
-    return Result(features: features, coordinates2D: coordinates, coordinates: csvURL, png: png, svg: svg, klDivergence: kl,
-                  explainedVarianceRatio: ratio, perplexity: usedPerplexity, seconds: seconds)
+    return Result(
+      features: features, coordinates2D: coordinates, coordinates: csvURL, png: png, svg: svg, klDivergence: kl,
+      explainedVarianceRatio: ratio, perplexity: usedPerplexity, seconds: seconds)
   }
 
   /// Z-scores of each column (population standard deviation), constant columns dropped.
@@ -166,8 +180,9 @@ struct Projection {
     }
     var lines = [(["row", "x", "y"] + covariates.map(\.name)).map(field).joined(separator: ",")]
     for r in 0..<(xy.count / 2) {
-      lines.append(([String(r), String(xy[2 * r]), String(xy[2 * r + 1])] + covariates.map { field($0.values[r]) })
-        .joined(separator: ","))
+      lines.append(
+        ([String(r), String(xy[2 * r]), String(xy[2 * r + 1])] + covariates.map { field($0.values[r]) })
+          .joined(separator: ","))
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -186,17 +201,22 @@ struct Projection {
     }
     let m: BatchMixing
     do {
-      m = try BatchMixing(features.selecting(rows: rows), batch: rows.map { batch[$0] }, labels: labels.map { l in rows.map { l[$0] } })
+      m = try BatchMixing(
+        features.selecting(rows: rows), batch: rows.map { batch[$0] }, labels: labels.map { l in rows.map { l[$0] } })
     } catch let error as StatisticsError {
       throw ResponseError(.invalidParams, "batch mixing by \(name): \(error)", data: ["field": "batch"])
     }
     let state = m.iLISI >= 0.7 ? "mix well" : (m.iLISI >= 0.2 ? "mix partly" : "stay apart")
-    let verdict = "Batches (\(name), \(m.batches) levels) \(state) in the feature space of \(m.points) rows: iLISI "
-      + String(format: "%.2f (0 = separate, 1 = fully mixed), kNN batch entropy %.2f, batch silhouette %.2f, ", m.iLISI,
-               m.knnBatchEntropy, m.silhouetteBatch)
-      + String(format: "%.0f%% of the variance of the first principal components explained by %@ (PCR).",
-               100 * m.pcRegression, name)
-    return .init(batch: name, batches: m.batches, rows: m.points, iLISI: m.iLISI, knnBatchEntropy: m.knnBatchEntropy,
-                 silhouetteBatch: m.silhouetteBatch, pcRegression: m.pcRegression, verdict: verdict)
+    let verdict =
+      "Batches (\(name), \(m.batches) levels) \(state) in the feature space of \(m.points) rows: iLISI "
+      + String(
+        format: "%.2f (0 = separate, 1 = fully mixed), kNN batch entropy %.2f, batch silhouette %.2f, ", m.iLISI,
+        m.knnBatchEntropy, m.silhouetteBatch)
+      + String(
+        format: "%.0f%% of the variance of the first principal components explained by %@ (PCR).",
+        100 * m.pcRegression, name)
+    return .init(
+      batch: name, batches: m.batches, rows: m.points, iLISI: m.iLISI, knnBatchEntropy: m.knnBatchEntropy,
+      silhouetteBatch: m.silhouetteBatch, pcRegression: m.pcRegression, verdict: verdict)
   }
 }

@@ -76,20 +76,23 @@ public struct ScatterPlot: Sendable {
     switch colouring {
     case .categorical(let labels):
       let levels = Array(Set(labels.filter { !isMissingLabel($0) })).sorted(by: naturalOrder)
-      let colour: [String: RGB] = Dictionary(uniqueKeysWithValues: levels.enumerated().map { k, level in
-        (level, levels.count <= palette.count ? palette[k] : Viridis.colour(Double(k) / Double(levels.count - 1)))
-      })
+      let colour: [String: RGB] = Dictionary(
+        uniqueKeysWithValues: levels.enumerated().map { k, level in
+          (level, levels.count <= palette.count ? palette[k] : Viridis.colour(Double(k) / Double(levels.count - 1)))
+        })
       var legend = levels.prefix(legendEntries).map { ($0, colour[$0]!) }
       if labels.contains(where: isMissingLabel) { legend.append(("missing", missing)) }
-      return Resolved(colours: labels.map { colour[$0] ?? missing }, legend: legend, range: nil,
-                      hiddenLevels: max(0, levels.count - legendEntries))
+      return Resolved(
+        colours: labels.map { colour[$0] ?? missing }, legend: legend, range: nil,
+        hiddenLevels: max(0, levels.count - legendEntries))
     case .numeric(let values):
       let finite = values.filter(\.isFinite)
       let low = finite.min() ?? 0
       let high = finite.max() ?? 1
       let span = high > low ? high - low : 1
-      return Resolved(colours: values.map { $0.isFinite ? Viridis.colour(($0 - low) / span) : missing }, legend: [],
-                      range: low...high, hiddenLevels: 0)
+      return Resolved(
+        colours: values.map { $0.isFinite ? Viridis.colour(($0 - low) / span) : missing }, legend: [],
+        range: low...high, hiddenLevels: 0)
     }
   }
 
@@ -106,8 +109,10 @@ public struct ScatterPlot: Sendable {
   public func render() -> (image: Image, svg: String) {
     let layout = ScatterLayout(panels: panels.count)
     let resolved = panels.map { Self.resolve($0.colouring) }
-    return (ScatterRaster.draw(self, layout: layout, resolved: resolved),
-            ScatterSVG.document(self, layout: layout, resolved: resolved))
+    return (
+      ScatterRaster.draw(self, layout: layout, resolved: resolved),
+      ScatterSVG.document(self, layout: layout, resolved: resolved)
+    )
   }
 
   /// Plot-area pixel position of each point: the data range with 4% padding, y pointing up.
@@ -122,8 +127,10 @@ public struct ScatterPlot: Sendable {
     let (x0, x1) = span(x)
     let (y0, y1) = span(y)
     return zip(x, y).map { px, py in
-      (Double(area.x) + (px - x0) / (x1 - x0) * Double(area.width),
-       Double(area.y + area.height) - (py - y0) / (y1 - y0) * Double(area.height))
+      (
+        Double(area.x) + (px - x0) / (x1 - x0) * Double(area.width),
+        Double(area.y + area.height) - (py - y0) / (y1 - y0) * Double(area.height)
+      )
     }
   }
 }

@@ -18,12 +18,16 @@ enum ScatterRaster {
       canvas.text("x: \(plot.xLabel)   y: \(plot.yLabel)", x: area.x, y: area.y + area.height + 6, scale: 1)
       let points = plot.pixels(in: area)
       // Missing values first, so coloured points stay on top.
-      let order = points.indices.sorted { (resolved[k].colours[$0] == ScatterPlot.missing ? 0 : 1, $0)
-        < (resolved[k].colours[$1] == ScatterPlot.missing ? 0 : 1, $1) }
+      let order = points.indices.sorted {
+        (resolved[k].colours[$0] == ScatterPlot.missing ? 0 : 1, $0)
+          < (resolved[k].colours[$1] == ScatterPlot.missing ? 0 : 1, $1)
+      }
       for i in order {
         let cx = Int(points[i].x.rounded())
         let cy = Int(points[i].y.rounded())
-        for dy in -2...2 { for dx in -2...2 where dx * dx + dy * dy <= 5 { canvas.set(cx + dx, cy + dy, resolved[k].colours[i]) } }
+        for dy in -2...2 {
+          for dx in -2...2 where dx * dx + dy * dy <= 5 { canvas.set(cx + dx, cy + dy, resolved[k].colours[i]) }
+        }
       }
       legend(&canvas, resolved[k], x: area.x + area.width + 12, y: area.y)
     }
@@ -67,14 +71,18 @@ enum ScatterSVG {
       let area = layout.area(k)
       s += "<g class=\"panel\" data-covariate=\"\(PlateMapSVG.escape(panel.covariate))\">\n"
       s += PlateMapSVG.text(panel.covariate, x: area.x, y: area.y - 6, size: 13, anchor: "start")
-      s += "<rect x=\"\(area.x)\" y=\"\(area.y)\" width=\"\(area.width)\" height=\"\(area.height)\" fill=\"none\" "
+      s +=
+        "<rect x=\"\(area.x)\" y=\"\(area.y)\" width=\"\(area.width)\" height=\"\(area.height)\" fill=\"none\" "
         + "stroke=\"#666666\"/>\n"
-      s += PlateMapSVG.text(plot.xLabel, x: area.x + area.width / 2, y: area.y + area.height + 16, size: 11,
-                            anchor: "middle")
-      s += "<text x=\"\(area.x - 8)\" y=\"\(area.y + area.height / 2)\" font-size=\"11\" text-anchor=\"middle\" "
+      s += PlateMapSVG.text(
+        plot.xLabel, x: area.x + area.width / 2, y: area.y + area.height + 16, size: 11,
+        anchor: "middle")
+      s +=
+        "<text x=\"\(area.x - 8)\" y=\"\(area.y + area.height / 2)\" font-size=\"11\" text-anchor=\"middle\" "
         + "transform=\"rotate(-90 \(area.x - 8) \(area.y + area.height / 2))\">\(PlateMapSVG.escape(plot.yLabel))</text>\n"
       for (i, p) in plot.pixels(in: area).enumerated() {
-        s += "<circle cx=\"\(String(format: "%.1f", p.x))\" cy=\"\(String(format: "%.1f", p.y))\" r=\"2.5\" "
+        s +=
+          "<circle cx=\"\(String(format: "%.1f", p.x))\" cy=\"\(String(format: "%.1f", p.y))\" r=\"2.5\" "
           + "fill=\"\(resolved[k].colours[i].hex)\"/>\n"
       }
       s += legend(resolved[k], x: area.x + area.width + 12, y: area.y)
@@ -91,11 +99,13 @@ enum ScatterSVG {
     }
     var s = ""
     for (k, entry) in r.legend.enumerated() {
-      s += "<rect class=\"legend\" x=\"\(x)\" y=\"\(y + 16 * k)\" width=\"10\" height=\"10\" fill=\"\(entry.1.hex)\"/>\n"
+      s +=
+        "<rect class=\"legend\" x=\"\(x)\" y=\"\(y + 16 * k)\" width=\"10\" height=\"10\" fill=\"\(entry.1.hex)\"/>\n"
       s += PlateMapSVG.text(entry.0, x: x + 14, y: y + 16 * k + 9, size: 10, anchor: "start")
     }
     if r.hiddenLevels > 0 {
-      s += PlateMapSVG.text("+\(r.hiddenLevels) more", x: x + 14, y: y + 16 * r.legend.count + 9, size: 10, anchor: "start")
+      s += PlateMapSVG.text(
+        "+\(r.hiddenLevels) more", x: x + 14, y: y + 16 * r.legend.count + 9, size: 10, anchor: "start")
     }
     return s
   }

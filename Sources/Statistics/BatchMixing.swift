@@ -27,8 +27,10 @@ public struct BatchMixing: Sendable, Codable, Equatable {
 
   /// Scores for the rows of `x` labelled by `batch`; `labels` (e.g. the treatment) restricts silhouettes to within
   /// each label as scib does. Needs 2+ batches and more than `neighbors` points.
-  public init(_ x: FeatureMatrix, batch: [String], labels: [String]? = nil, neighbors k: Int = 90,
-              perplexity: Double = 30, entropyNeighbors: Int = 50) throws {
+  public init(
+    _ x: FeatureMatrix, batch: [String], labels: [String]? = nil, neighbors k: Int = 90,
+    perplexity: Double = 30, entropyNeighbors: Int = 50
+  ) throws {
     guard batch.count == x.rows, labels.map({ $0.count == x.rows }) ?? true else {
       throw StatisticsError.shape("batch mixing: \(x.rows) rows but \(batch.count) batch labels")
     }
@@ -40,7 +42,8 @@ public struct BatchMixing: Sendable, Codable, Equatable {
     let codes = batch.map { code[$0]! }
     let kLISI = min(k, x.rows - 1)
     let graph = try NearestNeighbors(of: x, k: max(kLISI, min(entropyNeighbors, x.rows - 1)))
-    let lisi = Self.lisi(graph, codes: codes, batches: levels.count, k: kLISI, perplexity: min(perplexity, Double(kLISI) / 3))
+    let lisi = Self.lisi(
+      graph, codes: codes, batches: levels.count, k: kLISI, perplexity: min(perplexity, Double(kLISI) / 3))
     let median = Self.median(lisi)
     points = x.rows
     batches = levels.count

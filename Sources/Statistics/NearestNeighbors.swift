@@ -34,8 +34,9 @@ public struct NearestNeighbors: Sendable {
       let rows = min(block, n - start)
       x.values.withUnsafeBufferPointer { xs in
         products.withUnsafeMutableBufferPointer { p in
-          gemm(transposeA: false, transposeB: true, m: rows, n: n, k: d, alpha: -2, a: xs.baseAddress! + start * d,
-               lda: d, b: xs.baseAddress!, ldb: d, beta: 0, c: p.baseAddress!, ldc: n)
+          gemm(
+            transposeA: false, transposeB: true, m: rows, n: n, k: d, alpha: -2, a: xs.baseAddress! + start * d,
+            lda: d, b: xs.baseAddress!, ldb: d, beta: 0, c: p.baseAddress!, ldc: n)
         }
       }
       products.withUnsafeBufferPointer { p in

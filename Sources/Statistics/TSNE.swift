@@ -64,8 +64,9 @@ public struct TSNE: Sendable {
     for (steps, exaggeration) in [(earlyExaggerationIterations, earlyExaggeration), (iterations, 1.0)] {
       let rate = learningRate ?? max(Double(n) / exaggeration, 50)
       for _ in 0..<steps {
-        TSNEObjective.gradient(p, embedding: y, exaggeration: exaggeration, theta: bhTheta, into: &gradient,
-                               threads: threads)
+        TSNEObjective.gradient(
+          p, embedding: y, exaggeration: exaggeration, theta: bhTheta, into: &gradient,
+          threads: threads)
         step(&y, &update, &gains, gradient, rate: rate, count: n)
       }
     }
@@ -76,13 +77,16 @@ public struct TSNE: Sendable {
       z = TSNEObjective.gradient(p, embedding: y, theta: theta, into: &gradient, threads: threads)
     }
     let kl = TSNEObjective.klDivergence(p, embedding: y, normalisation: z)
-    return Result(embedding: try FeatureMatrix(rows: n, columns: 2, values: y), affinities: p, klDivergence: kl,
-                  method: resolved)
+    return Result(
+      embedding: try FeatureMatrix(rows: n, columns: 2, values: y), affinities: p, klDivergence: kl,
+      method: resolved)
   }
 
   /// One momentum step with gains, as openTSNE's gradient descent does it.
-  private func step(_ y: inout [Double], _ update: inout [Double], _ gains: inout [Double], _ g: [Double],
-                    rate: Double, count n: Int) {
+  private func step(
+    _ y: inout [Double], _ update: inout [Double], _ gains: inout [Double], _ g: [Double],
+    rate: Double, count n: Int
+  ) {
     for e in 0..<(2 * n) {
       // numpy's sign: a zero update (the first step) counts as a sign change.
       let flipped = sign(update[e]) != sign(g[e])

@@ -31,8 +31,10 @@ public struct TSNEAffinities: Sendable {
   }
 
   /// Affinities from a neighbour graph already found.
-  public init(neighbors graph: NearestNeighbors, perplexity: Double,
-              threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+  public init(
+    neighbors graph: NearestNeighbors, perplexity: Double,
+    threads: Int = ProcessInfo.processInfo.activeProcessorCount
+  ) throws {
     let n = graph.count
     let k = graph.k
     var conditional = [Double](repeating: 0, count: n * k)
@@ -102,7 +104,9 @@ public struct TSNEAffinities: Sendable {
 
   /// Finds beta with entropy(p) = `entropy` for one point's k squared distances; writes p; returns beta.
   /// Distances are shifted by their minimum first so that exp never underflows for a far-away point.
-  static func calibrate(_ d: UnsafePointer<Double>, k: Int, entropy target: Double, into p: UnsafeMutablePointer<Double>)
+  static func calibrate(
+    _ d: UnsafePointer<Double>, k: Int, entropy target: Double, into p: UnsafeMutablePointer<Double>
+  )
     -> Double
   {
     var minimum = Double.infinity

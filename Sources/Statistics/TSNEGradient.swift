@@ -30,8 +30,10 @@ public enum TSNEObjective {
   /// The gradient (dKL/dy / 4) with P multiplied by `exaggeration`; exact repulsion when `theta` is nil, else
   /// Barnes-Hut at that theta. Returns Z (exact or estimated).
   @discardableResult
-  public static func gradient(_ p: TSNEAffinities, embedding y: [Double], exaggeration: Double = 1, theta: Double?,
-                              into gradient: inout [Double], threads: Int = 1) -> Double {
+  public static func gradient(
+    _ p: TSNEAffinities, embedding y: [Double], exaggeration: Double = 1, theta: Double?,
+    into gradient: inout [Double], threads: Int = 1
+  ) -> Double {
     let n = p.count
     var repulsive = [Double](repeating: 0, count: 2 * n)
     let z: Double
@@ -46,8 +48,10 @@ public enum TSNEObjective {
   }
 
   /// sum_j p_ij w_ij (y_i - y_j) per point, written into `out`.
-  static func attraction(_ p: TSNEAffinities, _ y: [Double], exaggeration: Double, into out: inout [Double],
-                         threads: Int) {
+  static func attraction(
+    _ p: TSNEAffinities, _ y: [Double], exaggeration: Double, into out: inout [Double],
+    threads: Int
+  ) {
     let n = p.count
     let workers = max(1, threads)
     let chunk = (n + workers - 1) / workers

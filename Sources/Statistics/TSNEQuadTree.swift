@@ -27,8 +27,10 @@ struct TSNEQuadTree {
   }
 
   @discardableResult
-  private mutating func build(_ x: UnsafePointer<Double>, _ order: inout [Int32], _ scratch: inout [Int32],
-                              _ lo: Int, _ hi: Int, _ cx: Double, _ cy: Double, _ half: Double, depth: Int) -> Int32 {
+  private mutating func build(
+    _ x: UnsafePointer<Double>, _ order: inout [Int32], _ scratch: inout [Int32],
+    _ lo: Int, _ hi: Int, _ cx: Double, _ cy: Double, _ half: Double, depth: Int
+  ) -> Int32 {
     let node = mass.count
     var sx = 0.0, sy = 0.0
     for e in lo..<hi {
@@ -59,9 +61,10 @@ struct TSNEQuadTree {
     for e in lo..<hi { order[e] = scratch[e] }
     let quarter = half / 2
     for q in 0..<4 where quadrantCounts[q] > 0 {
-      let child = build(x, &order, &scratch, starts[q], starts[q] + quadrantCounts[q],
-                        cx + (q & 1 == 1 ? quarter : -quarter), cy + (q & 2 == 2 ? quarter : -quarter), quarter,
-                        depth: depth + 1)
+      let child = build(
+        x, &order, &scratch, starts[q], starts[q] + quadrantCounts[q],
+        cx + (q & 1 == 1 ? quarter : -quarter), cy + (q & 2 == 2 ? quarter : -quarter), quarter,
+        depth: depth + 1)
       children[4 * node + q] = child
     }
     return Int32(node)
@@ -70,8 +73,10 @@ struct TSNEQuadTree {
   /// Adds to `force` the unnormalised repulsion sum_j w_ij^2 (y_i - y_j) on point (px, py), w = 1 / (1 + d^2), and
   /// returns sum_j w_ij over all points including i itself (which contributes exactly 1 and no force, since a cell
   /// holding i is never summarised when theta < 1 / sqrt 2).
-  func repulsion(_ px: Double, _ py: Double, thetaSquared: Double, stack: inout [Int32],
-                 force: inout (Double, Double)) -> Double {
+  func repulsion(
+    _ px: Double, _ py: Double, thetaSquared: Double, stack: inout [Int32],
+    force: inout (Double, Double)
+  ) -> Double {
     var sumW = 0.0
     stack.removeAll(keepingCapacity: true)
     stack.append(0)

@@ -36,8 +36,9 @@ struct ProjectCommand: ParsableCommand {
       batch: batch, labels: labels, perplexity: perplexity, seed: seed, standardize: !noStandardize)
     let response = try withHost(hostOptions) { try $0.request(ProjectRequest.self, params, progressTitle: "project") }
     if json { return printJSON(try JSONCodec.encode(response)) }
-    print("\(response.rows) rows, \(response.featuresUsed) features (\(response.featuresDropped) dropped), "
-      + "\(response.method) in \(String(format: "%.1f", response.seconds)) s")
+    print(
+      "\(response.rows) rows, \(response.featuresUsed) features (\(response.featuresDropped) dropped), "
+        + "\(response.method) in \(String(format: "%.1f", response.seconds)) s")
     if let kl = response.klDivergence, let p = response.perplexity {
       print(String(format: "t-SNE perplexity %.1f, KL divergence %.3f", p, kl))
     }

@@ -11,8 +11,9 @@ final class AuditProjectionTests: XCTestCase {
   func testAuditWritesProjectionsStoresCoordinatesAndScoresBatchMixing() throws {
     let dir = try TemporaryDirectory()
     let run = dir.file("run")
-    let text = try runCommandStdout(try LiveHost.binary("confound").path,
-                                    ["audit", "--out", run.path, "--json", "--plates", "2", "--sites", "1", "--seed", "3"])
+    let text = try runCommandStdout(
+      try LiveHost.binary("confound").path,
+      ["audit", "--out", run.path, "--json", "--plates", "2", "--sites", "1", "--seed", "3"])
     let response = try JSONParser.parse(Array(text.utf8))
     let summary = (response["summary"]?.arrayValue ?? []).compactMap(\.stringValue)
     let mixing = try XCTUnwrap(summary.first { $0.hasPrefix("Batches (batch, 2 levels)") }, "\(summary)")
@@ -27,8 +28,10 @@ final class AuditProjectionTests: XCTestCase {
       XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, panels * 192, "every well in every panel")
       let png = try readPNG(plots.appendingPathComponent("wells-\(method).png"))
       XCTAssertEqual(png.height, 30 + (panels + 2) / 3 * 420, "\(panels) panels, three a row")
-      let lines = try String(contentsOf: plots.appendingPathComponent("wells-\(method)-coordinates.csv"), encoding: .utf8)
-        .split(separator: "\n").dropFirst()
+      let lines = try String(
+        contentsOf: plots.appendingPathComponent("wells-\(method)-coordinates.csv"), encoding: .utf8
+      )
+      .split(separator: "\n").dropFirst()
       XCTAssertEqual(lines.count, 192)
       let csv = lines.flatMap { line -> [Double] in
         let fields = line.split(separator: ",")

@@ -22,15 +22,19 @@ final class ProjectCommandTests: XCTestCase {
   /// Rows and columns of a CSV file without quoted commas.
   private func shape(_ path: String) throws -> (rows: Int, columns: Set<Int>, header: [String]) {
     let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
-    return (lines.count - 1, Set(lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).count }),
-            lines[0].split(separator: ",").map(String.init))
+    return (
+      lines.count - 1, Set(lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).count }),
+      lines[0].split(separator: ",").map(String.init)
+    )
   }
 
   func testTSNEFigureHasOnePanelPerCovariateAndMixingScores() throws {
     let table = try lincsTable()
     let out = try TemporaryDirectory()
-    let response = try project(["--table", table, "--color", "Metadata_mmoles_per_liter,row,column",
-                                "--batch", "row", "--out", out.url.path])
+    let response = try project([
+      "--table", table, "--color", "Metadata_mmoles_per_liter,row,column",
+      "--batch", "row", "--out", out.url.path,
+    ])
     XCTAssertEqual(response["method"], "tsne")
     XCTAssertEqual(response["rows"]?.intValue, 384)
     XCTAssertEqual(response["featuresUsed"]?.intValue, 454)
@@ -62,8 +66,10 @@ final class ProjectCommandTests: XCTestCase {
   func testPCAWithFourCovariatesWrapsToTwoRows() throws {
     let table = try lincsTable()
     let out = try TemporaryDirectory()
-    let response = try project(["--table", table, "--method", "pca", "--out", out.url.path,
-                                "--color", "Metadata_moa,Metadata_mmoles_per_liter,row,column"])
+    let response = try project([
+      "--table", table, "--method", "pca", "--out", out.url.path,
+      "--color", "Metadata_moa,Metadata_mmoles_per_liter,row,column",
+    ])
     let ratio = try XCTUnwrap(response["explainedVarianceRatio"]?.arrayValue?.compactMap(\.doubleValue))
     XCTAssertEqual(ratio.count, 2)
     XCTAssertGreaterThan(ratio[0], ratio[1])
@@ -78,8 +84,11 @@ final class ProjectCommandTests: XCTestCase {
   func testUnknownColourColumnIsNamed() throws {
     let table = try lincsTable()
     let out = try TemporaryDirectory()
-    XCTAssertThrowsError(try runCommand(try LiveHost.binary("confound").path,
-                                        ["project", "--table", table, "--color", "Metadata_dos", "--out", out.url.path])) {
+    XCTAssertThrowsError(
+      try runCommand(
+        try LiveHost.binary("confound").path,
+        ["project", "--table", table, "--color", "Metadata_dos", "--out", out.url.path])
+    ) {
       let text = "\($0)"
       XCTAssertTrue(text.contains("color") && text.contains("Metadata_dos"), text)
     }

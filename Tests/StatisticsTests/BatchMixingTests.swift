@@ -13,8 +13,9 @@ final class BatchMixingTests: XCTestCase {
 
   func testSeparatedBatchesScoreNoMixing() throws {
     let n = 120
-    let x = try FeatureMatrix(rows: 2 * n, columns: 3,
-                              values: uniformPoints(n, 3, seed: 1) + uniformPoints(n, 3, seed: 2, offset: 1000))
+    let x = try FeatureMatrix(
+      rows: 2 * n, columns: 3,
+      values: uniformPoints(n, 3, seed: 1) + uniformPoints(n, 3, seed: 2, offset: 1000))
     let m = try BatchMixing(x, batch: Array(repeating: "A", count: n) + Array(repeating: "B", count: n))
     XCTAssertEqual(m.medianLISI, 1, accuracy: 1e-12)
     XCTAssertEqual(m.iLISI, 0, accuracy: 1e-12)
@@ -46,7 +47,8 @@ final class BatchMixingTests: XCTestCase {
     do { data = try SharedData.require("data/deepprofiler-bbbc021-embeddings") } catch let s as SkipReason {
       throw XCTSkip(s.description)
     }
-    let ref = try reference("""
+    let ref = try reference(
+      """
       import glob, json, sys, numpy as np
       from sklearn.metrics import silhouette_samples
       from sklearn.neighbors import NearestNeighbors
@@ -96,14 +98,17 @@ final class BatchMixingTests: XCTestCase {
     let x = try FeatureMatrix(rows: n, columns: 50, values: readDoubles(folder.file("X.bin")))
     let plates = ref["plate"] as! [String]
     let codes = plates.map { $0 == plates[0] ? 0 : 1 }
-    assertClose(try BatchMixing.silhouetteSamples(x, clusters: codes), doubles(ref["sil"]), relative: 1e-9,
-                "silhouette_samples")
+    assertClose(
+      try BatchMixing.silhouetteSamples(x, clusters: codes), doubles(ref["sil"]), relative: 1e-9,
+      "silhouette_samples")
     let m = try BatchMixing(x, batch: plates, labels: ref["well"] as? [String])
     XCTAssertEqual(m.silhouetteBatch, ref["asw"] as! Double, accuracy: 1e-9)
     XCTAssertEqual(m.medianLISI, ref["lisi"] as! Double, accuracy: 1e-6)
     XCTAssertEqual(m.iLISI, ref["ilisi"] as! Double, accuracy: 1e-6)
     XCTAssertEqual(m.knnBatchEntropy, ref["entropy"] as! Double, accuracy: 1e-9)
     XCTAssertEqual(m.pcRegression, ref["pcr"] as! Double, accuracy: 1e-8)
-    print("DeepProfiler BBBC021 by plate: iLISI \(m.iLISI), entropy \(m.knnBatchEntropy), batch ASW \(m.silhouetteBatch), PCR \(m.pcRegression)")
+    print(
+      "DeepProfiler BBBC021 by plate: iLISI \(m.iLISI), entropy \(m.knnBatchEntropy), batch ASW \(m.silhouetteBatch), PCR \(m.pcRegression)"
+    )
   }
 }

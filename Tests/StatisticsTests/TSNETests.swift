@@ -96,7 +96,8 @@ final class TSNETests: XCTestCase {
     do { data = try SharedData.require("data/deepprofiler-bbbc021-embeddings") } catch let s as SkipReason {
       throw XCTSkip(s.description)
     }
-    let ref = try reference("""
+    let ref = try reference(
+      """
       import glob, json, sys, numpy as np, openTSNE
       files = sorted(glob.glob("\(data.path)/*/*.npz"))
       X = np.concatenate([np.load(f, allow_pickle=True)["features"] for f in files]).astype(np.float64)

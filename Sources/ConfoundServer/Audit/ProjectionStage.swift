@@ -32,14 +32,17 @@ struct ProjectionStage {
     let wells = try wellMeans()
     let features = commonFeatures(wells)
     guard wells.count >= 10, features.count >= 2 else {
-      runner.context.log(.info, "projection: skipped (\(wells.count) wells with \(features.count) hand features in common)")
+      runner.context.log(
+        .info, "projection: skipped (\(wells.count) wells with \(features.count) hand features in common)")
       return []
     }
-    let x = try FeatureMatrix(rows: wells.count, columns: features.count,
-                              values: wells.flatMap { w in features.map { w.values[$0]! } })
+    let x = try FeatureMatrix(
+      rows: wells.count, columns: features.count,
+      values: wells.flatMap { w in features.map { w.values[$0]! } })
     let plots = runner.out.appendingPathComponent("plots")
     let panels = covariates(wells)
-    let identifiers = (panels.contains { $0.name == "plate" } ? [] : [(name: "plate", values: wells.map(\.plate))])
+    let identifiers =
+      (panels.contains { $0.name == "plate" } ? [] : [(name: "plate", values: wells.map(\.plate))])
       + [(name: "well", values: wells.map(\.position.name))]
     var lines: [String] = []
     var standardised: FeatureMatrix?
@@ -47,20 +50,23 @@ struct ProjectionStage {
       try runner.context.checkCancellation()
       do {
         let projection = try Projection(method: method, perplexity: nil, seed: 1, standardize: true)
-        let result = try projection.run(x, covariates: panels, out: plots,
-                                        title: "\(projection.name) of \(wells.count) wells (hand features, well means)",
-                                        stem: "wells-\(method)", identifiers: identifiers)
+        let result = try projection.run(
+          x, covariates: panels, out: plots,
+          title: "\(projection.name) of \(wells.count) wells (hand features, well means)",
+          stem: "wells-\(method)", identifiers: identifiers)
         standardised = result.features
         try store.complete(stage: "projection", key: "wells-\(method)") { unit in
-          try store.saveArray(result.coordinates2D.map(Float.init), shape: [wells.count, 2],
-                              name: "projection-wells-\(method)", in: unit)
+          try store.saveArray(
+            result.coordinates2D.map(Float.init), shape: [wells.count, 2],
+            name: "projection-wells-\(method)", in: unit)
         }
         runner.context.log(.info, "projection: \(result.png.path), \(result.svg.path)")
       } catch let error as ResponseError {
         runner.context.log(.warning, "projection \(method) skipped: \(error.message)")
       }
     }
-    let (batchName, batches) = Set(wells.map(\.batch)).count >= 2
+    let (batchName, batches) =
+      Set(wells.map(\.batch)).count >= 2
       ? ("batch", wells.map(\.batch)) : ("plate", wells.map(\.plate))
     if let features = standardised,
       let mixing = try? Projection.mixing(features, batch: batches, name: batchName)
@@ -70,8 +76,10 @@ struct ProjectionStage {
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       try encoder.encode(mixing).write(to: plots.appendingPathComponent("batch-mixing.json"))
     }
-    runner.record(stage: .init(name: "projection", computed: 2, resumed: 0, failed: 0, failures: [],
-                               seconds: Date().timeIntervalSince(started)))
+    runner.record(
+      stage: .init(
+        name: "projection", computed: 2, resumed: 0, failed: 0, failures: [],
+        seconds: Date().timeIntervalSince(started)))
     return lines
   }
 
@@ -90,9 +98,11 @@ struct ProjectionStage {
             }
           }
           guard !sums.isEmpty else { continue }
-          rows.append(Well(plate: plate.name, batch: batch.name, position: well.position,
-                           covariates: plate.covariates.merging(well.covariates) { $1 },
-                           values: sums.mapValues { $0.0 / Double($0.1) }))
+          rows.append(
+            Well(
+              plate: plate.name, batch: batch.name, position: well.position,
+              covariates: plate.covariates.merging(well.covariates) { $1 },
+              values: sums.mapValues { $0.0 / Double($0.1) }))
         }
       }
     }
@@ -121,4 +131,3 @@ struct ProjectionStage {
     return Array(panels.prefix(9))
   }
 }
-

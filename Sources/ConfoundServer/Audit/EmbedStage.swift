@@ -127,19 +127,21 @@ struct EmbedStage {
   }
 
   /// Embeds one site's crops (a subset of at most `cropsPerSite`) and stores its unit; a site whose segment unit
-  /// stored no crops (no nucleus far enough from the edge) completes with no arrays.
+  /// stored no crops, or an empty crops array, completes with no arrays.
   private func embed(site item: (plate: Plate, well: Well, site: Site), plugin: PluginInfo, variant: Variant,
                      parameters: JSONObject, scratch: URL, lock: NSLock = NSLock()) throws {
     let key = FocusStage.key(item.plate, item.well, item.site)
     let cropsFile = store.arraysFolder.appendingPathComponent(SegmentStage.arrayName("crops", key: key) + ".npy")
-    guard FileManager.default.fileExists(atPath: cropsFile.path) else {
+    let (input, rows) = FileManager.default.fileExists(atPath: cropsFile.path)
+      ? try Self.subset(cropsFile, limit: Self.cropsPerSite, scratch: scratch, key: key) : (cropsFile, [])
+    defer { if input != cropsFile { try? FileManager.default.removeItem(at: input) } }
+    guard !rows.isEmpty else {
+      // No nucleus (or none far enough from the edge): the site is done, with nothing to store.
       lock.lock()
       defer { lock.unlock() }
       try store.complete(stage: variant.stage, key: key) { _ in }
       return
     }
-    let (input, rows) = try Self.subset(cropsFile, limit: Self.cropsPerSite, scratch: scratch, key: key)
-    defer { if input != cropsFile { try? FileManager.default.removeItem(at: input) } }
     let request = PluginsRunRequest.Params(
       plugin: plugin.manifest.id, kind: .embedder, parameters: parameters,
       context: ["channels": .array(screen.channels.map(JSONValue.string)), "plate": .string(item.plate.name),

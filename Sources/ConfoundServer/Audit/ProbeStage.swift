@@ -69,10 +69,12 @@ struct ProbeStage {
       }
     }
     for variant in EmbedStage.variants {
-      let vectors = rows.compactMap { $0.embeddings[variant.featureSet] }
-      guard vectors.count == rows.count, rows.count >= 3 else { continue }
+      // Wells with no embedded cell (no nucleus in any site) have no vector and sit out the embedding probes.
+      let indices = rows.indices.filter { rows[$0].embeddings[variant.featureSet] != nil }
+      let vectors = indices.map { rows[$0].embeddings[variant.featureSet]! }
+      guard vectors.count >= 3, Set(vectors.map(\.count)).count == 1 else { continue }
       let scores = try Self.principalScores(vectors, count: Self.embeddingComponents)
-      for index in rows.indices { rows[index].embeddings[variant.featureSet] = scores[index] }
+      for (index, score) in zip(indices, scores) { rows[index].embeddings[variant.featureSet] = score }
     }
     return rows
   }
@@ -116,9 +118,9 @@ struct ProbeStage {
     if !focus.isEmpty { sets.append(("focus alone", true, focus)) }
     sets.append(("well position alone", true, ["@row", "@column", "@edge"]))
     if hand.count > 1 { sets.append(("hand features", false, hand)) }
-    // Embedding columns are "<set>#<index>"; a set counts only when every well has it, at one dimension.
+    // Embedding columns are "<set>#<index>", over the wells that have the set (see `targetProbes`).
     for variant in EmbedStage.variants {
-      let sizes = Set(wells.map { $0.embeddings[variant.featureSet]?.count ?? 0 })
+      let sizes = Set(wells.compactMap { $0.embeddings[variant.featureSet]?.count })
       guard sizes.count == 1, let size = sizes.first, size > 0 else { continue }
       sets.append((variant.featureSet, false, (0..<size).map { "\(variant.featureSet)#\($0)" }))
     }
@@ -169,7 +171,12 @@ struct ProbeStage {
     var scored: [(name: String, nuisance: Bool, auc: Double, summary: JSONValue)] = []
     for set in featureSets(wells) {
       try runner.context.checkCancellation()
-      let summary = try probe(wells, columns: set.columns, labels: labels, groups: groups, cv: "paired",
+      let embedded = EmbedStage.variants.contains { $0.featureSet == set.name }
+      let rows = embedded ? wells.indices.filter { wells[$0].embeddings[set.name] != nil } : Array(wells.indices)
+      let setLabels = rows.map { labels[$0] }
+      guard Set(setLabels).count == 2, rows.count >= 8 else { continue }
+      let summary = try probe(rows.map { wells[$0] }, columns: set.columns, labels: setLabels,
+                              groups: rows.map { groups[$0] }, cv: "paired",
                               extra: ["disease": .string(target == "disease" ? "disease" : labels.sorted().last!), "target": .string(target)])
       let auc = summary["metrics"]?["overall"]?["auc"]?.doubleValue ?? .nan
       scored.append((set.name, set.nuisance, auc, summary))

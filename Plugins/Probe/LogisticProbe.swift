@@ -1,4 +1,5 @@
 import CConfoundPlugin
+import Foundation
 import ConfoundKit
 import ConfoundProtocol
 import JSONRPC
@@ -21,10 +22,21 @@ final class LogisticProbe: ProbePlugin {
                     description: "Folds for the k-fold splitters (capped at the number of groups)."),
       ParameterSpec(name: "c", type: .number, default: 1.0, minimum: 1e-12,
                     description: "Inverse L2 strength, as scikit-learn's LogisticRegression C."),
+      ParameterSpec(name: "nested_c", type: .boolean, default: false,
+                    description: "Choose C per fold by grouped cross-validation inside its training rows over c_grid "
+                      + "(accuracy, first best on ties, as GridSearchCV); each fold reports its C. Multiplies the cost "
+                      + "of every fit, permutations included, by the grid size times inner_folds."),
+      ParameterSpec(name: "c_grid", type: .string, default: "0.001,0.01,0.1,1,10,100",
+                    description: "Comma-separated C values for nested_c."),
+      ParameterSpec(name: "inner_folds", type: .integer, default: 3, minimum: 2, maximum: 100,
+                    description: "Group folds of the inner cross-validation for nested_c."),
       ParameterSpec(name: "permutations", type: .integer, default: 199, minimum: 1, maximum: 100_000,
                     description: "Label permutations for the p-value (all arrangements when fewer exist)."),
       ParameterSpec(name: "bootstraps", type: .integer, default: 200, minimum: 1, maximum: 100_000,
                     description: "Bootstrap replicates over units for the leakage score's 95% interval."),
+      ParameterSpec(name: "threads", type: .integer, default: 0, minimum: 0, maximum: 256,
+                    description: "OpenBLAS threads for the fits; 0: one thread below \(ProbeSettings.threadedEntries) "
+                      + "feature values (measured: a second thread slows small fits), all cores above."),
       ParameterSpec(name: "seed", type: .integer, default: 0, minimum: 0,
                     description: "Seed of the permuted baseline, permutations, bootstrap and paired folds."),
     ],
@@ -43,6 +55,15 @@ final class LogisticProbe: ProbePlugin {
     settings.cv = context.string("cv") ?? settings.cv
     settings.folds = context.integer("folds") ?? settings.folds
     settings.c = context.number("c") ?? settings.c
+    settings.nestedC = context.bool("nested_c") ?? false
+    settings.innerFolds = context.integer("inner_folds") ?? settings.innerFolds
+    if let grid = context.string("c_grid") {
+      let values = grid.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && $0!.isFinite }) else {
+        throw PluginError.invalidParams("parameter c_grid must be comma-separated positive numbers, got \"\(grid)\"")
+      }
+      settings.cGrid = values.map { $0! }
+    }
     settings.permutations = context.integer("permutations") ?? settings.permutations
     settings.bootstraps = context.integer("bootstraps") ?? settings.bootstraps
     settings.seed = UInt64(max(0, context.integer("seed") ?? 0))
@@ -53,6 +74,10 @@ final class LogisticProbe: ProbePlugin {
       }
       return values.map { $0.stringValue ?? JSONWriter.string($0) }
     }
+    let threads = context.integer("threads") ?? 0
+    BLASThreads.set(threads > 0 ? threads : features.rows * features.columns >= ProbeSettings.threadedEntries
+      ? ProcessInfo.processInfo.activeProcessorCount : 1)
+    defer { BLASThreads.set(1) }
     guard let groups = features.groups else {
       throw PluginError.invalidParams("context.groups is required: the identity (well, plate, cell line) each row "
         + "belongs to, kept on one side of every fold")

@@ -7,9 +7,15 @@ struct ProbeSettings {
   var cv = "group-kfold"
   var folds = 5
   var c = 1.0
+  /// Choose C per outer fold by inner grouped CV over `cGrid` (then `c` is unused).
+  var nestedC = false
+  var cGrid = CrossValidation.defaultCGrid
+  var innerFolds = 3
   var permutations = 199
   var bootstraps = 200
   var seed: UInt64 = 0
+  /// Feature matrices with at least this many values are fitted with every core's BLAS thread (see bench_probe.py).
+  static let threadedEntries = 4_000_000
 }
 
 /// What a probe predicts and from what: one row per observation (cell, site or well).
@@ -66,20 +72,32 @@ struct ProbeAnalysis {
   }
 
   func predict(_ x: FeatureMatrix, labels: [Int], check: () throws -> Void) throws -> HeldOutPrediction {
-    try HeldOutPrediction(x: x, labels: labels, classCount: classNames.count, folds: folds, c: settings.c,
+    try HeldOutPrediction(x: x, labels: labels, classCount: classNames.count, folds: folds,
+                          regularisation: settings.nestedC ? .nested(grid: settings.cGrid, innerFolds: settings.innerFolds)
+                            : .fixed(settings.c), groups: data.groups,
                           checkCancellation: check)
   }
 
   /// Runs everything; `check` throws on cancellation, `progress` receives fractions in 0...1.
   func run(check: () throws -> Void, progress: (Double) -> Void) throws -> (summary: JSONValue, probabilities: FeatureMatrix) {
     let leaks = try leaks()
+    var clock = ContinuousClock.now
+    func lap() -> Double {
+      let now = ContinuousClock.now
+      defer { clock = now }
+      let d = now - clock
+      return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+    var seconds: JSONObject = [:]
     let observed = try predict(data.x, labels: truth, check: check)
+    seconds["cross_validation"] = .double(lap())
     let report = try ProbeReport(prediction: observed, truth: truth, folds: folds, classNames: classNames,
                                  groups: data.groups)
     let permutedColumns = Inference.permutingColumns(data.x, seed: settings.seed &+ 1)
     let baseline = try predict(permutedColumns, labels: truth, check: check)
     let baselineReport = try ProbeReport(prediction: baseline, truth: truth, folds: folds, classNames: classNames,
                                          groups: data.groups)
+    seconds["baseline"] = .double(lap())
     progress(0.1)
     let predicted = argmaxRows(observed.probabilities)
     let baselinePredicted = argmaxRows(baseline.probabilities)
@@ -100,10 +118,12 @@ struct ProbeAnalysis {
       let p = try predict(data.x, labels: labels, check: check)
       return try Metrics.balancedAccuracy(truth: labels, predicted: argmaxRows(p.probabilities))
     }
+    seconds["bootstrap_and_permutations"] = .double(lap())
     var summary: JSONObject = [
       "target": .string(data.target),
       "classes": .array(classNames.map(JSONValue.string)),
       "cv": .string(settings.cv),
+      "c": settings.nestedC ? "nested" : .double(settings.c),
       "metrics": report.json,
       "baseline": baselineReport.json,
       "leakage_metric": "balanced_accuracy",
@@ -119,6 +139,8 @@ struct ProbeAnalysis {
                                          baseline: baselineReport.overall.balancedAccuracy, test: test,
                                          units: design.unitLabels.count))
     summary["leaks"] = .array(leaks.map { .string($0.description) })
+    // Wall seconds of each step, for benchmarks (bench_probe.py) and for choosing the number of permutations.
+    summary["seconds"] = .object(seconds)
     return (.object(summary), observed.probabilities)
   }
 

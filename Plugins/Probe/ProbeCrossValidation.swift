@@ -39,17 +39,43 @@ struct HeldOutPrediction {
   /// The fold-wise probabilities of each fold's test rows, in `fold.test` order.
   var foldProbabilities: [FeatureMatrix]
 
-  init(x: FeatureMatrix, labels: [Int], classCount: Int, folds: [Fold], c: Double,
-       checkCancellation: () throws -> Void) throws {
+  /// The C each fold's model was fitted with, and the inner-CV choice behind it when C was nested.
+  var chosenC: [Double]
+  var selections: [CSelection?]
+
+  /// - Parameters:
+  ///   - regularisation: a fixed C, or a grid chosen per fold by grouped CV inside the fold's training rows.
+  ///   - groups: the group of each row, which the inner folds keep on one side (used when C is nested).
+  init(x: FeatureMatrix, labels: [Int], classCount: Int, folds: [Fold], regularisation: Regularisation,
+       groups: [String], checkCancellation: () throws -> Void) throws {
     var sum = FeatureMatrix(zeros: x.rows, classCount)
     var tested = [Int](repeating: 0, count: x.rows)
     foldProbabilities = []
-    for fold in folds {
+    chosenC = []
+    selections = []
+    for (f, fold) in folds.enumerated() {
       try checkCancellation()
       let training = x.selecting(rows: fold.train)
+      let trainLabels = fold.train.map { labels[$0] }
+      var c: Double
+      var selection: CSelection?
+      switch regularisation {
+      case .fixed(let value):
+        c = value
+      case .nested(let grid, let innerFolds):
+        do {
+          selection = try CrossValidation.selectC(
+            features: training, labels: trainLabels, groups: fold.train.map { groups[$0] }, grid: grid,
+            innerFolds: innerFolds, checkCancellation: checkCancellation)
+        } catch StatisticsError.invalidArgument(let reason) {
+          throw ProbeInputError("nested C in fold \(f): \(reason)")
+        }
+        c = selection!.c
+      }
+      chosenC.append(c)
+      selections.append(selection)
       let scaler = try Standardizer(fitting: training)
-      let model = try LogisticRegression.fit(features: scaler.transform(training),
-                                             labels: fold.train.map { labels[$0] }, c: c)
+      let model = try LogisticRegression.fit(features: scaler.transform(training), labels: trainLabels, c: c)
       let p = try model.probabilities(scaler.transform(x.selecting(rows: fold.test)))
       // A class absent from this fold's training rows keeps probability 0.
       var full = FeatureMatrix(zeros: fold.test.count, classCount)
@@ -66,6 +92,13 @@ struct HeldOutPrediction {
     for r in 0..<x.rows { for k in 0..<classCount { sum[r, k] /= Double(tested[r]) } }
     probabilities = sum
   }
+}
+
+/// How each fold's model is regularised: one C for all, or C chosen inside each fold's training rows.
+enum Regularisation {
+  case fixed(Double)
+  /// The grid of C and the number of inner group folds.
+  case nested(grid: [Double], innerFolds: Int)
 }
 
 /// The most probable class of each row of `p` (first class on ties).

@@ -46,7 +46,12 @@ struct ProbeReport {
         "fold": .int(Int64(f)),
         "test_groups": .array(Array(Set(fold.test.map { groups[$0] })).sorted().map(JSONValue.string)),
         "train_size": .int(Int64(fold.train.count)), "test_size": .int(Int64(fold.test.count)),
+        "c": .double(prediction.chosenC[f]),
       ]
+      if let selection = prediction.selections[f] {
+        o["inner_cv"] = ["grid": .array(selection.grid.map(JSONValue.double)),
+                         "mean_accuracy": .array(selection.meanScores.map { $0.isNaN ? .null : .double($0) })]
+      }
       for (key, value) in m.json.members { o[key] = value }
       o["composition"] = .object(JSONObject(zip(classNames, counts).filter { $0.1 > 0 }.map {
         (key: $0.0, value: .int(Int64($0.1)))

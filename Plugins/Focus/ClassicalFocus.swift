@@ -2,6 +2,7 @@ import CConfoundPlugin
 import ConfoundKit
 import ConfoundProtocol
 import FocusMeasures
+import Foundation
 
 /// The built-in focus plugin: CellProfiler's MeasureImageQuality focus measures plus intensity-normalised
 /// Brenner, Tenengrad and Laplacian variance, per channel, and the learned defocus model's score, level and
@@ -13,7 +14,9 @@ final class ClassicalFocus: FocusPlugin {
     description: "Per-channel focus and image-quality measures: CellProfiler's FocusScore, LocalFocusScore, Correlation, PowerLogLogSlope and saturation, plus intensity-normalised Brenner, Tenengrad and Laplacian variance, and a learned defocus score/level/certainty (11 levels).",
     parameters: [
       ParameterSpec(name: "scale", type: .integer, default: 20, minimum: 1, maximum: 4096,
-                    description: "Spatial scale in pixels of LocalFocusScore and Correlation (CellProfiler's default 20).")
+                    description: "Spatial scale in pixels of LocalFocusScore and Correlation (CellProfiler's default 20)."),
+      ParameterSpec(name: "model", type: .string, default: "",
+                    description: "A defocus weights file from `confound focus train` (empty: the shipped model)."),
     ],
     outputs: [
       OutputSpec(name: "ImageQuality_FocusScore", type: .measure, description: "variance / mean of the image (CellProfiler)"),
@@ -32,6 +35,7 @@ final class ClassicalFocus: FocusPlugin {
   func scoreFocus(image: ImageStack, context: CallContext) throws -> FocusResult {
     let scale = context.integer("scale") ?? 20
     let divisor = Float(context.context["image_scale"]?.doubleValue ?? 1)
+    let model = try Self.model(path: context.string("model") ?? "")
     var channels: [ChannelFocus] = []
     for c in 0..<image.channels {
       try context.checkCancellation()
@@ -44,7 +48,7 @@ final class ClassicalFocus: FocusPlugin {
       }
       let measures = try FocusMeasurements(plane, scale: scale)
       // The learned score needs one 64-pixel patch with positive mean; smaller or empty planes report none.
-      let defocus = try? DefocusModel.shipped.predict(plane)
+      let defocus = try? model.predict(plane)
       var named = measures.named.map { (name: $0.0, value: $0.1) }
       if let d = defocus {
         named += [("Defocus_Score", d.score), ("Defocus_Level", Double(d.level)), ("Defocus_Certainty", d.certainty)]
@@ -54,6 +58,25 @@ final class ClassicalFocus: FocusPlugin {
       context.progress(Double(c + 1) / Double(image.channels))
     }
     return FocusResult(channels: channels)
+  }
+
+  /// Weights files already read in this worker, by path: a screen's sites all name the same file.
+  nonisolated(unsafe) static var loaded: [String: DefocusModel] = [:]
+  static let lock = NSLock()
+
+  /// The shipped model for an empty path, else the weights file at `path` (a bad file is the caller's input error).
+  static func model(path: String) throws -> DefocusModel {
+    guard !path.isEmpty else { return DefocusModel.shipped }
+    lock.lock()
+    defer { lock.unlock() }
+    if let hit = loaded[path] { return hit }
+    do {
+      let model = try DefocusModelFile.read(URL(fileURLWithPath: path)).model(file: path)
+      loaded[path] = model
+      return model
+    } catch {
+      throw PluginError.badInput("parameter model: \(error)")
+    }
   }
 }
 

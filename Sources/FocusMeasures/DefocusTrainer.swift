@@ -24,6 +24,23 @@ public enum DefocusTrainer {
     public init() {}
   }
 
+  /// How a model was trained, in words: written into weights files and the shipped weights' doc comment.
+  public static func provenance(options: Options, seed: UInt64) -> [String] {
+    let sigmas = DefocusSimulation.levelSigmas.map { "\($0)" }.joined(separator: "/")
+    return [
+      "Trained by DefocusTrainer.train (seed \(seed)): up to \(options.patchesPerLevel) random"
+        + " \(DefocusFeatures.patchSize)-pixel patches (stride \(DefocusFeatures.patchStride),",
+      "the brightest quarter) per image and level;",
+      "features: lag-\(DefocusFeatures.lags.map(String.init).joined(separator: "/")) difference energies and"
+        + " edge steepnesses (DefocusFeatures);",
+      "\(DefocusSimulation.levelCount) levels of Gaussian blur, sigma \(sigmas) px;",
+      "Poisson noise at a peak of \(Int(options.peakPhotons.lowerBound))-\(Int(options.peakPhotons.upperBound))"
+        + " photons (log-uniform) plus Gaussian read noise of \(Int(options.readNoise.lowerBound))-"
+        + "\(Int(options.readNoise.upperBound)) photons;",
+      "multinomial logistic regression on the standardised features and their squares, C = \(options.c).",
+    ]
+  }
+
   /// Splits image names into training and held-out halves: sorted, even positions train, odd are held out (so a
   /// defocus ladder made from the held-out half tests images the model never saw).
   public static func split(_ names: [String]) -> (training: [String], heldOut: [String]) {

@@ -19,26 +19,18 @@ final class DefocusWeightsTests: XCTestCase {
     if ProcessInfo.processInfo.environment["CONFOUND_WRITE_DEFOCUS_WEIGHTS"] == "1" {
       let target = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/FocusMeasures/DefocusShippedWeights.swift")
-      let o = DefocusTrainer.Options()
-      let sigmas = DefocusSimulation.levelSigmas.map { "\($0)" }.joined(separator: "/")
-      let provenance = [
-        "The defocus model shipped with Confound.",
-        "",
-        "Trained by `DefocusTrainer.train(images:seed: 1)` with default `Options`: \(o.patchesPerLevel) random"
-          + " 64-pixel patches",
-        "(of the brightest quarter) per image and level; 11 levels of Gaussian blur, sigma",
-        "\(sigmas) px;",
-        "Poisson noise at a peak of \(Int(o.peakPhotons.lowerBound))-\(Int(o.peakPhotons.upperBound)) photons"
-          + " (log-uniform) plus Gaussian read noise of \(Int(o.readNoise.lowerBound))-\(Int(o.readNoise.upperBound))"
-          + " photons;",
-        "multinomial logistic regression, C = \(o.c). Training images: the \(count) at even",
-        "positions of the sorted ids of the DSB2018 stage-1 test fluorescence images (grey, median below a fifth",
-        "of the 99.9th percentile; channel 0) under ../shared/data/dsb2018-stage1-test. The odd positions are held",
-        "out for the defocus ladder test. Regenerate: CONFOUND_WRITE_DEFOCUS_WEIGHTS=1 swift test --filter",
-        "DefocusWeightsTests (writes this file, then rebuild and run DefocusEvaluationTests).",
-      ]
+      let provenance = ["The defocus model shipped with Confound.", ""]
+        + DefocusTrainer.provenance(options: DefocusTrainer.Options(), seed: Self.seed) + [
+          "Training images: the \(count) at even positions of the sorted ids of the DSB2018 stage-1 test fluorescence",
+          "images (grey, median below a fifth of the 99.9th percentile; channel 0) under",
+          "../shared/data/dsb2018-stage1-test. The odd positions are held out for the defocus ladder test.",
+          "Regenerate: CONFOUND_WRITE_DEFOCUS_WEIGHTS=1 swift test --filter DefocusWeightsTests (writes this file),",
+          "then rebuild and run DefocusEvaluationTests; `confound focus train` on the same images writes the same",
+          "numbers as a weights file.",
+        ]
       try model.swiftSource(provenance: provenance).write(to: target, atomically: true, encoding: .utf8)
       try DefocusEvaluation.assertRequirements(model)
+      return  // the compiled-in weights are the old ones until the next build
     }
     let shipped = DefocusModel.shipped
     let pairs = zip(model.means + model.scales + model.intercepts + model.coefficients.flatMap { $0 },

@@ -31,8 +31,9 @@ struct FocusStage {
         let key = Self.key(plate, well, site)
         let files = screen.channels.compactMap { site.images[$0]?.path }
         let request = PluginsRunRequest.Params(
-          kind: .focus, context: ["channels": .array(screen.channels.map(JSONValue.string)), "plate": .string(plate.name),
-                                  "well": .string(well.name), "site": .int(Int64(site.number))],
+          kind: .focus, parameters: runner.params.focusModel.map { ["model": .string($0)] },
+          context: ["channels": .array(screen.channels.map(JSONValue.string)), "plate": .string(plate.name),
+                    "well": .string(well.name), "site": .int(Int64(site.number))],
           inputs: [InputRef(name: "image", files: files)])
         do {
           let response = try runner.registry.run(request, isCancelled: { runner.context.token.isCancelled },

@@ -40,16 +40,36 @@ final class AuditRunner {
     let sites = try store.registerSites(of: screen)
 
     context.beginProgress("audit")
+    // `stages: ["segment"]` (confound segment SCREEN --out): the segment stage and its density finding only.
+    if params.stages == ["segment"] {
+      let density = try SegmentStage(runner: self, store: store, screen: screen, siteIDs: sites).runIfLoaded()
+      try writeFindings(density)
+      context.endProgress()
+      return AuditRequest.Response(out: out.path, plates: screen.plates.count, wells: screen.wellCount,
+                                   sites: screen.siteCount, channels: screen.channels, stages: stages,
+                                   findings: density, summary: summary(density, screen: screen))
+    }
     let focus = try FocusStage(runner: self, store: store, screen: screen, siteIDs: sites).run()
     stages.append(focus)
     try context.checkCancellation()
-    let density = try SegmentStage(runner: self, store: store, screen: screen, siteIDs: sites).runIfLoaded()
-
-    let analysis = SpatialAnalysis(store: store, screen: screen, siteIDs: sites,
-                                   measure: params.focusMeasure ?? "ImageQuality_TenengradNormalized_\(screen.channels.first ?? "")")
-    let probes = try ProbeStage(runner: self, store: store, screen: screen, siteIDs: sites).findings()
-    let findings = try analysis.findings() + density + probes
-    let projectionSummary = try ProjectionStage(runner: self, store: store, screen: screen, siteIDs: sites).run()
+    let spatialMeasure = params.focusMeasure ?? "ImageQuality_TenengradNormalized_\(screen.channels.first ?? "")"
+    for file in try FocusPlateMaps(store: store, screen: screen, siteIDs: sites).write(into: out, spatial: spatialMeasure) {
+      context.log(.info, "plate map: \(file.path)")
+    }
+    let analysis = SpatialAnalysis(store: store, screen: screen, siteIDs: sites, measure: spatialMeasure)
+    var findings = try analysis.findings()
+    var projectionSummary: [String] = []
+    // `stages: ["focus"]` (confound focus SCREEN --out) stops after the focus stage's own outputs.
+    if params.stages.map({ $0.contains { $0 != "focus" } }) ?? true {
+      let density = try SegmentStage(runner: self, store: store, screen: screen, siteIDs: sites).runIfLoaded()
+      try EmbedStage(runner: self, store: store, screen: screen, siteIDs: sites).runIfLoaded()
+      try context.checkCancellation()
+      let probeStage = ProbeStage(runner: self, store: store, screen: screen, siteIDs: sites)
+      let probes = try probeStage.findings()
+      let nuisance = try NuisanceAnalysis(runner: self, store: store, screen: screen, siteIDs: sites).findings()
+      findings += density + probes + nuisance
+      projectionSummary = try ProjectionStage(runner: self, store: store, screen: screen, siteIDs: sites).run()
+    }
     try writeFindings(findings)
     context.endProgress()
     return AuditRequest.Response(

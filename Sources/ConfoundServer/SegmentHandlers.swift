@@ -84,8 +84,10 @@ enum SegmentMasks {
     return bases.enumerated().map { index, name in seen[name]! > 1 ? "\(index)_\(name)" : name }
   }
 
-  /// Reads the `labels` output (int32 [H, W]) and writes it to `url`.
-  static func write(labels outputs: [TensorRef], to url: URL) throws {
+  /// Reads the `labels` output (int32 [H, W]) and writes it to `url` (Deflate-compressed); returns its shape and
+  /// the TIFF's sample type ("uint16" or "uint32").
+  @discardableResult
+  static func write(labels outputs: [TensorRef], to url: URL) throws -> (shape: [Int], sampleType: String) {
     guard let ref = outputs.first(where: { $0.name == "labels" }), ref.shape.count == 2 else {
       throw ResponseError(.pluginError, "the segmenter returned no \"labels\" [H, W] output to write as a mask")
     }
@@ -94,10 +96,12 @@ enum SegmentMasks {
     }
     let largest = labels.max() ?? 0
     let image = Image(channels: 1, height: ref.shape[0], width: ref.shape[1], pixels: labels.map { Float($0) })
+    let narrow = largest <= Int32(UInt16.max)
     do {
-      try writeTIFF(image, to: url, as: largest <= Int32(UInt16.max) ? .uint16 : .uint32)
+      try writeTIFF(image, to: url, as: narrow ? .uint16 : .uint32)
     } catch {
       throw ResponseError(.badInputFile, "cannot write mask \(url.path): \(error)", data: ["file": .string(url.path)])
     }
+    return (ref.shape, narrow ? "uint16" : "uint32")
   }
 }

@@ -90,6 +90,33 @@ final class SegmenterPluginTests: XCTestCase {
     XCTAssertEqual(read["max"] as? Int, count, "labels run 1...count without gaps")
   }
 
+  /// More labels than 16 bits hold: a 2048 x 2048 grid of 65,536 separate 6 x 6 squares (unsmoothed, crops off)
+  /// gives a 32-bit mask whose labels run 1...65536.
+  func testMaskWithMoreThan65535NucleiIs32Bit() throws {
+    let dir = try TemporaryDirectory()
+    let side = 2048
+    var pixels = [Float](repeating: 0, count: side * side)
+    for y in 0..<side where y % 8 >= 1 && y % 8 <= 6 {
+      for x in 0..<side where x % 8 >= 1 && x % 8 <= 6 { pixels[y * side + x] = 200 }
+    }
+    let file = dir.url.appendingPathComponent("grid.tif")
+    try writeTIFF(Image(channels: 1, height: side, width: side, pixels: pixels), to: file, as: .uint8)
+    let masks = dir.url.appendingPathComponent("masks")
+    let run = try Self.confound(["segment", "--json", "--masks", masks.path, "--param", "sigma=0", "--param",
+                                 "min_area=20", "--param", "crop_size=0", file.path])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let site = try XCTUnwrap(Self.jsonLines(run.stdout).first)
+    XCTAssertEqual(site["count"] as? Int, 65_536)
+    let read = try Self.python(
+      "import sys, json, numpy, tifffile\n"
+        + "m = tifffile.imread(sys.argv[1]); u = numpy.unique(m[m > 0])\n"
+        + "print(json.dumps({'dtype': str(m.dtype), 'labels': int(len(u)), 'max': int(u.max())}))",
+      [try XCTUnwrap(site["mask"] as? String)]) as! [String: Any]
+    XCTAssertEqual(read["dtype"] as? String, "uint32")
+    XCTAssertEqual(read["labels"] as? Int, 65_536)
+    XCTAssertEqual(read["max"] as? Int, 65_536)
+  }
+
   func testConformanceSuitePasses() throws {
     let plugin = LiveHost.binDirectory.appendingPathComponent("libconfound-plugin-segmenter.so")
     guard FileManager.default.fileExists(atPath: plugin.path) else { throw XCTSkip("\(plugin.path) is not built") }
@@ -193,5 +220,49 @@ extension SegmenterPluginTests {
     try runCommand(try confoundPath, ["audit", "--out", out.path, "--plates", "2", "--sites", "1", "--plant", "none"])
     XCTAssertGreaterThanOrEqual(try XCTUnwrap(Self.countsAgainstTruth(out)["r"] as? Double), 0.9)
     XCTAssertEqual(try Self.findings(out).filter { $0["kind"] as? String == "density" }.count, 0)
+  }
+
+  /// `confound segment SCREEN --out DIR` on a simulated screen: the segment stage alone (no focus, embed or probe
+  /// stage), counts tracking the planted density, one object row per nucleus, a mask per site that reads back
+  /// with its count, and a resume that redoes nothing.
+  func testSegmentScreenIntoRunStoreTracksPlantedDensity() throws {
+    let dir = try TemporaryDirectory()
+    let out = dir.url.appendingPathComponent("run")
+    try runCommand(try confoundPath, ["simulate", "--out", out.appendingPathComponent("screen").path, "--plates", "1",
+                                      "--sites", "2", "--channels", "2", "--plant", "density:0.8"])
+    let csv = out.appendingPathComponent("screen/load_data.csv").path
+    let run = try Self.confound(["segment", csv, "--out", out.path, "--json"])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let response = try XCTUnwrap(Self.jsonLines(run.stdout).last)
+    let stages = try XCTUnwrap(response["stages"] as? [[String: Any]])
+    XCTAssertEqual(stages.compactMap { $0["name"] as? String }, ["segment"])
+    XCTAssertEqual(stages.first?["computed"] as? Int, 192)
+    let measured = try Self.countsAgainstTruth(out)
+    XCTAssertEqual(measured["sites"] as? Int, 192)
+    XCTAssertGreaterThanOrEqual(try XCTUnwrap(measured["r"] as? Double), 0.9, "\(measured)")
+    XCTAssertEqual(Double(try XCTUnwrap(measured["objects"] as? Int)), try XCTUnwrap(measured["total"] as? Double),
+                   accuracy: 0.5, "one objects row per counted nucleus")
+    let masks = try Self.python(
+      """
+      import sys, json, re, sqlite3, numpy, tifffile
+      out = sys.argv[1]
+      db = sqlite3.connect(out + '/run.sqlite')
+      arrays = {name: (path, dtype) for name, path, dtype in db.execute("SELECT name, path, dtype FROM arrays")}
+      rows = db.execute("SELECT s.plate, s.well, s.site, m.value FROM sites s JOIN measurements m "
+                        "ON m.site_id = s.id WHERE m.name = 'Count_Nuclei'").fetchall()
+      agree = 0
+      for plate, well, site, count in rows:
+          path, dtype = arrays[re.sub(r'[^A-Za-z0-9_-]', '_', f'labels_{plate}_{well}_s{site}')]
+          labels = tifffile.imread(out + '/' + path)
+          agree += len(numpy.unique(labels[labels > 0])) == count and 'tiff-' + str(labels.dtype) == dtype
+      print(json.dumps({'masks': len(rows), 'agree': int(agree)}))
+      """, [out.path]) as! [String: Any]
+    XCTAssertEqual(masks["masks"] as? Int, 192, "\(masks)")
+    XCTAssertEqual(masks["agree"] as? Int, 192, "each mask holds its site's count, in the recorded dtype")
+    let resumed = try Self.confound(["segment", csv, "--out", out.path, "--resume", "--json"])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    let again = try XCTUnwrap(Self.jsonLines(resumed.stdout).last?["stages"] as? [[String: Any]])
+    XCTAssertEqual(again.first?["computed"] as? Int, 0)
+    XCTAssertEqual(again.first?["resumed"] as? Int, 192)
   }
 }

@@ -7,8 +7,10 @@ import PluginHost
 
 /// The segment stage: every site through the default segmenter plugin. Per site (one unit of work): the site
 /// features as measurements (`Count_Nuclei`, `ImageStats_...`), one `objects` row per nucleus with the plugin's
-/// columns, and the crops as `crops_<plate>_<well>_s<site>.npy` in the store's arrays folder. Then the density
-/// finding (see `DensityAnalysis`). Skipped, with no finding, when no segmenter plugin is loaded.
+/// columns, the crops as `crops_<plate>_<well>_s<site>.npy` and the label mask as `labels_<plate>_<well>_s<site>.tif`
+/// (Deflate TIFF, 16-bit when the count fits, else 32-bit; recorded in `arrays` with dtype `tiff-uint16` or
+/// `tiff-uint32`, so not readable by `loadArray`) in the store's arrays folder. Then the density finding (see
+/// `DensityAnalysis`). Skipped, with no finding, when no segmenter plugin is loaded.
 struct SegmentStage {
   let runner: AuditRunner
   let store: RunStore
@@ -60,6 +62,11 @@ struct SegmentStage {
           let siteID = siteIDs[SiteKey(plate: plate.name, well: well.name, site: site.number)]!
           let objects = try Self.objectRows(response)
           let cropName = Self.arrayName("crops", key: key)
+          // The mask file is written before the unit; a crash leaves it unrecorded and the redone unit rewrites it.
+          let maskName = Self.arrayName("labels", key: key)
+          try FileManager.default.createDirectory(at: store.arraysFolder, withIntermediateDirectories: true)
+          let mask = try SegmentMasks.write(labels: response.outputs,
+                                            to: store.arraysFolder.appendingPathComponent(maskName + ".tif"))
           lock.lock()
           defer { lock.unlock() }
           try store.complete(stage: Self.name, key: key) { writer in
@@ -74,6 +81,8 @@ struct SegmentStage {
             if let crops = response.outputs.first(where: { $0.name == "crops" }) {
               try keep(crops, as: cropName, in: writer)
             }
+            try writer.recordArray(name: maskName, path: store.arraysFolder.lastPathComponent + "/" + maskName + ".tif",
+                                   shape: mask.shape, dtype: "tiff-" + mask.sampleType)
           }
           computed += 1
         } catch let error as ResponseError where error.code == .requestCancelled {

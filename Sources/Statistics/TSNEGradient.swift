@@ -134,12 +134,12 @@ public enum TSNEObjective {
       force.withUnsafeMutableBufferPointer { f in
         partial.withUnsafeMutableBufferPointer { sums in
           DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            var stack: [Int32] = []
-            stack.reserveCapacity(256)
+            let stack = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+            defer { stack.deallocate() }
             var s = 0.0
             for i in min(n, c * chunk)..<min(n, (c + 1) * chunk) {
               var fi = (0.0, 0.0)
-              s += tree.repulsion(y[2 * i], y[2 * i + 1], thetaSquared: thetaSquared, stack: &stack, force: &fi) - 1
+              s += tree.repulsion(y[2 * i], y[2 * i + 1], thetaSquared: thetaSquared, stack: stack, force: &fi) - 1
               f[2 * i] = fi.0
               f[2 * i + 1] = fi.1
             }

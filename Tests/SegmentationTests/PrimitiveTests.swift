@@ -127,5 +127,16 @@ print(json.dumps(dict(width=img.shape[1], height=img.shape[0], count8=int(labels
     let differing = zip(flooded, theirs).filter { $0 != $1 }.count
     XCTAssertLessThanOrEqual(differing, theirs.count / 2000, "pixels labelled unlike skimage's watershed")
     XCTAssertEqual(Set(flooded), Set(theirs))
+    // The segmenter's flood (bucket queue on squared distances, per object box) pops in the heap's order, so it
+    // labels every pixel as the heap flood does.
+    let markers = try ref.ints("markers.i32")
+    var seeds = [Int](repeating: -1, count: Int(markers.max()!))
+    for (index, marker) in markers.enumerated() where marker > 0 { seeds[Int(marker) - 1] = index }
+    let squared = try XCTUnwrap(DistanceTransform.squaredEuclidean(mask, width: ref.width, height: ref.height))
+    let bucket = Watershed.flood(descendingLevels: squared, seeds: seeds, objects: labels, count: Int(labels.max()!),
+                                 width: ref.width, height: ref.height)
+    XCTAssertEqual(bucket, flooded)
+    XCTAssertEqual(Set(Peaks.localMaxima(squared, labels: labels, count: Int(labels.max()!), width: ref.width,
+                                         height: ref.height, minDistance: 6)), Set(expected))
   }
 }

@@ -25,20 +25,35 @@ public enum GradientSharpness {
     plane.pixels.withUnsafeBufferPointer { p in
       for y in 0..<h {
         let row = y * w
-        for x in 0..<(w - 2) {
-          let d = Double(p[row + x + 2]) - Double(p[row + x])
-          horizontal += d * d
-        }
-        if y + 2 < h {
-          for x in 0..<w {
-            let d = Double(p[row + 2 * w + x]) - Double(p[row + x])
-            vertical += d * d
-          }
-        }
+        horizontal += squaredDifferences(p, from: row, to: row + 2, count: w - 2)
+        if y + 2 < h { vertical += squaredDifferences(p, from: row, to: row + 2 * w, count: w) }
       }
     }
     let raw = 0.5 * (horizontal / Double((w - 2) * h) + vertical / Double(w * (h - 2)))
     return normalise(raw, plane)
+  }
+
+  /// Sum of `(p[to + i] - p[from + i])^2` over `i < count`, in Double, with four independent partial sums: one
+  /// running sum is a chain of dependent additions that runs at one per add latency.
+  @inline(__always)
+  static func squaredDifferences(_ p: UnsafeBufferPointer<Float>, from: Int, to: Int, count: Int) -> Double {
+    var s = SIMD4<Double>(repeating: 0)
+    var i = 0
+    while i + 4 <= count {
+      let (f, t) = (from + i, to + i)
+      let a = SIMD4<Double>(Double(p[f]), Double(p[f + 1]), Double(p[f + 2]), Double(p[f + 3]))
+      let b = SIMD4<Double>(Double(p[t]), Double(p[t + 1]), Double(p[t + 2]), Double(p[t + 3]))
+      let d = b - a
+      s += d * d
+      i += 4
+    }
+    var tail = 0.0
+    while i < count {
+      let d = Double(p[to + i]) - Double(p[from + i])
+      tail += d * d
+      i += 1
+    }
+    return s.sum() + tail
   }
 
   /// Tenengrad: mean over interior pixels of `Gx^2 + Gy^2`, with the unscaled 3 x 3 Sobel kernels

@@ -1,0 +1,99 @@
+"""The whole audit of one simulated plate, per stage and in total, through the host (release build).
+
+  CONFOUND_BIN_DIR=.build-probe/release .venv/bin/python Tests/Benchmarks/bench_audit.py [--sites 9]
+      [--channels 5] [--size 1080] [--wells 96]
+
+`audit/run` with no screen simulates one plate (96 wells x 9 sites x 5 channels at 1080 x 1080, focus gradient and
+density planted) into a temporary folder, then runs every stage: focus (classical measures and the learned defocus
+score), segmentation with per-nucleus features, then the analyses (spatial, density, probes, nuisance probes).
+The host uses both cores (two workers per plugin). Printed: seconds per stage from the response, the analyses as
+the rest of the audit's wall time, the audit without the simulation, and per-site CPU figures; the CPU time of the
+host and its workers is measured from /proc so a loaded machine shows as wall >> CPU / cores.
+
+The reference figure is CellProfiler's, quoted from the issue (about a minute of CPU per image set for a comparable
+pipeline): there is no CellProfiler in the venv to run on the same images, so it is printed as a quoted figure, not
+a measurement. The load average before and after is printed: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+from rpc_roundtrips import cpu_seconds, host_client  # noqa: E402
+
+
+def tree_cpu(pid: int) -> float:
+  """CPU seconds of a process plus its children still alive (the host's plugin workers)."""
+  total = cpu_seconds(pid)
+  for child in Path("/proc").iterdir():
+    if not child.name.isdigit():
+      continue
+    try:
+      fields = (child / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+      continue
+    if int(fields[1]) == pid:
+      total += cpu_seconds(int(child.name))
+  return total
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--sites", type=int, default=9)
+  parser.add_argument("--channels", type=int, default=5)
+  parser.add_argument("--size", type=int, default=1080)
+  parser.add_argument("--wells", type=int, default=96)
+  parser.add_argument("--plant", default="focus-gradient:0.5,density:0.5")
+  args = parser.parse_args()
+  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build-probe" / "release"))
+  work = Path(tempfile.mkdtemp(prefix="confound-bench-audit-"))
+  load_before = os.getloadavg()
+  try:
+    client = host_client(bin_dir)
+    start = time.perf_counter()
+    reply = client.call("audit/run", {
+      "out": str(work / "run"),
+      "simulate": {"seed": 1, "plates": 1, "batches": 1, "wells": args.wells, "sites": args.sites,
+                   "channels": args.channels, "size": args.size, "plant": args.plant},
+    })
+    wall = time.perf_counter() - start
+    # Workers are children of the host; they are alive until the host exits, so read their CPU now.
+    cpu = tree_cpu(client.process.pid)
+    if "result" not in reply:
+      raise SystemExit(f"audit/run failed: {json.dumps(reply)[:2000]}")
+    result = reply["result"]
+    sites = result["sites"]
+    stages = {s["name"]: s["seconds"] for s in result["stages"]}
+    simulate = stages.get("simulate", 0.0)
+    print(f"{result['plates']} plate, {result['wells']} wells, {sites} sites, {len(result['channels'])} channels, "
+          f"{args.size} x {args.size} px; cores {os.cpu_count()}; load average before "
+          f"{load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f}")
+    for name, seconds in stages.items():
+      print(f"  {name:<10} {seconds:8.1f} s  ({1000 * seconds / sites:7.1f} ms per site)")
+    analyses = wall - sum(stages.values())
+    print(f"  {'analyses':<10} {analyses:8.1f} s  (spatial, density, probes, nuisance; the rest of the wall time)")
+    audit = wall - simulate
+    print(f"audit without simulation: {audit:.1f} s wall ({audit / 60:.2f} min; aim under 10 min on 2 cores), "
+          f"{1000 * audit / sites:.0f} ms per site")
+    print(f"host + workers CPU (simulation included): {cpu:.0f} s, {cpu / sites:.2f} s per site "
+          f"(CellProfiler, quoted: ~60 s of CPU per image set)")
+    print(f"findings: {[f['kind'] for f in result['findings']]}")
+    client.call("shutdown")
+  finally:
+    shutil.rmtree(work, ignore_errors=True)
+    load_after = os.getloadavg()
+    print(f"load average after: {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f}")
+
+
+if __name__ == "__main__":
+  main()

@@ -43,10 +43,18 @@ public enum ProbeTableRequest: RequestType {
     /// The probe's JSON result (metrics, baseline, leakage_score, p_value, verdict, ...).
     public var result: JSONValue
     public var table: TableSummary
-    public init(plugin: String, result: JSONValue, table: TableSummary) {
+    /// For a position target (row, column): the other columns that follow it strongly in the rows used (Cramer's
+    /// V >= 0.5, p < 0.05), e.g. compound by row on a LINCS plate.
+    public var designAssociations: [DesignAuditRequest.Association]?
+    /// For a predictable position target: "design-driven: ..." (treatments follow the layout) or "technical: ...".
+    public var interpretation: String?
+    public init(plugin: String, result: JSONValue, table: TableSummary,
+                designAssociations: [DesignAuditRequest.Association]? = nil, interpretation: String? = nil) {
       self.plugin = plugin
       self.result = result
       self.table = table
+      self.designAssociations = designAssociations
+      self.interpretation = interpretation
     }
   }
 

@@ -25,7 +25,11 @@ extension HostHandlers {
         run, isCancelled: { context.token.isCancelled },
         progress: { fraction, message in context.reportProgress(fraction, message) },
         log: { level, message in context.log(HostLog.Level(rawValue: Int(level)) ?? .info, message) })
-      return ProbeTableRequest.Response(plugin: response.plugin, result: response.result, table: input.summary)
+      let design = try PositionDesign(table: table, rows: input.rows, features: Set(input.featureNames), params: params)
+      let associations = try design.associations()
+      return ProbeTableRequest.Response(
+        plugin: response.plugin, result: response.result, table: input.summary,
+        designAssociations: associations, interpretation: design.interpret(response.result, associations))
     }
     server.on(DesignAuditRequest.self) { params, _ in
       try DesignAudit(table: try LayoutTable(path: params.platemap), params: params).run()
@@ -183,6 +187,55 @@ struct DesignAudit {
     }
     return .init(covariate: name, cramersV: chi.cramersV, pValue: p, test: fisher == nil ? "chi-square" : "fisher",
                  levels: [rowLevels.count, columnLevels.count], verdict: verdict)
+  }
+}
+
+/// Design-driven or technical? A well position (row, column) predicted across treated wells may only mean that
+/// treatment follows the layout (on LINCS SQ00015054 compound tracks row and dose tracks column). The target is
+/// associated with every other non-feature column of the rows used; a strong association means the prediction
+/// cannot be told from a design effect, and only control wells (`control`) can show a technical one.
+struct PositionDesign {
+  let table: LayoutTable
+  let rows: [Int]
+  let features: Set<String>
+  let params: ProbeTableRequest.Params
+
+  /// Position-like targets only: row and column, derived or named so.
+  var applies: Bool {
+    let name = params.target.lowercased()
+    return ["row", "column", "col"].contains { name == $0 || name.hasSuffix("_" + $0) }
+  }
+
+  /// Strong associations (p < 0.05, Cramer's V >= 0.5) of the target with the other columns, strongest first.
+  func associations() throws -> [DesignAuditRequest.Association]? {
+    guard applies else { return nil }
+    let target = try table.values(params.target, field: "target")
+    let audit = DesignAudit(table: table, params: .init(platemap: params.table, target: params.target))
+    var found: [DesignAuditRequest.Association] = []
+    for (c, name) in table.csv.columns.enumerated()
+    where !features.contains(name) && c != table.wellColumn && name != params.target && name != params.units {
+      let covariate = rows.map { table.csv.rows[$0][c] }
+      let levels = Set(covariate).count
+      guard levels >= 2, levels < rows.count else { continue }
+      let a = try audit.associate(target: rows.map { target[$0] }, covariate: covariate, name: name)
+      if a.pValue < 0.05 && a.cramersV >= 0.5 { found.append(a) }
+    }
+    return found.sorted { $0.cramersV > $1.cramersV }
+  }
+
+  /// One sentence saying which, or nil when the target was not predictable or is not a position.
+  func interpret(_ result: JSONValue, _ associations: [DesignAuditRequest.Association]?) -> String? {
+    guard let associations, result["verdict"]?.stringValue?.hasPrefix("\(params.target) is predictable") == true else {
+      return nil
+    }
+    if associations.isEmpty {
+      return "technical: in these rows no other column follows \(params.target), so its predictability is a position "
+        + "effect of the screen (plate handling, imaging), not of the design"
+    }
+    let named = associations.prefix(3).map { "\($0.covariate) (Cramer's V \(String(format: "%.2f", $0.cramersV)))" }
+    return "design-driven: in these rows \(named.joined(separator: ", ")) follow \(params.target), so the features "
+      + "may predict \(params.target) through the treatments; probe control wells only (--control) to test for a "
+      + "technical position effect"
   }
 }
 

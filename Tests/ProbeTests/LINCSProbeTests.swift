@@ -15,7 +15,7 @@ final class LINCSProbeTests: XCTestCase {
   /// compared is "well above the permuted baseline").
   @discardableResult
   func compare(target: String, control: String?, permutations: Int, referencePermutations: Int,
-               file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
+               file: StaticString = #filePath, line: UInt = #line) throws -> (result: JSONValue, response: JSONValue) {
     let path = try table()
     let host = try ProbeHost()
     var params: JSONObject = ["table": .string(path), "target": .string(target),
@@ -49,12 +49,18 @@ final class LINCSProbeTests: XCTestCase {
     }
     XCTAssertEqual(verdict.hasPrefix("\(target) is predictable"), p <= 0.05, verdict, file: file, line: line)
     XCTAssertGreaterThanOrEqual(p, result["smallest_attainable_p"]!.doubleValue! - 1e-12, file: file, line: line)
-    return result
+    print("interpretation: \(response["interpretation"]?.stringValue ?? "none")")
+    return (result, response)
   }
 
   func testRowAndColumnFromAllWells() throws {
-    for target in ["row", "column"] {
-      let result = try compare(target: target, control: nil, permutations: 19, referencePermutations: 0)
+    // Across all wells the position is predictable, and the probe says that treatment follows it on this plate.
+    for (target, treatment) in [("row", "Metadata_broad_sample"), ("column", "Metadata_mmoles_per_liter")] {
+      let (result, response) = try compare(target: target, control: nil, permutations: 19, referencePermutations: 0)
+      let interpretation = response["interpretation"]?.stringValue ?? "none"
+      XCTAssertTrue(interpretation.hasPrefix("design-driven"), interpretation)
+      let followers = response["designAssociations"]?.arrayValue?.compactMap { $0["covariate"]?.stringValue } ?? []
+      XCTAssertTrue(followers.contains(treatment), "\(followers)")
       // 384 wells and 19 permutations: p can reach 0.05, and does when accuracy is far above the baseline.
       XCTAssertEqual(result["smallest_attainable_p"]?.doubleValue ?? 0, 0.05, accuracy: 1e-12)
       XCTAssertTrue(result["verdict"]!.stringValue!.hasPrefix("\(target) is predictable"), "\(result["verdict"]!)")
@@ -62,11 +68,15 @@ final class LINCSProbeTests: XCTestCase {
   }
 
   func testRowAndColumnFromDMSOControls() throws {
-    let row = try compare(target: "row", control: "Metadata_broad_sample=DMSO", permutations: 99, referencePermutations: 99)
+    let (row, rowResponse) = try compare(target: "row", control: "Metadata_broad_sample=DMSO", permutations: 99,
+                                               referencePermutations: 99)
     XCTAssertEqual(row["units"]?.intValue, 24)
+    // Among DMSO wells nothing else varies with row: if row is predictable there, it is technical.
+    XCTAssertEqual(rowResponse["interpretation"]?.stringValue.map { $0.hasPrefix("technical") },
+                   row["verdict"]!.stringValue!.hasPrefix("row is predictable") ? true : nil)
     // 24 DMSO wells over 18 columns, 12 of them with a single well: the probe says it cannot tell.
-    let column = try compare(target: "column", control: "Metadata_broad_sample=DMSO", permutations: 99,
-                             referencePermutations: 99)
+    let (column, _) = try compare(target: "column", control: "Metadata_broad_sample=DMSO", permutations: 99,
+                                  referencePermutations: 99)
     XCTAssertTrue(column["verdict"]!.stringValue!.hasPrefix("cannot tell: 12 of 18 column values"), "\(column["verdict"]!)")
   }
 
@@ -87,6 +97,34 @@ final class LINCSProbeTests: XCTestCase {
       XCTAssertLessThan(found["pValue"]!.doubleValue!, 0.001)
       XCTAssertTrue(found["verdict"]!.stringValue!.contains("with \(covariate)"))
     }
+  }
+
+  /// Nested C through the host (`nested_c`): plate row from all wells, compounds as groups; each outer fold's C is
+  /// chosen by GroupKFold(3) inside its training rows. scikit-learn's GridSearchCV on the same folds: our inner mean
+  /// accuracy per C within 0.03 of its (default tolerances on both sides), and the C we choose scores within 0.02 of
+  /// its best.
+  func testNestedCMatchesGridSearchCV() throws {
+    let path = try table()
+    let response = try ProbeHost().request("probe/table", [
+      "table": .string(path), "target": "row", "groups": "Metadata_broad_sample",
+      "parameters": ["nested_c": true, "permutations": 1, "bootstraps": 10],
+    ])
+    let ref = try probeReference(["nested", path, "row", "Metadata_broad_sample"])
+    let folds = response["result"]!["metrics"]!["folds"]!.arrayValue!
+    let expected = ref["folds"] as! [[String: Any]]
+    XCTAssertEqual(response["result"]?["c"]?.stringValue, "nested")
+    XCTAssertEqual(folds.map { Int($0["test_size"]!.intValue!) }, expected.map { $0["test_size"] as! Int }, "same folds")
+    let grid = [0.001, 0.01, 0.1, 1, 10, 100]
+    for (fold, theirs) in zip(folds, expected) {
+      let ours = fold["inner_cv"]!["mean_accuracy"]!.arrayValue!.map { $0.doubleValue! }
+      let scores = theirs["scores"] as! [Double]
+      for (a, b) in zip(ours, scores) { XCTAssertEqual(a, b, accuracy: 0.03, "inner accuracy per C: \(ours) vs \(scores)") }
+      let chosen = fold["c"]!.doubleValue!
+      XCTAssertEqual(fold["inner_cv"]!["grid"]!.arrayValue!.map { $0.doubleValue! }, grid)
+      XCTAssertGreaterThanOrEqual(scores[grid.firstIndex(of: chosen)!], scores.max()! - 0.02,
+                                  "our C \(chosen) vs scikit-learn's \(theirs["c"]!)")
+    }
+    print("nested C per fold: \(folds.map { $0["c"]!.doubleValue! }) (scikit-learn \(expected.map { $0["c"]! }))")
   }
 
   func testWrongColumnIsInvalidParamsWithCloseMatches() throws {

@@ -5,6 +5,10 @@
         named by its row number as the host names it), StandardScaler + LogisticRegression(C=1) fitted per fold,
         the same model on column-permuted features, and a label-permutation p-value. TARGET "row"/"column" is
         derived from Metadata_Well. CONTROL is COLUMN=VALUE or "-". Prints JSON.
+    python test_probe_reference.py nested TABLE TARGET GROUPS
+        C chosen per GroupKFold(5) fold by GridSearchCV(StandardScaler + LogisticRegression, C in 10^-3..10^2,
+        cv=GroupKFold(3)) fitted with the training rows' groups: per fold the test size, chosen C and mean inner
+        accuracy per C. Prints JSON.
     python test_probe_reference.py embeddings DIR OUT.csv
         Writes the DeepProfiler per-cell embeddings (npz per plate/well/site) as one CSV table.
     python test_probe_reference.py association TABLE TARGET COVARIATE
@@ -75,6 +79,28 @@ def probe(table, target, groups, control, permutations):
             "rows": len(index), "features": int(keep.sum()), "test_sizes": [len(t) for _, t in folds]}
 
 
+def nested(table, target, groups):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rows = read_table(table)
+    features = [k for k in rows[0] if not k.startswith("Metadata_")]
+    x = np.array([[float(r[k]) for k in features] for r in rows])
+    x = x[:, np.isfinite(x).all(axis=0)]
+    y = np.array(column(rows, target))
+    g = np.array(column(rows, groups))
+    folds = []
+    for train, test in GroupKFold(n_splits=min(5, len(np.unique(g)))).split(x, y, g):
+        search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()),
+                              {"logisticregression__C": [0.001, 0.01, 0.1, 1, 10, 100]}, cv=GroupKFold(3), refit=False)
+        search.fit(x[train], y[train], groups=g[train])
+        folds.append({"test_size": len(test), "c": search.best_params_["logisticregression__C"],
+                      "scores": search.cv_results_["mean_test_score"].tolist()})
+    return {"folds": folds}
+
+
 def embeddings(folder, out):
     import glob
     import os
@@ -106,6 +132,8 @@ if __name__ == "__main__":
     command, arguments = sys.argv[1], sys.argv[2:]
     if command == "probe":
         print(json.dumps(probe(*arguments[:4], int(arguments[4]))))
+    elif command == "nested":
+        print(json.dumps(nested(*arguments)))
     elif command == "embeddings":
         embeddings(*arguments)
     elif command == "association":

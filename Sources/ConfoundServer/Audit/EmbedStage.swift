@@ -60,13 +60,10 @@ struct EmbedStage {
 
   func run(plugin: PluginInfo, variant: Variant) throws -> AuditRequest.StageSummary {
     let started = Date()
-    let done = try store.doneKeys(stage: variant.stage)
-    let failedBefore = try store.failures(stage: variant.stage)
     let segmented = try store.doneKeys(stage: SegmentStage.name)
-    let todo = screen.sites.filter { item in
-      let key = FocusStage.key(item.plate, item.well, item.site)
-      return segmented.contains(key) && !done.contains(key) && failedBefore[key] == nil
-    }
+    let units = try SiteUnits(stage: variant.stage, runner: runner, store: store, screen: screen,
+                              ready: segmented.contains)
+    let todo = units.todo
     let scratch = runner.out.appendingPathComponent("embed-scratch")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -74,7 +71,6 @@ struct EmbedStage {
     parameters["input_size"] = .int(Int64(Self.inputSize))
     parameters["channel_mode"] = "each"
     parameters["intensity"] = "percentile"
-    var failures: [String] = Array(failedBefore.values)
     var computed = 0
     // The first site runs alone: when it cannot run (no model, bad plugin) every site would fail alike.
     if let first = todo.first {
@@ -86,43 +82,19 @@ struct EmbedStage {
       } catch {
         let message = "\(variant.stage) stopped, no site embedded: \((error as? ResponseError)?.message ?? "\(error)")"
         runner.context.log(.warning, message)
-        return .init(name: variant.stage, computed: 0, resumed: done.count, failed: todo.count, failures: [message],
+        return .init(name: variant.stage, computed: 0, resumed: units.done.count, failed: todo.count, failures: [message],
                      seconds: Date().timeIntervalSince(started))
       }
     }
-    let lock = NSLock()
     let rest = Array(todo.dropFirst())
-    let lanes = max(1, min(runner.registry.maxWorkersPerPlugin, rest.count))
-    DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-      for index in stride(from: lane, to: rest.count, by: lanes) where !runner.context.token.isCancelled {
-        let site = rest[index]
-        let key = FocusStage.key(site.plate, site.well, site.site)
-        do {
-          try embed(site: site, plugin: plugin, variant: variant, parameters: parameters, scratch: scratch,
-                    lock: lock)
-          lock.lock()
-          computed += 1
-          lock.unlock()
-        } catch let error as ResponseError where error.code == .requestCancelled {
-          return
-        } catch {
-          let message = "\(key): \((error as? ResponseError)?.message ?? "\(error)")"
-          runner.context.log(.warning, "\(variant.stage): \(message)")
-          lock.lock()
-          try? store.fail(stage: variant.stage, key: key, message: message)
-          failures.append(message)
-          lock.unlock()
-        }
-        lock.lock()
-        let fraction = Double(computed + failures.count - failedBefore.count) / Double(max(todo.count, 1))
-        lock.unlock()
-        runner.context.reportProgress(0.98 + 0.01 * fraction, "\(variant.stage) \(computed)/\(todo.count) sites")
-      }
+    let (restComputed, failures) = units.run(rest, progress: 0.98...0.99) { site, _, lock in
+      try embed(site: site, plugin: plugin, variant: variant, parameters: parameters, scratch: scratch, lock: lock)
     }
+    computed += restComputed
     try runner.context.checkCancellation()
     let wells = try aggregateWells(variant)
     try store.recordPlugin(id: plugin.manifest.id, version: plugin.manifest.version, abi: plugin.manifest.abiVersion)
-    return .init(name: variant.stage, computed: computed + wells, resumed: done.count, failed: failures.count,
+    return .init(name: variant.stage, computed: computed + wells, resumed: units.done.count, failed: failures.count,
                  failures: Array(failures.sorted().prefix(5)), seconds: Date().timeIntervalSince(started))
   }
 

@@ -31,79 +31,51 @@ struct SegmentStage {
 
   func run(plugin: PluginInfo) throws -> AuditRequest.StageSummary {
     let started = Date()
-    let done = try store.doneKeys(stage: Self.name)
-    let failedBefore = try store.failures(stage: Self.name)
-    let todo = screen.sites.filter { item in
-      let key = FocusStage.key(item.plate, item.well, item.site)
-      return !done.contains(key) && failedBefore[key] == nil
-    }
+    let units = try SiteUnits(stage: Self.name, runner: runner, store: store, screen: screen)
     let scratch = runner.out.appendingPathComponent("segment-scratch")
     defer { try? FileManager.default.removeItem(at: scratch) }
     let parameters: JSONObject? = plugin.manifest.parameters.contains { $0.name == "crop_size" }
       ? ["crop_size": .int(Self.cropSize)] : nil
-    let lock = NSLock()
-    var computed = 0
-    var failures: [String] = Array(failedBefore.values)
-    let lanes = max(1, min(runner.registry.maxWorkersPerPlugin, todo.count))
-    DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-      for index in stride(from: lane, to: todo.count, by: lanes) where !runner.context.token.isCancelled {
-        let (plate, well, site) = todo[index]
-        let key = FocusStage.key(plate, well, site)
-        let request = PluginsRunRequest.Params(
-          plugin: plugin.manifest.id, kind: .segmenter, parameters: parameters,
-          context: ["channels": .array(screen.channels.map(JSONValue.string)), "plate": .string(plate.name),
-                    "well": .string(well.name), "site": .int(Int64(site.number))],
-          inputs: [InputRef(name: "image", files: screen.channels.compactMap { site.images[$0]?.path })],
-          outputDir: scratch.path)
-        do {
-          let response = try runner.registry.run(request, isCancelled: { runner.context.token.isCancelled },
-                                                 progress: { _, _ in }, log: { _, _ in })
-          defer { response.outputs.forEach { try? FileManager.default.removeItem(atPath: $0.path) } }
-          let siteID = siteIDs[SiteKey(plate: plate.name, well: well.name, site: site.number)]!
-          let objects = try Self.objectRows(response)
-          let cropName = Self.arrayName("crops", key: key)
-          // The mask file is written before the unit; a crash leaves it unrecorded and the redone unit rewrites it.
-          let maskName = Self.arrayName("labels", key: key)
-          try FileManager.default.createDirectory(at: store.arraysFolder, withIntermediateDirectories: true)
-          let mask = try SegmentMasks.write(labels: response.outputs,
-                                            to: store.arraysFolder.appendingPathComponent(maskName + ".tif"))
-          lock.lock()
-          defer { lock.unlock() }
-          try store.complete(stage: Self.name, key: key) { writer in
-            for (name, value) in response.result["site_features"]?.objectValue ?? JSONObject() {
-              try writer.measure(site: siteID, name, value.doubleValue ?? .nan)
-            }
-            for (object, row) in objects.rows.enumerated() {
-              for (name, value) in zip(objects.columns, row) {
-                try writer.measure(site: siteID, object: object + 1, name, value)
-              }
-            }
-            if let crops = response.outputs.first(where: { $0.name == "crops" }) {
-              try keep(crops, as: cropName, in: writer)
-            }
-            try writer.recordArray(name: maskName, path: store.arraysFolder.lastPathComponent + "/" + maskName + ".tif",
-                                   shape: mask.shape, dtype: "tiff-" + mask.sampleType)
-          }
-          computed += 1
-        } catch let error as ResponseError where error.code == .requestCancelled {
-          return
-        } catch {
-          let message = "\(key): \((error as? ResponseError)?.message ?? "\(error)")"
-          runner.context.log(.warning, "segment: \(message)")
-          lock.lock()
-          try? store.fail(stage: Self.name, key: key, message: message)
-          failures.append(message)
-          lock.unlock()
+    let (computed, failures) = units.run(progress: 0.9...0.98) { item, key, lock in
+      let (plate, well, site) = item
+      let request = PluginsRunRequest.Params(
+        plugin: plugin.manifest.id, kind: .segmenter, parameters: parameters,
+        context: ["channels": .array(screen.channels.map(JSONValue.string)), "plate": .string(plate.name),
+                  "well": .string(well.name), "site": .int(Int64(site.number))],
+        inputs: [InputRef(name: "image", files: screen.channels.compactMap { site.images[$0]?.path })],
+        outputDir: scratch.path)
+      let response = try runner.registry.run(request, isCancelled: { runner.context.token.isCancelled },
+                                             progress: { _, _ in }, log: { _, _ in })
+      defer { response.outputs.forEach { try? FileManager.default.removeItem(atPath: $0.path) } }
+      let siteID = siteIDs[SiteKey(plate: plate.name, well: well.name, site: site.number)]!
+      let objects = try Self.objectRows(response)
+      let cropName = Self.arrayName("crops", key: key)
+      // The mask file is written before the unit; a crash leaves it unrecorded and the redone unit rewrites it.
+      let maskName = Self.arrayName("labels", key: key)
+      try FileManager.default.createDirectory(at: store.arraysFolder, withIntermediateDirectories: true)
+      let mask = try SegmentMasks.write(labels: response.outputs,
+                                        to: store.arraysFolder.appendingPathComponent(maskName + ".tif"))
+      lock.lock()
+      defer { lock.unlock() }
+      try store.complete(stage: Self.name, key: key) { writer in
+        for (name, value) in response.result["site_features"]?.objectValue ?? JSONObject() {
+          try writer.measure(site: siteID, name, value.doubleValue ?? .nan)
         }
-        lock.lock()
-        let fraction = Double(computed + failures.count - failedBefore.count) / Double(max(todo.count, 1))
-        lock.unlock()
-        runner.context.reportProgress(0.9 + 0.08 * fraction, "segment \(computed)/\(todo.count) sites")
+        for (object, row) in objects.rows.enumerated() {
+          for (name, value) in zip(objects.columns, row) {
+            try writer.measure(site: siteID, object: object + 1, name, value)
+          }
+        }
+        if let crops = response.outputs.first(where: { $0.name == "crops" }) {
+          try keep(crops, as: cropName, in: writer)
+        }
+        try writer.recordArray(name: maskName, path: store.arraysFolder.lastPathComponent + "/" + maskName + ".tif",
+                               shape: mask.shape, dtype: "tiff-" + mask.sampleType)
       }
     }
     try runner.context.checkCancellation()
     try store.recordPlugin(id: plugin.manifest.id, version: plugin.manifest.version, abi: plugin.manifest.abiVersion)
-    return .init(name: Self.name, computed: computed, resumed: done.count, failed: failures.count,
+    return .init(name: Self.name, computed: computed, resumed: units.done.count, failed: failures.count,
                  failures: Array(failures.sorted().prefix(5)), seconds: Date().timeIntervalSince(started))
   }
 

@@ -28,10 +28,7 @@ struct AuditCommand: ParsableCommand {
       printJSON(try JSONCodec.encode(response))
       return
     }
-    for stage in response.stages {
-      print("stage \(stage.name): \(stage.computed) computed, \(stage.resumed) resumed, \(stage.failed) failed, \(String(format: "%.1f", stage.seconds)) s")
-    }
-    for line in response.summary { print(line) }
+    printStagesAndSummary(response)
     print("Findings: \(response.out)/findings.json; every result: \(response.out)/run.sqlite")
   }
 }

@@ -1,10 +1,12 @@
 import ConfoundProtocol
+import Foundation
 
 /// The text form of an `audit/run` response shared by the commands that run the audit or one of its stages:
 /// one line per stage with its counts, then the plain-sentence summary.
 func printStagesAndSummary(_ response: AuditRequest.Response) {
   for stage in response.stages {
-    print("stage \(stage.name): \(stage.computed) computed, \(stage.resumed) resumed, \(stage.failed) failed")
+    let seconds = String(format: "%.1f", stage.seconds)
+    print("stage \(stage.name): \(stage.computed) computed, \(stage.resumed) resumed, \(stage.failed) failed, \(seconds) s")
   }
   for line in response.summary { print(line) }
 }

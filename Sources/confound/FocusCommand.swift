@@ -90,10 +90,7 @@ struct FocusScoreCommand: ParsableCommand {
       printJSON(try JSONCodec.encode(response))
       return
     }
-    for stage in response.stages {
-      print("stage \(stage.name): \(stage.computed) computed, \(stage.resumed) resumed, \(stage.failed) failed")
-    }
-    for line in response.summary { print(line) }
+    printStagesAndSummary(response)
     print("Every site: \(response.out)/run.sqlite; plate maps: \(response.out)/plots/")
   }
 }

@@ -71,8 +71,18 @@ struct ProbeAnalysis {
     return try CrossValidation.leakageLint(folds: folds, identities: ["unit": data.units])
   }
 
+  /// Folds for permuted `labels`: splitters that read the labels (paired, stratified) are rebuilt from them, so
+  /// every permutation is cross-validated the way the observed labels were (paired folds kept from the observed
+  /// labels would no longer pair healthy with disease, lowering the null and making p too small).
+  func folds(for labels: [Int]) throws -> [Fold] {
+    guard labels != truth, settings.cv == "paired" || settings.cv == "stratified-group-kfold" else { return folds }
+    let disease = data.disease.flatMap { d in classNames.firstIndex(of: d) }
+    return try ProbeFolds.make(cv: settings.cv, folds: settings.folds, labels: labels, groups: data.groups,
+                               disease: disease.map { d in labels.map { $0 == d } }, seed: settings.seed)
+  }
+
   func predict(_ x: FeatureMatrix, labels: [Int], check: () throws -> Void) throws -> HeldOutPrediction {
-    try HeldOutPrediction(x: x, labels: labels, classCount: classNames.count, folds: folds,
+    try HeldOutPrediction(x: x, labels: labels, classCount: classNames.count, folds: try folds(for: labels),
                           regularisation: settings.nestedC ? .nested(grid: settings.cGrid, innerFolds: settings.innerFolds)
                             : .fixed(settings.c), groups: data.groups,
                           checkCancellation: check)

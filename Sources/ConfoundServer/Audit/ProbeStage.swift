@@ -28,6 +28,8 @@ struct ProbeStage {
     let plate: String
     let batch: String
     let well: WellPosition
+    /// The well's name as the screen spells it (the key of its stored arrays).
+    let wellName: String
     let covariates: [String: String]
     let values: [String: Double]
     /// The well's mean cell embedding per embedding feature set (`EmbedStage.Variant.featureSet`).
@@ -44,28 +46,11 @@ struct ProbeStage {
   }
 
   private func wellRows() throws -> [WellRow] {
-    var rows: [WellRow] = []
-    for batch in screen.batches {
-      for plate in batch.plates {
-        for well in plate.wells {
-          var sums: [String: (Double, Int)] = [:]
-          for site in well.sites {
-            guard let id = siteIDs[SiteKey(plate: plate.name, well: well.name, site: site.number)] else { continue }
-            for (name, value) in try store.measurements(siteID: id) where value.isFinite {
-              let (s, n) = sums[name] ?? (0, 0)
-              sums[name] = (s + value, n + 1)
-            }
-          }
-          guard !sums.isEmpty else { continue }
-          var row = WellRow(plate: plate.name, batch: batch.name, well: well.position,
-                            covariates: plate.covariates.merging(well.covariates) { $1 },
-                            values: sums.mapValues { $0.0 / Double($0.1) })
-          for variant in EmbedStage.variants {
-            let name = EmbedStage.wellArrayName(variant.prefix, plate: plate.name, well: well.name)
-            if let vector = try store.loadArray(name: name)?.floats() { row.embeddings[variant.featureSet] = vector }
-          }
-          rows.append(row)
-        }
+    var rows = try WellRow.means(store: store, screen: screen, siteIDs: siteIDs)
+    for index in rows.indices {
+      for variant in EmbedStage.variants {
+        let name = EmbedStage.wellArrayName(variant.prefix, plate: rows[index].plate, well: rows[index].wellName)
+        if let vector = try store.loadArray(name: name)?.floats() { rows[index].embeddings[variant.featureSet] = vector }
       }
     }
     for variant in EmbedStage.variants {

@@ -17,14 +17,6 @@ struct ProjectionStage {
   let siteIDs: [SiteKey: Int64]
 
   /// One well: identifiers, covariates and mean hand features.
-  private struct Well {
-    let plate: String
-    let batch: String
-    let position: WellPosition
-    let covariates: [String: String]
-    let values: [String: Double]
-  }
-
   /// Runs the projections; returns summary sentences. A projection that cannot be made (too few wells or features)
   /// is logged and skipped: it never stops the audit.
   func run() throws -> [String] {
@@ -43,7 +35,7 @@ struct ProjectionStage {
     let panels = covariates(wells)
     let identifiers =
       (panels.contains { $0.name == "plate" } ? [] : [(name: "plate", values: wells.map(\.plate))])
-      + [(name: "well", values: wells.map(\.position.name))]
+      + [(name: "well", values: wells.map(\.well.name))]
     var lines: [String] = []
     var standardised: FeatureMatrix?
     for method in ["pca", "tsne"] {
@@ -83,44 +75,25 @@ struct ProjectionStage {
     return lines
   }
 
-  private func wellMeans() throws -> [Well] {
-    var rows: [Well] = []
-    for batch in screen.batches {
-      for plate in batch.plates {
-        for well in plate.wells {
-          var sums: [String: (Double, Int)] = [:]
-          for site in well.sites {
-            guard let id = siteIDs[SiteKey(plate: plate.name, well: well.name, site: site.number)] else { continue }
-            for (name, value) in try store.measurements(siteID: id)
-            where value.isFinite && !name.hasPrefix("ImageQuality_") && !name.hasPrefix("Focus_") {
-              let (s, n) = sums[name] ?? (0, 0)
-              sums[name] = (s + value, n + 1)
-            }
-          }
-          guard !sums.isEmpty else { continue }
-          rows.append(
-            Well(
-              plate: plate.name, batch: batch.name, position: well.position,
-              covariates: plate.covariates.merging(well.covariates) { $1 },
-              values: sums.mapValues { $0.0 / Double($0.1) }))
-        }
-      }
+  /// The per-well means of the hand features: the focus measures are left out, they are a nuisance of their own.
+  private func wellMeans() throws -> [ProbeStage.WellRow] {
+    try ProbeStage.WellRow.means(store: store, screen: screen, siteIDs: siteIDs) {
+      !$0.hasPrefix("ImageQuality_") && !$0.hasPrefix("Focus_")
     }
-    return rows
   }
 
-  private func commonFeatures(_ wells: [Well]) -> [String] {
+  private func commonFeatures(_ wells: [ProbeStage.WellRow]) -> [String] {
     guard let first = wells.first else { return [] }
     return wells.dropFirst().reduce(Set(first.values.keys)) { $0.intersection($1.values.keys) }.sorted()
   }
 
   /// Batch, plate, row, column, then each covariate that has 2+ values and is not an identifier of the well.
-  private func covariates(_ wells: [Well]) -> [(name: String, values: [String])] {
+  private func covariates(_ wells: [ProbeStage.WellRow]) -> [(name: String, values: [String])] {
     var panels: [(name: String, values: [String])] = []
     if Set(wells.map(\.batch)).count >= 2 { panels.append(("batch", wells.map(\.batch))) }
     if Set(wells.map(\.plate)).count >= 2 { panels.append(("plate", wells.map(\.plate))) }
-    panels.append(("row", wells.map { WellPosition.rowLetters($0.position.row) }))
-    panels.append(("column", wells.map { String($0.position.column + 1) }))
+    panels.append(("row", wells.map { WellPosition.rowLetters($0.well.row) }))
+    panels.append(("column", wells.map { String($0.well.column + 1) }))
     let keys = Set(wells.flatMap { $0.covariates.keys }).sorted()
     // Case-insensitive: a platemap's "Batch" column repeats the screen's batch panel.
     for key in keys where !panels.contains(where: { $0.name.lowercased() == key.lowercased() }) {

@@ -64,23 +64,8 @@ public struct BatchMixing: Sendable, Codable, Equatable {
     var distances = [Double](repeating: 0, count: k)
     for i in 0..<graph.count {
       for s in 0..<k { distances[s] = graph.squaredDistances[i * graph.k + s].squareRoot() }
-      // scib's search: start at beta 1, double or halve until bracketed, then bisect; tolerance 1e-5, 50 tries.
-      var beta = 1.0
-      var low = -Double.infinity
-      var high = Double.infinity
-      var h = entropy(distances, beta, into: &weights)
-      var tries = 0
-      while abs(h - target) > 1e-5, tries < 50 {
-        if h > target {
-          low = beta
-          beta = high.isFinite ? (beta + high) / 2 : beta * 2
-        } else {
-          high = beta
-          beta = low.isFinite ? (beta + low) / 2 : beta / 2
-        }
-        h = entropy(distances, beta, into: &weights)
-        tries += 1
-      }
+      // scib's search (`compute_simpson_index`): tolerance 1e-5, 50 tries.
+      _ = searchPrecision(entropy: target, tolerance: 1e-5, updates: 50) { entropy(distances, $0, into: &weights) }
       var perBatch = [Double](repeating: 0, count: batches)
       for s in 0..<k { perBatch[codes[Int(graph.indices[i * graph.k + s])]] += weights[s] }
       let simpson = perBatch.reduce(0) { $0 + $1 * $1 }

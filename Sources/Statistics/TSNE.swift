@@ -6,12 +6,14 @@ import Foundation
 /// then 500 plain ones; momentum 0.8, per-coordinate gains (+0.2 when the gradient changes sign, x0.8 + 0.01
 /// otherwise), learning rate N / exaggeration, steps clipped to norm 5, the embedding re-centred every step.
 ///
-/// Repulsion is exact below `exactBelow` points and Barnes-Hut (theta 0.5) above. The result is a pure function of
-/// the data and `seed`: every parallel sum is taken in a fixed order.
+/// Repulsion, as openTSNE chooses it: exact below `exactBelow` (1,000) points, Barnes-Hut (theta 0.5) below
+/// `interpolationFrom` (10,000), FFT-accelerated interpolation (FIt-SNE, `TSNEInterpolation`) from there, except
+/// that `.auto` takes Barnes-Hut for the steps where the interpolation grid would cost more (see `stepMethod`). The
+/// result is a pure function of the data and `seed`: every parallel sum is taken in a fixed order.
 public struct TSNE: Sendable {
   /// How the repulsive forces are computed.
   public enum Method: String, Sendable, Codable {
-    case auto, exact, barnesHut = "barnes-hut"
+    case auto, exact, barnesHut = "barnes-hut", fft
   }
 
   public var perplexity = 30.0
@@ -25,6 +27,8 @@ public struct TSNE: Sendable {
   public var method = Method.auto
   /// With `.auto`, exact repulsion for fewer points than this.
   public var exactBelow = 1000
+  /// With `.auto`, FFT interpolation from this many points on (Barnes-Hut between `exactBelow` and this).
+  public var interpolationFrom = 10_000
   public var seed: UInt64 = 1
   public var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -35,8 +39,9 @@ public struct TSNE: Sendable {
     /// `rows x 2`.
     public let embedding: FeatureMatrix
     public let affinities: TSNEAffinities
-    /// KL(P || Q) of the final embedding: exact up to 10,000 points, else with the Barnes-Hut estimate of Z.
+    /// KL(P || Q) of the final embedding: exact up to 10,000 points, else with the method's estimate of Z.
     public let klDivergence: Double
+    /// The method resolved from `.auto`; `.fft` also when some of its steps were taken by Barnes-Hut.
     public let method: Method
   }
 
@@ -55,8 +60,8 @@ public struct TSNE: Sendable {
     guard theta > 0, theta < 0.7 else {
       throw StatisticsError.invalidArgument("t-SNE: theta \(theta) must be in (0, 0.7)")
     }
-    let resolved: Method = method == .auto ? (n < exactBelow ? .exact : .barnesHut) : method
-    let bhTheta = resolved == .exact ? nil : theta
+    let resolved: Method =
+      method != .auto ? method : (n < exactBelow ? .exact : (n < interpolationFrom ? .barnesHut : .fft))
     var y = initial
     var update = [Double](repeating: 0, count: 2 * n)
     var gains = [Double](repeating: 1, count: 2 * n)
@@ -65,8 +70,8 @@ public struct TSNE: Sendable {
       let rate = learningRate ?? max(Double(n) / exaggeration, 50)
       for _ in 0..<steps {
         TSNEObjective.gradient(
-          p, embedding: y, exaggeration: exaggeration, theta: bhTheta, into: &gradient,
-          threads: threads)
+          p, embedding: y, exaggeration: exaggeration, method: stepMethod(resolved, y, count: n), theta: theta,
+          into: &gradient, threads: threads)
         step(&y, &update, &gains, gradient, rate: rate, count: n)
       }
     }
@@ -74,12 +79,21 @@ public struct TSNE: Sendable {
     if n <= 10_000 {
       z = TSNEObjective.exactRepulsion(y, count: n, force: nil, threads: threads)
     } else {
-      z = TSNEObjective.gradient(p, embedding: y, theta: theta, into: &gradient, threads: threads)
+      z = TSNEObjective.gradient(
+        p, embedding: y, method: stepMethod(resolved, y, count: n), theta: theta, into: &gradient, threads: threads)
     }
     let kl = TSNEObjective.klDivergence(p, embedding: y, normalisation: z)
     return Result(
       embedding: try FeatureMatrix(rows: n, columns: 2, values: y), affinities: p, klDivergence: kl,
       method: resolved)
+  }
+
+  /// The repulsion for one step. Under `.auto`, FFT interpolation gives way to Barnes-Hut for the steps where its
+  /// grid would take longer than the tree (`TSNEInterpolation.cheaperThanBarnesHut`): openTSNE's grid grows with the
+  /// square of the embedding's span, and late in a run at 10,000-50,000 points our tree is the faster of the two.
+  private func stepMethod(_ resolved: Method, _ y: [Double], count n: Int) -> Method {
+    guard resolved == .fft, method == .auto else { return resolved }
+    return TSNEInterpolation.cheaperThanBarnesHut(y, count: n) ? .fft : .barnesHut
   }
 
   /// One momentum step with gains, as openTSNE's gradient descent does it.

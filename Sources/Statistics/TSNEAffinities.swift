@@ -111,10 +111,7 @@ public struct TSNEAffinities: Sendable {
   {
     var minimum = Double.infinity
     for s in 0..<k { minimum = min(minimum, d[s]) }
-    var beta = 1.0
-    var low = -Double.infinity
-    var high = Double.infinity
-    for _ in 0..<200 {
+    return searchPrecision(entropy: target, tolerance: 1e-10, updates: 200) { beta in
       var sum = 0.0
       var weighted = 0.0
       for s in 0..<k {
@@ -124,18 +121,9 @@ public struct TSNEAffinities: Sendable {
         sum += e
         weighted += shifted * e
       }
-      let h = log(sum) + beta * weighted / sum
       for s in 0..<k { p[s] /= sum }
-      if abs(h - target) < 1e-10 { break }
-      if h > target {
-        low = beta
-        beta = high.isFinite ? (beta + high) / 2 : beta * 2
-      } else {
-        high = beta
-        beta = low.isFinite ? (beta + low) / 2 : beta / 2
-      }
+      return log(sum) + beta * weighted / sum
     }
-    return beta
   }
 
   /// The perplexity exp(H) of point i's conditional distribution (what the binary search aimed at).
@@ -148,4 +136,31 @@ public struct TSNEAffinities: Sendable {
     }
     return exp(h)
   }
+}
+
+/// The precision beta of a Gaussian kernel whose weights over a point's neighbours have entropy `target` (natural
+/// log): start at beta = 1, double or halve until the target is bracketed, then bisect, stopping once
+/// |H - target| <= `tolerance` or after `updates` changes of beta. `evaluate(beta)` returns H at beta (and may
+/// write the weights: its last call is always at the beta returned). t-SNE's affinities and scib's LISI both use
+/// this search, each with its reference's tolerance and cap.
+func searchPrecision(entropy target: Double, tolerance: Double, updates: Int, evaluate: (Double) -> Double)
+  -> Double
+{
+  var beta = 1.0
+  var low = -Double.infinity
+  var high = Double.infinity
+  var h = evaluate(beta)
+  var tries = 0
+  while abs(h - target) > tolerance, tries < updates {
+    if h > target {
+      low = beta
+      beta = high.isFinite ? (beta + high) / 2 : beta * 2
+    } else {
+      high = beta
+      beta = low.isFinite ? (beta + low) / 2 : beta / 2
+    }
+    h = evaluate(beta)
+    tries += 1
+  }
+  return beta
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The t-SNE objective KL(P || Q) for a 2-D embedding and its gradient, exact or Barnes-Hut.
+/// The t-SNE objective KL(P || Q) for a 2-D embedding and its gradient, exact, Barnes-Hut or FFT-interpolated.
 ///
 /// Convention (openTSNE's): the gradient returned is dKL/dy_i / 4 = sum_j (p_ij - q_ij) w_ij (y_i - y_j), with
 /// w_ij = 1 / (1 + |y_i - y_j|^2) and q_ij = w_ij / Z, Z = sum_{k != l} w_kl; learning rates are scaled to match.
@@ -12,7 +12,7 @@ public enum TSNEObjective {
     return klDivergence(p, embedding: y, normalisation: z)
   }
 
-  /// KL(P || Q) given the normalisation Z (exact, or the Barnes-Hut estimate as openTSNE reports).
+  /// KL(P || Q) given the normalisation Z (exact, or the Barnes-Hut or FFT estimate as openTSNE reports).
   static func klDivergence(_ p: TSNEAffinities, embedding y: [Double], normalisation z: Double) -> Double {
     var kl = 0.0
     for i in 0..<p.count {
@@ -34,13 +34,25 @@ public enum TSNEObjective {
     _ p: TSNEAffinities, embedding y: [Double], exaggeration: Double = 1, theta: Double?,
     into gradient: inout [Double], threads: Int = 1
   ) -> Double {
+    self.gradient(
+      p, embedding: y, exaggeration: exaggeration, method: theta == nil ? .exact : .barnesHut, theta: theta ?? 0.5,
+      into: &gradient, threads: threads)
+  }
+
+  /// The gradient (dKL/dy / 4) with P multiplied by `exaggeration` and the repulsion computed by `method` (`.auto`
+  /// counts as `.exact`; `theta` is used by Barnes-Hut only). Returns Z (exact or estimated).
+  @discardableResult
+  public static func gradient(
+    _ p: TSNEAffinities, embedding y: [Double], exaggeration: Double = 1, method: TSNE.Method, theta: Double = 0.5,
+    into gradient: inout [Double], threads: Int = 1
+  ) -> Double {
     let n = p.count
     var repulsive = [Double](repeating: 0, count: 2 * n)
     let z: Double
-    if let theta {
-      z = barnesHutRepulsion(y, count: n, theta: theta, force: &repulsive, threads: threads)
-    } else {
-      z = exactRepulsion(y, count: n, force: &repulsive, threads: threads)
+    switch method {
+    case .auto, .exact: z = exactRepulsion(y, count: n, force: &repulsive, threads: threads)
+    case .barnesHut: z = barnesHutRepulsion(y, count: n, theta: theta, force: &repulsive, threads: threads)
+    case .fft: z = TSNEInterpolation.repulsion(y, count: n, force: &repulsive, threads: threads)
     }
     attraction(p, y, exaggeration: exaggeration, into: &gradient, threads: threads)
     for e in 0..<(2 * n) { gradient[e] -= repulsive[e] / z }
@@ -126,29 +138,40 @@ public enum TSNEObjective {
     -> Double
   {
     let tree = y.withUnsafeBufferPointer { TSNEQuadTree(x: $0.baseAddress!, count: n) }
-    let chunks = max(1, min(n, 64))
-    let chunk = (n + chunks - 1) / chunks
-    var partial = [Double](repeating: 0, count: chunks)
     let thetaSquared = theta * theta
-    y.withUnsafeBufferPointer { y in
-      force.withUnsafeMutableBufferPointer { f in
-        partial.withUnsafeMutableBufferPointer { sums in
-          DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let stack = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
-            defer { stack.deallocate() }
-            var s = 0.0
-            for i in min(n, c * chunk)..<min(n, (c + 1) * chunk) {
-              var fi = (0.0, 0.0)
-              s += tree.repulsion(y[2 * i], y[2 * i + 1], thetaSquared: thetaSquared, stack: stack, force: &fi) - 1
-              f[2 * i] = fi.0
-              f[2 * i + 1] = fi.1
-            }
-            sums[c] = s
-          }
+    let stack = UnsafeMutablePointer<Int32>.allocate(capacity: 256 * fixedChunks)
+    defer { stack.deallocate() }
+    let z = force.withUnsafeMutableBufferPointer { f in
+      chunkedSum(count: n) { chunk, points in
+        var s = 0.0
+        for i in points {
+          var fi = (0.0, 0.0)
+          s += tree.repulsion(
+            y[2 * i], y[2 * i + 1], thetaSquared: thetaSquared, stack: stack + 256 * chunk, force: &fi) - 1
+          f[2 * i] = fi.0
+          f[2 * i + 1] = fi.1
         }
+        return s
       }
     }
     _ = threads  // concurrentPerform sizes its pool to the machine's cores
+    return z
+  }
+
+  /// The number of chunks `chunkedSum` splits points into (fixed, so sums never depend on the thread count).
+  static let fixedChunks = 64
+
+  /// Runs `body(chunk, points)` over `fixedChunks` contiguous ranges of 0..<n in parallel and adds the values it
+  /// returns in chunk order, so the total does not depend on timing.
+  static func chunkedSum(count n: Int, _ body: (Int, Range<Int>) -> Double) -> Double {
+    let chunks = max(1, min(n, fixedChunks))
+    let size = (n + chunks - 1) / chunks
+    var partial = [Double](repeating: 0, count: chunks)
+    partial.withUnsafeMutableBufferPointer { sums in
+      DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        sums[c] = body(c, min(n, c * size)..<min(n, (c + 1) * size))
+      }
+    }
     return partial.reduce(0, +)
   }
 }

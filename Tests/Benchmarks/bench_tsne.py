@@ -9,7 +9,9 @@ at the sizes the issue names. Both sides get the same float64 matrix; ours is no
 
 Time: ours is the `seconds` the host reports for the projection alone (neighbours, affinities, 750 optimisation
 steps; table parsing excluded); openTSNE's is the wall time of `TSNE(...).fit(X)` with its defaults (Annoy
-neighbours, Barnes-Hut below 10,000 points and FFT interpolation from 10,000 up), n_jobs=2.
+neighbours, Barnes-Hut below 10,000 points and FFT interpolation from 10,000 up), n_jobs=2. Ours uses exact
+neighbours (BLAS blocks), and from 10,000 points the same FFT interpolation, except for the steps where its grid
+(which grows with the square of the embedding's span) would take longer than our Barnes-Hut tree.
 
 KL: both final embeddings are scored by the same exact computation, KL(P || Q) with openTSNE's P and Z summed over
 all pairs in blocks, so the two figures are comparable whatever each tool reports internally.

@@ -92,28 +92,8 @@ final class TSNETests: XCTestCase {
   /// exact-neighbour affinities, and the final KL of both embeddings within 5% (openTSNE: Barnes-Hut, 750 steps).
   func testKLWithinFivePercentOfOpenTSNEOnDeepProfilerEmbeddings() throws {
     let folder = try TemporaryDirectory()
-    let data: URL
-    do { data = try SharedData.require("data/deepprofiler-bbbc021-embeddings") } catch let s as SkipReason {
-      throw XCTSkip(s.description)
-    }
-    let ref = try reference(
-      """
-      import glob, json, sys, numpy as np, openTSNE
-      files = sorted(glob.glob("\(data.path)/*/*.npz"))
-      X = np.concatenate([np.load(f, allow_pickle=True)["features"] for f in files]).astype(np.float64)
-      X.tofile(sys.argv[1] + "/X.bin")
-      tsne = openTSNE.TSNE(perplexity=30, neighbors="exact", negative_gradient_method="bh", n_jobs=2, random_state=1)
-      emb = tsne.fit(X)
-      P = emb.affinities.P.toarray()
-      P.tofile(sys.argv[1] + "/P.bin")
-      Y = np.asarray(emb)
-      d2 = ((Y[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
-      W = 1 / (1 + d2); np.fill_diagonal(W, 0)
-      Q = W / W.sum(); nz = P > 0
-      print(json.dumps({"n": X.shape[0], "d": X.shape[1], "kl": float((P[nz] * np.log(P[nz] / Q[nz])).sum())}))
-      """, in: folder)
-    let n = ref["n"] as! Int
-    let x = try FeatureMatrix(rows: n, columns: ref["d"] as! Int, values: readDoubles(folder.file("X.bin")))
+    let (x, klTheirs) = try openTSNEOnDeepProfiler(negativeGradient: "bh", in: folder)
+    let n = x.rows
     let theirs = try readDoubles(folder.file("P.bin"))
     var tsne = TSNE()
     tsne.method = .barnesHut
@@ -123,10 +103,41 @@ final class TSNETests: XCTestCase {
     for i in 0..<n { for e in p.rowStart[i]..<p.rowStart[i + 1] { ours[i * n + Int(p.columns[e])] = p.values[e] } }
     let worst = zip(ours, theirs).map { abs($0 - $1) }.max()!
     XCTAssertLessThan(worst, 1e-4 * theirs.max()!, "P differs from openTSNE's")
-    let klTheirs = ref["kl"] as! Double
     let klOurs = TSNEObjective.klDivergence(p, embedding: result.embedding.values)
     XCTAssertEqual(result.klDivergence, klOurs, accuracy: 1e-9)
     XCTAssertLessThan(abs(klOurs - klTheirs) / klTheirs, 0.05, "KL ours \(klOurs), openTSNE \(klTheirs)")
     print("t-SNE on \(n) DeepProfiler cells: KL ours \(klOurs), openTSNE \(klTheirs)")
   }
+}
+
+/// openTSNE on the 1,532 DeepProfiler BBBC021 cell embeddings (50-D) at perplexity 30 with exact neighbours and the
+/// given `negative_gradient_method` ("bh" or "fft"): the data (also written to `folder` as X.bin, with openTSNE's P
+/// as a dense P.bin) and the exact KL(P || Q) of openTSNE's embedding. Skips when the data or the venv is missing.
+func openTSNEOnDeepProfiler(negativeGradient method: String, in folder: TemporaryDirectory) throws
+  -> (x: FeatureMatrix, kl: Double)
+{
+  let embeddings: URL
+  do { embeddings = try SharedData.require("data/deepprofiler-bbbc021-embeddings") } catch let s as SkipReason {
+    throw XCTSkip(s.description)
+  }
+  let script = """
+    import glob, json, sys, numpy as np, openTSNE
+    files = sorted(glob.glob("\(embeddings.path)/*/*.npz"))
+    X = np.concatenate([np.load(f, allow_pickle=True)["features"] for f in files]).astype(np.float64)
+    X.tofile(sys.argv[1] + "/X.bin")
+    tsne = openTSNE.TSNE(perplexity=30, neighbors="exact", negative_gradient_method="\(method)", n_jobs=2,
+                         random_state=1)
+    emb = tsne.fit(X)
+    P = emb.affinities.P.toarray()
+    P.tofile(sys.argv[1] + "/P.bin")
+    Y = np.asarray(emb)
+    d2 = ((Y[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
+    W = 1 / (1 + d2); np.fill_diagonal(W, 0)
+    Q = W / W.sum(); nz = P > 0
+    print(json.dumps({"n": X.shape[0], "d": X.shape[1], "kl": float((P[nz] * np.log(P[nz] / Q[nz])).sum())}))
+    """
+  let ref = try reference(script, in: folder)
+  let values = try readDoubles(folder.file("X.bin"))
+  let x = try FeatureMatrix(rows: ref["n"] as! Int, columns: ref["d"] as! Int, values: values)
+  return (x, ref["kl"] as! Double)
 }

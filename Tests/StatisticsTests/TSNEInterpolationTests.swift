@@ -107,13 +107,20 @@ final class TSNEInterpolationTests: XCTestCase {
     zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / b.map { $0 * $0 }.reduce(0, +).squareRoot()
   }
 
-  func testFFTEmbeddingIsDeterministic() throws {
-    var random = SeededGenerator(seed: 3)
+  /// 300 uniform points in the unit 4-cube (seeded) and a short t-SNE at perplexity 10 for them.
+  private func smallRun(seed: UInt64, iterations: Int) throws -> (FeatureMatrix, TSNE) {
+    var random = SeededGenerator(seed: seed)
     let x = try FeatureMatrix(
       rows: 300, columns: 4, values: (0..<1200).map { _ in Double(random.next() >> 11) / 9_007_199_254_740_992 })
     var tsne = TSNE()
     tsne.perplexity = 10
-    tsne.iterations = 100
+    tsne.iterations = iterations
+    return (x, tsne)
+  }
+
+  func testFFTEmbeddingIsDeterministic() throws {
+    let (x, configured) = try smallRun(seed: 3, iterations: 100)
+    var tsne = configured
     tsne.method = .fft
     let a = try tsne.embed(x)
     XCTAssertEqual(a.method, .fft)
@@ -123,12 +130,9 @@ final class TSNEInterpolationTests: XCTestCase {
   /// `.auto` resolves to FFT from `interpolationFrom` points, and per step keeps the grid only while it is the
   /// cheaper: small spans (early exaggeration) by interpolation, a 50,000-point embedding 480 units wide by the tree.
   func testAutoTakesInterpolationFromTheThresholdAndTheTreeWhereTheGridIsDearer() throws {
+    let (x, configured) = try smallRun(seed: 8, iterations: 50)
+    var tsne = configured
     var random = SeededGenerator(seed: 8)
-    let x = try FeatureMatrix(
-      rows: 300, columns: 4, values: (0..<1200).map { _ in Double(random.next() >> 11) / 9_007_199_254_740_992 })
-    var tsne = TSNE()
-    tsne.perplexity = 10
-    tsne.iterations = 50
     tsne.exactBelow = 100
     tsne.interpolationFrom = 200
     XCTAssertEqual(try tsne.embed(x).method, .fft)

@@ -42,78 +42,31 @@ public enum DefocusFeatures {
     guard mean > 0 else { return nil }
     let m2 = mean * mean
     let variance = max(0, p.reduce(0) { $0 + $1 * $1 } / count - m2)
-    var scratch = p
-    let range = max(quantile(&scratch, edgeQuantile) - quantile(&scratch, 1 - edgeQuantile), 1e-12)
+    let range = p.withUnsafeBufferPointer { values in
+      max(quantile(values, edgeQuantile) - quantile(values, 1 - edgeQuantile), 1e-12)
+    }
     var energies: [Double] = []
     var edges: [Double] = []
-    var differences = [Double](repeating: 0, count: 2 * n * (n - 1))
-    for k in lags {
-      var squares = 0.0
-      var used = 0
-      for y in 0..<n {
-        let row = y * n
-        for x in 0..<(n - k) {
-          let d = p[row + x + k] - p[row + x]
-          squares += d * d
-          differences[used] = abs(d)
-          used += 1
-        }
+    p.withUnsafeBufferPointer { p in
+      for group in lagGroups {
+        let features = lagGroup(p, n: n, group: group, range: range, m2: m2)
+        energies += features.energies
+        edges += features.edges
       }
-      for y in 0..<(n - k) {
-        let row = y * n
-        for x in 0..<n {
-          let d = p[row + k * n + x] - p[row + x]
-          squares += d * d
-          differences[used] = abs(d)
-          used += 1
-        }
-      }
-      energies.append(log(squares / Double(used) / m2 + floor))
-      let steepest = differences.withUnsafeMutableBufferPointer { quantile($0, count: used, edgeQuantile) }
-      edges.append(log(steepest / range + edgeFloor))
     }
     return energies + [log(variance / m2 + floor)] + edges
   }
 
-  /// The `q` quantile of `values` with linear interpolation between order statistics (numpy's default). Reorders
-  /// `values`.
+  /// The `q` quantile of `values` with linear interpolation between order statistics (numpy's default).
   static func quantile(_ values: inout [Double], _ q: Double) -> Double {
-    values.withUnsafeMutableBufferPointer { quantile($0, count: $0.count, q) }
+    values.withUnsafeBufferPointer { quantile($0, q) }
   }
 
-  /// The `q` quantile of the first `count` values of `buffer` (reordered), by two quickselects: linear time, where
-  /// sorting every lag of every patch would dominate the model's run time.
-  static func quantile(_ buffer: UnsafeMutableBufferPointer<Double>, count: Int, _ q: Double) -> Double {
-    let position = q * Double(count - 1)
-    let below = Int(position.rounded(.down))
-    let low = select(buffer, count: count, rank: below)
-    guard below + 1 < count, position > Double(below) else { return low }
-    // After the select, every value above `below` is >= low: the next order statistic is their minimum.
-    var high = Double.infinity
-    for i in (below + 1)..<count where buffer[i] < high { high = buffer[i] }
-    return low + (position - Double(below)) * (high - low)
-  }
-
-  /// The value of sorted rank `rank` among the first `count` values (Hoare-style quickselect, middle pivot).
-  static func select(_ a: UnsafeMutableBufferPointer<Double>, count: Int, rank: Int) -> Double {
-    var lo = 0
-    var hi = count - 1
-    while lo < hi {
-      let pivot = a[(lo + hi) / 2]
-      var i = lo
-      var j = hi
-      while i <= j {
-        while a[i] < pivot { i += 1 }
-        while a[j] > pivot { j -= 1 }
-        if i <= j {
-          a.swapAt(i, j)
-          i += 1
-          j -= 1
-        }
-      }
-      if rank <= j { hi = j } else if rank >= i { lo = i } else { return a[rank] }
-    }
-    return a[rank]
+  /// The `q` quantile of `values` (numpy's linear interpolation), in one pass keeping the few values beyond it.
+  static func quantile(_ values: UnsafeBufferPointer<Double>, _ q: Double) -> Double {
+    var stream = StreamQuantile(q, count: values.count)
+    for v in values { stream.add(v) }
+    return stream.value
   }
 
   /// Top-left corners of the half-overlapping patches tiling the plane, centred (the leftover margin split evenly).

@@ -15,13 +15,14 @@ final class MixedRadix {
 
   let n: Int
   let factors: [Int]
-  /// `W_n^j = exp(-2 pi i j / n)`, for `j < n`; every twiddle and root of unity used is a power of `W_n`.
-  let cosines: [Double]
-  let sines: [Double]
-  var scratchRe: [Double]
-  var scratchIm: [Double]
-  var termRe: [Double]
-  var termIm: [Double]
+  /// `W_n^j = exp(-2 pi i j / n)`, for `j < n`; every twiddle and root of unity used is a power of `W_n`. Raw
+  /// buffers, owned by the plan, so the inner loops pay no per-call exclusivity checks on the plan's properties.
+  private let cosines: UnsafeMutablePointer<Double>
+  private let sines: UnsafeMutablePointer<Double>
+  private let scratchRe: UnsafeMutablePointer<Double>
+  private let scratchIm: UnsafeMutablePointer<Double>
+  private let termRe: UnsafeMutablePointer<Double>
+  private let termIm: UnsafeMutablePointer<Double>
 
   /// Fours first (fewest stages), then twos, then odd primes; nil when a prime factor exceeds `largestFactor`.
   static func factors(_ n: Int) -> [Int]? {
@@ -46,26 +47,34 @@ final class MixedRadix {
   init(length n: Int, factors: [Int]) {
     self.n = n
     self.factors = factors
-    (cosines, sines) = unitRoots(n, count: n)
-    scratchRe = [Double](repeating: 0, count: n)
-    scratchIm = [Double](repeating: 0, count: n)
-    termRe = [Double](repeating: 0, count: factors.max() ?? 1)
-    termIm = [Double](repeating: 0, count: factors.max() ?? 1)
+    let (c, s) = unitRoots(n, count: n)
+    cosines = .allocate(capacity: n)
+    cosines.initialize(from: c, count: n)
+    sines = .allocate(capacity: n)
+    sines.initialize(from: s, count: n)
+    scratchRe = .allocate(capacity: n)
+    scratchIm = .allocate(capacity: n)
+    let largest = factors.max() ?? 1
+    termRe = .allocate(capacity: largest)
+    termIm = .allocate(capacity: largest)
+  }
+
+  deinit {
+    for buffer in [cosines, sines, scratchRe, scratchIm, termRe, termIm] { buffer.deallocate() }
   }
 
   func forward(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>) {
-    scratchRe.withUnsafeMutableBufferPointer { sr in scratchIm.withUnsafeMutableBufferPointer { si in
-      sr.baseAddress!.update(from: re, count: n)
-      si.baseAddress!.update(from: im, count: n)
-      recurse(sr.baseAddress!, si.baseAddress!, stride: 1, re, im, length: n, factor: 0)
-    } }
+    scratchRe.update(from: re, count: n)
+    scratchIm.update(from: im, count: n)
+    recurse(scratchRe, scratchIm, stride: 1, re, im, length: n, factor: 0)
   }
 
-  /// The `p`-point DFT of `t`, written to `y[0], y[stride], ...`; 2 and 4 by hand (W_4 = -i), other `p` by the
-  /// defining sum with root indices stepped by addition (an integer modulo per term was the bottleneck).
-  private static func smallDFT(
-    _ tr: UnsafeMutableBufferPointer<Double>, _ ti: UnsafeMutableBufferPointer<Double>, p: Int, rootStep: Int,
-    _ c: UnsafeBufferPointer<Double>, _ s: UnsafeBufferPointer<Double>,
+  /// The `p`-point DFT of `t`, written to `y[0], y[stride], ...`: 2, 3, 4 and 5 as butterflies (W_4 = -i; the
+  /// 3- and 5-point forms pair `x_r` with `x_(p-r)`, whose roots are conjugate), other `p` by the defining sum
+  /// with root indices stepped by addition (an integer modulo per term was the bottleneck).
+  @inline(__always)
+  private func smallDFT(
+    _ tr: UnsafeMutablePointer<Double>, _ ti: UnsafeMutablePointer<Double>, p: Int, rootStep: Int,
     _ yr: UnsafeMutablePointer<Double>, _ yi: UnsafeMutablePointer<Double>, stride m: Int
   ) {
     switch p {
@@ -74,6 +83,17 @@ final class MixedRadix {
       yi[0] = ti[0] + ti[1]
       yr[m] = tr[0] - tr[1]
       yi[m] = ti[0] - ti[1]
+    case 3:
+      // X_1,2 = x0 - (x1 + x2) / 2 -/+ i sin(2 pi / 3) (x1 - x2).
+      let (ar, ai) = (tr[1] + tr[2], ti[1] + ti[2])
+      let (br, bi) = (Self.sin3 * (tr[1] - tr[2]), Self.sin3 * (ti[1] - ti[2]))
+      let (cr, ci) = (tr[0] - 0.5 * ar, ti[0] - 0.5 * ai)
+      yr[0] = tr[0] + ar
+      yi[0] = ti[0] + ai
+      yr[m] = cr + bi
+      yi[m] = ci - br
+      yr[2 * m] = cr - bi
+      yi[2 * m] = ci + br
     case 4:
       let (ar, ai, br, bi) = (tr[0] + tr[2], ti[0] + ti[2], tr[0] - tr[2], ti[0] - ti[2])
       let (cr, ci, dr, di) = (tr[1] + tr[3], ti[1] + ti[3], tr[1] - tr[3], ti[1] - ti[3])
@@ -85,6 +105,24 @@ final class MixedRadix {
       yi[2 * m] = ai - ci
       yr[3 * m] = br - di
       yi[3 * m] = bi + dr
+    case 5:
+      // a_r = x_r + x_(5-r), b_r = x_r - x_(5-r); X_q = x0 + sum_r cos(2 pi q r / 5) a_r - i sin(2 pi q r / 5) b_r.
+      let (a1r, a1i, b1r, b1i) = (tr[1] + tr[4], ti[1] + ti[4], tr[1] - tr[4], ti[1] - ti[4])
+      let (a2r, a2i, b2r, b2i) = (tr[2] + tr[3], ti[2] + ti[3], tr[2] - tr[3], ti[2] - ti[3])
+      let (c1r, c1i) = (tr[0] + Self.cos5a * a1r + Self.cos5b * a2r, ti[0] + Self.cos5a * a1i + Self.cos5b * a2i)
+      let (c2r, c2i) = (tr[0] + Self.cos5b * a1r + Self.cos5a * a2r, ti[0] + Self.cos5b * a1i + Self.cos5a * a2i)
+      let (s1r, s1i) = (Self.sin5a * b1r + Self.sin5b * b2r, Self.sin5a * b1i + Self.sin5b * b2i)
+      let (s2r, s2i) = (Self.sin5b * b1r - Self.sin5a * b2r, Self.sin5b * b1i - Self.sin5a * b2i)
+      yr[0] = tr[0] + a1r + a2r
+      yi[0] = ti[0] + a1i + a2i
+      yr[m] = c1r + s1i
+      yi[m] = c1i - s1r
+      yr[4 * m] = c1r - s1i
+      yi[4 * m] = c1i + s1r
+      yr[2 * m] = c2r + s2i
+      yi[2 * m] = c2i - s2r
+      yr[3 * m] = c2r - s2i
+      yi[3 * m] = c2i + s2r
     default:
       for q in 0..<p {
         var sumRe = tr[0]
@@ -94,14 +132,20 @@ final class MixedRadix {
           index += q
           if index >= p { index -= p }
           let e = index * rootStep
-          sumRe += tr[r] * c[e] - ti[r] * s[e]
-          sumIm += tr[r] * s[e] + ti[r] * c[e]
+          sumRe += tr[r] * cosines[e] - ti[r] * sines[e]
+          sumIm += tr[r] * sines[e] + ti[r] * cosines[e]
         }
         yr[q * m] = sumRe
         yi[q * m] = sumIm
       }
     }
   }
+
+  private static let sin3 = (3.0).squareRoot() / 2
+  private static let cos5a = cos(2 * Double.pi / 5)
+  private static let cos5b = cos(4 * Double.pi / 5)
+  private static let sin5a = sin(2 * Double.pi / 5)
+  private static let sin5b = sin(4 * Double.pi / 5)
 
   /// Transforms the `length` inputs `x[0], x[stride], ...` into `y[0..<length]`.
   private func recurse(
@@ -118,19 +162,29 @@ final class MixedRadix {
     }
     let twiddleStep = n / length
     let rootStep = n / p
-    cosines.withUnsafeBufferPointer { c in sines.withUnsafeBufferPointer { s in
-      termRe.withUnsafeMutableBufferPointer { tr in termIm.withUnsafeMutableBufferPointer { ti in
-        for k in 0..<m {
-          // Positions k + r m hold Y_r[k] and receive X[k + q m]: the same p slots, so gather all first.
-          for r in 0..<p {
-            let (ar, ai) = m > 1 ? (yr[k + r * m], yi[k + r * m]) : (xr[r * stride], xi[r * stride])
-            let e = r * k * twiddleStep
-            tr[r] = ar * c[e] - ai * s[e]
-            ti[r] = ar * s[e] + ai * c[e]
-          }
-          Self.smallDFT(tr, ti, p: p, rootStep: rootStep, c, s, yr + k, yi + k, stride: m)
+    let (tr, ti) = (termRe, termIm)
+    for k in 0..<m {
+      // Positions k + r m hold Y_r[k] and receive X[k + q m]: the same p slots, so gather all first.
+      if m == 1 {
+        for r in 0..<p {
+          tr[r] = xr[r * stride]
+          ti[r] = xi[r * stride]
         }
-      } }
-    } }
+      } else if k == 0 {
+        // Every twiddle W^0 is 1.
+        for r in 0..<p {
+          tr[r] = yr[r * m]
+          ti[r] = yi[r * m]
+        }
+      } else {
+        for r in 0..<p {
+          let (ar, ai) = (yr[k + r * m], yi[k + r * m])
+          let e = r * k * twiddleStep
+          tr[r] = ar * cosines[e] - ai * sines[e]
+          ti[r] = ar * sines[e] + ai * cosines[e]
+        }
+      }
+      smallDFT(tr, ti, p: p, rootStep: rootStep, yr + k, yi + k, stride: m)
+    }
   }
 }

@@ -33,7 +33,7 @@ struct PowerSpectrum {
           rowPlan.forward(r.baseAddress!, i.baseAddress!)
         } }
         for k in 0..<halfW {
-          let mirror = (w - k) % w
+          let mirror = k == 0 ? 0 : w - k
           let (ar, ai) = (zr[k], zi[k])
           let (cr, ci) = (zr[mirror], -zi[mirror])
           rowsRe[y * halfW + k] = (ar + cr) / 2
@@ -59,11 +59,11 @@ struct PowerSpectrum {
       cr.withUnsafeMutableBufferPointer { r in ci.withUnsafeMutableBufferPointer { c in
         columnPlan.forward(r.baseAddress!, c.baseAddress!)
       } }
-      let mirrorJ = (w - j) % w
+      let mirrorJ = j == 0 ? 0 : w - j
       for i in 0..<h {
         let value = cr[i] * cr[i] + ci[i] * ci[i]
         power[i * w + j] = value
-        power[((h - i) % h) * w + mirrorJ] = value
+        power[(i == 0 ? 0 : h - i) * w + mirrorJ] = value
       }
     }
     width = w
@@ -153,10 +153,13 @@ public enum PowerLogLogSlope {
     var counts = [Double](repeating: 0, count: rings)
     let fi = (0..<s.height).map { signedFrequency($0, s.height) }
     let fj = (0..<s.width).map { signedFrequency($0, s.width) }
+    // Ring index grows with |fi| and |fj|: rows whose ring at fj = 0 is already past the band, and columns whose
+    // ring at fi = 0 is, hold no bin of the band. Skipping them leaves every sum's terms and order unchanged.
+    let columns = (0..<s.width).filter { Int((fj[$0] * fj[$0]).squareRoot() * side) < rings }
     s.power.withUnsafeBufferPointer { p in
-      for i in 0..<s.height {
+      for i in 0..<s.height where Int((fi[i] * fi[i]).squareRoot() * side) < rings {
         let a = fi[i] * fi[i]
-        for j in 0..<s.width {
+        for j in columns {
           let k = Int(((a + fj[j] * fj[j]).squareRoot() * side).rounded(.down))
           if k < rings {
             sums[k] += p[i * s.width + j]

@@ -10,7 +10,7 @@ public struct IntensitySummary: Sendable, Equatable {
 
   /// Summarises `values`; an empty sample gives count 0 and all statistics NaN (integrated 0).
   public init(_ values: [Float]) {
-    let sorted = values.sorted()
+    let sorted = ascending(values)
     count = sorted.count
     integrated = sorted.reduce(0.0) { $0 + Double($1) }
     mean = integrated / Double(count)

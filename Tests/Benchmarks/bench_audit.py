@@ -8,7 +8,11 @@ density planted) into a temporary folder, then runs every stage: focus (classica
 score), segmentation with per-nucleus features, then the analyses (spatial, density, probes, nuisance probes).
 The host uses both cores (two workers per plugin). Printed: seconds per stage from the response, the analyses as
 the rest of the audit's wall time, the audit without the simulation, and per-site CPU figures; the CPU time of the
-host and its workers is measured from /proc so a loaded machine shows as wall >> CPU / cores.
+host and its workers is measured from /proc so a loaded machine shows as wall >> CPU / cores. CPU per stage: the
+tree's CPU is sampled at each progress report of the request (`workDoneToken`); a stage's CPU is the growth from
+its first report to the next stage's first report (the first site's CPU falls in the stage before, the analyses
+run between stages fall in the stage before them; embedding and analyses are reported together, since the
+embed stages report progress only when they end).
 
 The reference figure is CellProfiler's, quoted from the issue (about a minute of CPU per image set for a comparable
 pipeline): there is no CellProfiler in the venv to run on the same images, so it is printed as a quoted figure, not
@@ -47,6 +51,23 @@ def tree_cpu(pid: int) -> float:
   return total
 
 
+def run_with_marks(client, params: dict) -> dict:
+  """Sends `audit/run` and reads until its response; returns the tree's CPU seconds at the first progress report
+  of each stage (by the report's first word: simulating, focus, segment, ...), and the response under "reply"."""
+  pid = client.process.pid
+  marks: dict = {"simulate": tree_cpu(pid)}
+  os.write(client.wfd, client.request_bytes("audit/run", params))
+  while True:
+    message = json.loads(client.read_body())
+    if message.get("method") == "$/progress":
+      text = (message.get("params", {}).get("value", {}).get("message") or "").split(" ")[0]
+      if text and text not in marks:
+        marks[text] = tree_cpu(pid)
+    elif "id" in message and "method" not in message:
+      marks["reply"] = message
+      return marks
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--sites", type=int, default=9)
@@ -61,11 +82,12 @@ def main() -> None:
   try:
     client = host_client(bin_dir)
     start = time.perf_counter()
-    reply = client.call("audit/run", {
-      "out": str(work / "run"),
+    marks = run_with_marks(client, {
+      "out": str(work / "run"), "workDoneToken": "bench",
       "simulate": {"seed": 1, "plates": 1, "batches": 1, "wells": args.wells, "sites": args.sites,
                    "channels": args.channels, "size": args.size, "plant": args.plant},
     })
+    reply = marks.pop("reply")
     wall = time.perf_counter() - start
     # Workers are children of the host; they are alive until the host exits, so read their CPU now.
     cpu = tree_cpu(client.process.pid)
@@ -87,6 +109,12 @@ def main() -> None:
           f"{1000 * audit / sites:.0f} ms per site")
     print(f"host + workers CPU (simulation included): {cpu:.0f} s, {cpu / sites:.2f} s per site "
           f"(CellProfiler, quoted: ~60 s of CPU per image set)")
+    print("CPU per stage (host + workers, from progress reports; the machine's other load is not counted):")
+    names = list(marks)
+    for i, name in enumerate(names):
+      end = marks[names[i + 1]] if i + 1 < len(names) else cpu
+      label = name if i + 1 < len(names) else f"{name} .. end (embedding, analyses)"
+      print(f"  {label:<36} {end - marks[name]:8.1f} CPU-s  ({1000 * (end - marks[name]) / sites:7.1f} ms per site)")
     print(f"findings: {[f['kind'] for f in result['findings']]}")
     client.call("shutdown")
   finally:

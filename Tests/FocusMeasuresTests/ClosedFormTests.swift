@@ -127,10 +127,11 @@ final class ClosedFormTests: XCTestCase {
     XCTAssertEqual(try PowerLogLogSlope.slopes(try plane(64, 64) { _, _ in 5 }).cellProfiler, 0)
   }
 
-  /// The FFT against the defining sum, for power-of-two and Bluestein lengths (including primes 13 and 29).
+  /// The FFT against the defining sum, for power-of-two, mixed-radix (the 3- and 5-point butterflies: 45, 100, 696,
+  /// 1080; the p-point sum: primes 13 and 29) and Bluestein (97) lengths.
   func testFFTMatchesDirectSum() {
     var rng = SplitMix(seed: 3)
-    for n in [1, 2, 8, 13, 29, 97, 100, 520, 696, 1080] {
+    for n in [1, 2, 8, 13, 29, 45, 97, 100, 520, 696, 1080] {
       let re = (0..<n).map { _ in rng.unit() - 0.5 }
       let im = (0..<n).map { _ in rng.unit() - 0.5 }
       var fr = re

@@ -20,6 +20,26 @@ final class DefocusFeaturesTests: XCTestCase {
     XCTAssertEqual(DefocusFeatures.quantile(&one, 0.995), 7)
   }
 
+  /// The one-pass quantile equals the sorted definition exactly, in random order, ascending order (every value
+  /// enters the heap, as image differences in spatial order nearly do), descending order, and with many ties.
+  func testStreamQuantileEqualsTheSortedDefinition() {
+    var generator = SeededGenerator(seed: 5)
+    let random = (0..<2000).map { _ in Double(generator.next() % 1_000_000) / 997 }
+    let tied = (0..<2000).map { _ in Double(generator.next() % 7) }
+    for values in [random, random.sorted(), Array(random.sorted().reversed()), tied, [4.0], [2.0, 1.0]] {
+      let sorted = values.sorted()
+      for q in [0.0, 0.005, 0.013, 0.25, 0.5, 0.77, 0.995, 1.0] {
+        let position = q * Double(sorted.count - 1)
+        let below = Int(position.rounded(.down))
+        let above = min(below + 1, sorted.count - 1)
+        let expected = sorted[below] + (position - Double(below)) * (sorted[above] - sorted[below])
+        var stream = StreamQuantile(q, count: values.count)
+        for v in values { stream.add(v) }
+        XCTAssertEqual(stream.value, expected, "q \(q), \(values.count) values")
+      }
+    }
+  }
+
   /// Every feature is unchanged by a gain (x -> 37 x), and there are 2 * lags + 1 of them.
   func testFeaturesAreGainInvariant() throws {
     var generator = SeededGenerator(seed: 4)

@@ -1,5 +1,5 @@
 import Foundation
-import Segmentation
+@testable import Segmentation
 import TestSupport
 import XCTest
 
@@ -47,6 +47,23 @@ print(json.dumps(dict(width=img.shape[1], height=img.shape[0], fg=summary(img[la
     let fraction = json["fraction"] as! Double
     check("Mean_Nuclei_AreaShape_Area", fraction * Double(width * height) / Double(json["count"] as! Int))
     XCTAssertEqual(features.count, 2 + 8 * 2 + 3)
+  }
+
+  /// The radix sort behind the percentiles puts floats in `sorted()`'s order: negatives, zeros of both signs,
+  /// subnormals, infinities, ties and 200,000 random bit patterns (digits carried across every 11-bit boundary).
+  func testRadixSortOrdersFloatsAsSorted() {
+    var state: UInt64 = 7
+    func next() -> UInt32 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return UInt32(truncatingIfNeeded: state >> 32)
+    }
+    let special: [Float] = [-.infinity, .infinity, -0.0, 0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                            .greatestFiniteMagnitude, -1, 1, 1, 3.5, -3.5]
+    let large = (0..<200_000).map { _ in Float(bitPattern: next()) }.filter { !$0.isNaN }
+    let intensities = (0..<5000).map { _ in Float(next() % 65536) / 65535 }
+    for values in [special, large, intensities, [], [2]] {
+      XCTAssertEqual(ascending(values), values.sorted(), "\(values.count) values")
+    }
   }
 
   func testGradientEnergyClosedForm() {

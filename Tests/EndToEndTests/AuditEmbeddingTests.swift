@@ -86,6 +86,33 @@ final class AuditEmbeddingTests: XCTestCase {
     XCTAssertEqual(resumed["resumed"]?.intValue, Int64(sites))
   }
 
+  /// At 64 px and one site per well some wells have no nucleus, so no crop and no embedding. The embedding feature
+  /// sets are then probed over the wells that have one, with those wells' cell lines as permutation units (the
+  /// units of every well were once sent, and the probe refused the request: "context.units has 87 values for 81
+  /// rows", which failed the whole audit).
+  func testWellsWithoutNucleiAreLeftOutOfTheEmbeddingProbes() throws {
+    _ = try EmbedderPluginTests.cachedLite0()
+    let dir = try TemporaryDirectory()
+    let host = try LiveHost()
+    try host.initialize()
+    let response = try host.request("audit/run", [
+      "out": .string(dir.file("run").path),
+      "simulate": ["seed": 1, "plates": 1, "batches": 1, "wells": 96, "sites": 1, "channels": 1, "size": 64,
+                   "plant": "focus-gradient:0.8"],
+    ], timeout: 900)
+    XCTAssertEqual(try host.close(), 0)
+    let embed = try XCTUnwrap(stage(response, "embed"), "\(response["stages"] ?? .null)")
+    XCTAssertEqual(embed["failed"]?.intValue, 0, "\(embed)")
+    let store = try RunStore(url: dir.file("run").appendingPathComponent("run.sqlite"))
+    let wells = "ABCDEFGH".flatMap { row in (1...12).map { String(format: "%@%02d", String(row), $0) } }
+    let embedded = try wells.filter { try store.loadArray(name: "embeddings_well_SIM-P01_\($0)") != nil }.count
+    XCTAssertLessThan(embedded, 96, "some wells have no embedded cell")
+    XCTAssertGreaterThan(embedded, 48, "most wells have one")
+    let measures = (response["findings"]?.arrayValue ?? []).filter { $0["kind"] == "target-probe" }
+      .compactMap { $0["measure"]?.stringValue }
+    XCTAssertTrue(measures.contains("embeddings") && measures.contains("density alone"), "\(measures)")
+  }
+
   /// The stored cell embeddings equal onnxruntime's on the same crops, preprocessed by numpy and scikit-image
   /// (1st..99th percentile stretch, bilinear 32 -> 64 px, (x - 127) / 128, each channel as RGB), with the model's
   /// input height and width made free so onnxruntime runs it at 64 x 64 as the embedder does.

@@ -159,13 +159,15 @@ struct ProbeStage {
       let embedded = EmbedStage.variants.contains { $0.featureSet == set.name }
       let rows = embedded ? wells.indices.filter { wells[$0].embeddings[set.name] != nil } : Array(wells.indices)
       let setLabels = rows.map { labels[$0] }
+      let setGroups = rows.map { groups[$0] }
       guard Set(setLabels).count == 2, rows.count >= 8 else { continue }
       let summary = try probe(rows.map { wells[$0] }, columns: set.columns, labels: setLabels,
-                              groups: rows.map { groups[$0] }, cv: "paired",
+                              groups: setGroups, cv: "paired",
                               extra: ["disease": .string(target == "disease" ? "disease" : labels.sorted().last!), "target": .string(target),
                                       // The label belongs to the cell line: permute it between whole lines (the seed
                                       // sweep saw 4 of 20 clean screens at p < 0.05 when wells were permuted).
-                                      "units": .array(groups.map(JSONValue.string))])
+                                      // Embedded sets cover only the wells with embeddings: the same rows.
+                                      "units": .array(setGroups.map(JSONValue.string))])
       let auc = summary["metrics"]?["overall"]?["auc"]?.doubleValue ?? .nan
       scored.append((set.name, set.nuisance, auc, summary))
     }

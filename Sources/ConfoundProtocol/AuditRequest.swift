@@ -6,6 +6,8 @@ import JSONRPC
 /// the README's demo. A run killed at any point continues with `resume: true`, redoing only unfinished units.
 public enum AuditRequest: RequestType {
   public static let method = "audit/run"
+  /// The values `stages` may take: the audits that run one stage alone.
+  public static let partialAudits = [["focus"], ["segment"]]
 
   public struct Params: Codable, Sendable {
     /// A CellProfiler LoadData CSV; absent: simulate one.
@@ -16,7 +18,8 @@ public enum AuditRequest: RequestType {
     /// The per-site measure whose spatial pattern is tested (default: normalised Tenengrad of the first channel).
     public var focusMeasure: String?
     /// Run only these stages (`["focus"]`: focus measures, the spatial finding and the focus plate maps, as
-    /// `confound focus SCREEN --out` does); absent: every stage.
+    /// `confound focus SCREEN --out` does; `["segment"]`, as `confound segment` does); absent: every stage. Any
+    /// other list is an invalid-params error (see `partialAudits`).
     public var stages: [String]?
     /// A defocus weights file from `confound focus train` for the focus plugin; absent: the shipped model.
     public var focusModel: String?

@@ -107,7 +107,13 @@ extension HostHandlers {
   /// `audit/run`: the whole audit of a screen (see AuditRunner).
   static func registerAudit(on server: HostServer, registry: PluginRegistry) {
     server.on(AuditRequest.self) { params, context in
-      try AuditRunner(params: params, registry: registry, context: context).run()
+      if let stages = params.stages, !AuditRequest.partialAudits.contains(stages) {
+        let allowed = AuditRequest.partialAudits.map { "[\"\($0.joined(separator: "\", \""))\"]" }.joined(separator: " or ")
+        throw ResponseError(
+          .invalidParams, "stages: \(stages) is not a stage selection this host runs; use \(allowed), or leave stages out for the whole audit",
+          data: ["field": "stages"])
+      }
+      return try AuditRunner(params: params, registry: registry, context: context).run()
     }
   }
 }

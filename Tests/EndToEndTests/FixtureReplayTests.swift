@@ -24,6 +24,8 @@ final class FixtureReplayTests: XCTestCase {
   func testExitWithoutShutdown() throws { try replay("exit-without-shutdown") }
   func testFramingErrors() throws { try replay("framing-errors") }
   func testFramingTooLarge() throws { try replay("framing-too-large") }
+  func testProbeProject() throws { try replay("probe-project") }
+  func testAuditRunFocusStage() throws { try replay("audit-run-focus") }
 
   /// A fixture added to the folder without a test above would silently never run.
   func testEveryFixtureIsReplayed() throws {
@@ -68,6 +70,8 @@ struct FixtureReplay {
     var arguments: [String]
     /// File name in ${TMP} -> {"shape": [...], "cycle": [...]} (see `FixtureArrays`).
     var arrays: JSONObject
+    /// File name in ${TMP} -> its text (a feature table, a platemap), written as UTF-8.
+    var files: JSONObject
     var exchange: [JSONValue]
   }
 
@@ -80,8 +84,9 @@ struct FixtureReplay {
       throw FixtureError("\(url.lastPathComponent) needs \"description\" and an \"exchange\" array")
     }
     let arguments = value["arguments"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    return Fixture(description: description, arguments: arguments, arrays: value["arrays"]?.objectValue ?? JSONObject(),
-                   exchange: exchange)
+    return Fixture(
+      description: description, arguments: arguments, arrays: value["arrays"]?.objectValue ?? JSONObject(),
+      files: value["files"]?.objectValue ?? JSONObject(), exchange: exchange)
   }
 
   /// Starts the host, plays the steps, stops the host; returns the failures ("step 3 (expect): ...").
@@ -91,6 +96,10 @@ struct FixtureReplay {
         throw FixtureError("arrays.\(name) needs \"shape\" and \"cycle\" (numbers)")
       }
       try FixtureArrays.write(shape: shape.map(Int.init), cycle: cycle.map(Float.init), to: scratch.appendingPathComponent(name))
+    }
+    for (name, text) in fixture.files {
+      guard let text = text.stringValue else { throw FixtureError("files.\(name) must be a string (the file's text)") }
+      try Data(text.utf8).write(to: scratch.appendingPathComponent(name))
     }
     let variables = ["TMP": scratch.path]
     let host = try FixtureHost(executable: executable, arguments: fixture.arguments)

@@ -18,6 +18,9 @@ final class FixtureHost: @unchecked Sendable {
   }
 
   private let process = Process()
+  /// The host's stdin. Closed through the handle, never with close(2) on its descriptor: the handle would close
+  /// the same number again when released, by then possibly another test's freshly opened pipe.
+  private let inputHandle: FileHandle
   private let input: Int32
   private let condition = NSCondition()
   private var outputs: [Output] = []
@@ -41,7 +44,8 @@ final class FixtureHost: @unchecked Sendable {
     process.standardOutput = fromHost
     process.standardError = hostErrors
     try process.run()
-    input = toHost.fileHandleForWriting.fileDescriptor
+    inputHandle = toHost.fileHandleForWriting
+    input = inputHandle.fileDescriptor
     let outFD = fromHost.fileHandleForReading.fileDescriptor
     let errFD = hostErrors.fileHandleForReading.fileDescriptor
     Thread { [self] in readOutput(outFD, handles: fromHost) }.start()
@@ -106,7 +110,7 @@ final class FixtureHost: @unchecked Sendable {
 
   /// Ends the host: closes its stdin (it exits with 1 unless it was shut down), then kills it after 5 s.
   func stop() {
-    close(input)
+    try? inputHandle.close()
     if exitStatus(timeout: 5) == nil {
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()

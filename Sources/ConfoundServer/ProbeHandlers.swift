@@ -25,7 +25,7 @@ extension HostHandlers {
         run, isCancelled: { context.token.isCancelled },
         progress: { fraction, message in context.reportProgress(fraction, message) },
         log: { level, message in context.log(HostLog.Level(rawValue: Int(level)) ?? .info, message) })
-      let design = try PositionDesign(table: table, rows: input.rows, features: Set(input.featureNames), params: params)
+      let design = PositionDesign(table: table, rows: input.rows, features: Set(input.featureNames), params: params)
       let associations = try design.associations()
       return ProbeTableRequest.Response(
         plugin: response.plugin, result: response.result, table: input.summary,

@@ -1,7 +1,7 @@
 """Logistic-regression fit and grouped cross-validation time of the probe plugin against scikit-learn.
 
   CONFOUND_BIN_DIR=.build-probe/release .venv/bin/python Tests/Benchmarks/bench_probe.py [--rows 100000]
-      [--features 1280] [--classes 10] [--folds 5] [--small-repeats 20]
+      [--features 1280] [--classes 10] [--folds 5] [--small-repeats 20] [--threads 1,2] [--skip-large]
 
 The same float64 matrix (class means in a 32-dimensional subspace plus unit noise; groups of 50 rows) is written as
 one .npy. Our side: `plugins/run` of the built-in probe through the host, GroupKFold(folds), a StandardScaler and an
@@ -79,7 +79,8 @@ def ours_cv(client, npy: Path, y, groups, folds: int, threads: int):
   return result["seconds"]["cross_validation"], result["metrics"]["overall"]["balanced_accuracy"]
 
 
-def compare(client, work: Path, rows: int, features: int, classes: int, folds: int, repeats: int):
+def compare(client, work: Path, rows: int, features: int, classes: int, folds: int, repeats: int,
+            thread_counts: list[int]):
   x, y, groups = make_data(rows, features, classes)
   npy = work / f"x_{rows}_{features}.npy"
   np.save(npy, x)
@@ -87,7 +88,7 @@ def compare(client, work: Path, rows: int, features: int, classes: int, folds: i
         f"load average {os.getloadavg()[0]:.1f}")
   print(f"{'threads':>7} {'ours s':>9} {'sklearn s':>10} {'ratio':>7} {'ours/fit':>9} {'sk/fit':>8} "
         f"{'ours bal.acc':>12} {'sk bal.acc':>10}")
-  for threads in (1, 2):
+  for threads in thread_counts:
     ours = [ours_cv(client, npy, y, groups, folds, threads) for _ in range(repeats)]
     theirs = [sklearn_cv(x, y, groups, folds, threads) for _ in range(repeats)]
     o = statistics.median(t for t, _ in ours)
@@ -106,15 +107,17 @@ def main() -> None:
   parser.add_argument("--folds", type=int, default=5)
   parser.add_argument("--small-repeats", type=int, default=20)
   parser.add_argument("--skip-large", action="store_true")
+  parser.add_argument("--threads", default="1,2", help="OpenBLAS thread counts to compare, e.g. 2")
   args = parser.parse_args()
   bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build-probe" / "release"))
   print(f"cores {os.cpu_count()}; ratio = scikit-learn seconds / ours (above 1: ours faster); "
         f"'/fit' = one fold's fit (ours: cross-validation / folds, which includes predicting the test fold)")
   client = host_client(bin_dir)
   with tempfile.TemporaryDirectory(prefix="confound-bench-probe-") as tmp:
-    compare(client, Path(tmp), 2000, 50, 3, args.folds, args.small_repeats)
+    threads = [int(t) for t in args.threads.split(",")]
+    compare(client, Path(tmp), 2000, 50, 3, args.folds, args.small_repeats, threads)
     if not args.skip_large:
-      compare(client, Path(tmp), args.rows, args.features, args.classes, args.folds, 1)
+      compare(client, Path(tmp), args.rows, args.features, args.classes, args.folds, 1, threads)
   print(f"\nload average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -126,6 +126,7 @@ struct CommandFailed: Error, CustomStringConvertible {
 
 /// Runs a command to completion and returns its standard output alone (stderr carries progress and logs);
 /// throws with both when it fails.
+@discardableResult
 func runCommandStdout(_ executable: String, _ arguments: [String]) throws -> String {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: executable)

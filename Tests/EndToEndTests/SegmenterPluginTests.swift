@@ -38,13 +38,15 @@ final class SegmenterPluginTests: XCTestCase {
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    var errors = Data()
-    let reader = Thread { errors = err.fileHandleForReading.readDataToEndOfFile() }
+    // The reader thread is the only writer until it finishes; it is read only after that.
+    final class Collected: @unchecked Sendable { var data = Data() }
+    let errors = Collected()
+    let reader = Thread { errors.data = err.fileHandleForReading.readDataToEndOfFile() }
     reader.start()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     while !reader.isFinished { usleep(1000) }
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errors.data, as: UTF8.self))
   }
 
   func testImg2dCountIsWithinTenPercentOfTheGroundTruth() throws {

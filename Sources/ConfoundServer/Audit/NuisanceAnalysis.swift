@@ -201,7 +201,7 @@ struct NuisanceAnalysis {
   /// group's wells: group k-fold over the units, labels permuted between whole units.
   func probe(_ g: Grouped) throws -> JSONValue {
     let columns = g.wells.dropFirst().reduce(Set(g.wells[0].values.keys)) { $0.intersection($1.values.keys) }
-      .filter { !$0.hasPrefix("ImageQuality_") && !$0.hasPrefix("Focus_") }.sorted()
+      .filter(ProbeStage.WellRow.isHandFeature).sorted()
     let path = runner.out.appendingPathComponent("nuisance-\(UUID().uuidString).npy")
     try NPYArray(shape: [g.wells.count, columns.count], values: g.wells.flatMap { w in columns.map { w.values[$0]! } })
       .write(to: path)

@@ -97,7 +97,7 @@ struct ProbeStage {
     let common = wells.dropFirst().reduce(Set(wells.first?.values.keys ?? [:].keys)) { $0.intersection($1.values.keys) }
     let names = common.sorted()
     let focus = names.filter { $0.hasPrefix("ImageQuality_TenengradNormalized_") || $0.hasPrefix("Focus_score_") }
-    let hand = names.filter { !$0.hasPrefix("ImageQuality_") && !$0.hasPrefix("Focus_") }
+    let hand = names.filter(WellRow.isHandFeature)
     var sets: [(String, Bool, [String])] = []
     if common.contains("Count_Nuclei") { sets.append(("density alone", true, ["Count_Nuclei"])) }
     if !focus.isEmpty { sets.append(("focus alone", true, focus)) }

@@ -16,7 +16,6 @@ struct ProjectionStage {
   let screen: Screen
   let siteIDs: [SiteKey: Int64]
 
-  /// One well: identifiers, covariates and mean hand features.
   /// Runs the projections; returns summary sentences. A projection that cannot be made (too few wells or features)
   /// is logged and skipped: it never stops the audit.
   func run() throws -> [String] {
@@ -77,9 +76,7 @@ struct ProjectionStage {
 
   /// The per-well means of the hand features: the focus measures are left out, they are a nuisance of their own.
   private func wellMeans() throws -> [ProbeStage.WellRow] {
-    try ProbeStage.WellRow.means(store: store, screen: screen, siteIDs: siteIDs) {
-      !$0.hasPrefix("ImageQuality_") && !$0.hasPrefix("Focus_")
-    }
+    try ProbeStage.WellRow.means(store: store, screen: screen, siteIDs: siteIDs, include: ProbeStage.WellRow.isHandFeature)
   }
 
   private func commonFeatures(_ wells: [ProbeStage.WellRow]) -> [String] {

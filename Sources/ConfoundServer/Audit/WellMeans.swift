@@ -2,6 +2,10 @@ import ConfoundCore
 import Foundation
 
 extension ProbeStage.WellRow {
+  /// Whether a per-site measurement is a hand feature: every stored measurement but the focus measures
+  /// (`ImageQuality_*`, `Focus_*`), which are a nuisance of their own and probed as such.
+  static func isHandFeature(_ name: String) -> Bool { !name.hasPrefix("ImageQuality_") && !name.hasPrefix("Focus_") }
+
   /// Every well with at least one finite per-site measurement: the mean of each measurement over the well's sites,
   /// with the plate's covariates overlaid by the well's. The probes and the projections read the same table.
   /// - Parameter include: which measurement names to keep (all by default).

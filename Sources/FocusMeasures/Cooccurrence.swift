@@ -20,17 +20,23 @@ extension ImageQuality {
     guard scale < w else { return 0 }
     let q = quantise(plane, levels: levels)
     let n = Int(q.max() ?? 0) + 1
-    var counts = [Double](repeating: 0, count: n * n)
-    q.withUnsafeBufferPointer { p in
-      for y in 0..<plane.height {
-        let row = y * w
-        for x in 0..<(w - scale) {
-          let a = Int(p[row + x])
-          let b = Int(p[row + x + scale])
-          counts[a * n + b] += 1
+    // Whole counts, in two histograms for alternate pixels: runs of equal pairs (flat background) would otherwise
+    // chain every increment on the one before it.
+    var even = [Int](repeating: 0, count: n * n)
+    var odd = even
+    q.withUnsafeBufferPointer { p in even.withUnsafeMutableBufferPointer { e in
+      odd.withUnsafeMutableBufferPointer { o in for y in 0..<plane.height {
+        let (a, b) = (p.baseAddress! + y * w, p.baseAddress! + y * w + scale)
+        var x = 0
+        while x + 1 < w - scale {
+          e[Int(a[x]) * n + Int(b[x])] += 1
+          o[Int(a[x + 1]) * n + Int(b[x + 1])] += 1
+          x += 2
         }
-      }
-    }
+        if x < w - scale { e[Int(a[x]) * n + Int(b[x])] += 1 }
+      } }
+    } }
+    let counts = zip(even, odd).map { Double($0 + $1) }
     let pairs = Double((w - scale) * plane.height)
     let probabilities = counts.map { $0 / pairs }
     var px = [Double](repeating: 0, count: n)
@@ -57,13 +63,20 @@ extension ImageQuality {
 
   /// Grey levels `0..<levels` of the plane stretched to [0, 1] (floor(8 v) clipped, as centrosome's quantize).
   static func quantise(_ plane: FocusPlane, levels: Int) -> [UInt8] {
-    let lo = Double(plane.pixels.min() ?? 0)
-    let hi = Double(plane.pixels.max() ?? 0)
-    let divisor = hi > lo ? hi - lo : 1
-    let top = levels - 1
-    return plane.pixels.map { v in
-      let level = Int(((Double(v) - lo) / divisor * Double(levels)).rounded(.down))
-      return UInt8(min(max(level, 0), top))
+    plane.pixels.withUnsafeBufferPointer { p in
+      var (lowest, highest) = (p[0], p[0])
+      for v in p {
+        if v < lowest { lowest = v }
+        if v > highest { highest = v }
+      }
+      let (lo, hi) = (Double(lowest), Double(highest))
+      let divisor = hi > lo ? hi - lo : 1
+      let top = levels - 1
+      // v >= lo, so truncation is the floor.
+      return [UInt8](unsafeUninitializedCapacity: p.count) { out, initialised in
+        for i in 0..<p.count { out[i] = UInt8(min(Int((Double(p[i]) - lo) / divisor * Double(levels)), top)) }
+        initialised = p.count
+      }
     }
   }
 

@@ -33,9 +33,14 @@ public enum DefocusFeatures {
     let n = patchSize
     guard x0 >= 0, y0 >= 0, x0 + n <= plane.width, y0 + n <= plane.height else { return nil }
     let w = plane.width
-    var p = [Double](repeating: 0, count: n * n)
-    plane.pixels.withUnsafeBufferPointer { source in
-      for y in 0..<n { for x in 0..<n { p[y * n + x] = Double(source[(y0 + y) * w + x0 + x]) } }
+    let p = plane.pixels.withUnsafeBufferPointer { source in
+      [Double](unsafeUninitializedCapacity: n * n) { out, initialised in
+        for y in 0..<n {
+          let row = source.baseAddress! + (y0 + y) * w + x0
+          for x in 0..<n { out[y * n + x] = Double(row[x]) }
+        }
+        initialised = n * n
+      }
     }
     let count = Double(n * n)
     let mean = p.reduce(0, +) / count
@@ -86,12 +91,15 @@ public enum DefocusFeatures {
   public static func selected(width: Int, height: Int, _ plane: FocusPlane) -> [(x: Int, y: Int)] {
     let grid = grid(width: width, height: height)
     let n = patchSize
-    let means = grid.map { corner -> Double in
-      var sum = 0.0
-      for y in corner.y..<(corner.y + n) {
-        for x in corner.x..<(corner.x + n) { sum += Double(plane.pixels[y * plane.width + x]) }
+    let means = plane.pixels.withUnsafeBufferPointer { p in
+      grid.map { corner -> Double in
+        var sum = 0.0
+        for y in corner.y..<(corner.y + n) {
+          let row = p.baseAddress! + y * plane.width + corner.x
+          for x in 0..<n { sum += Double(row[x]) }
+        }
+        return sum
       }
-      return sum
     }
     let order = grid.indices.sorted { means[$0] > means[$1] || means[$0] == means[$1] && $0 < $1 }
     return order.prefix(max(1, grid.count / 4)).map { grid[$0] }

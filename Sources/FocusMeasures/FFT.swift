@@ -11,14 +11,14 @@ import Foundation
 final class FFTPlan {
   let n: Int
   private let radix2: Radix2?
-  private let mixed: MixedRadix?
+  private let mixed: MixedRadix<Double>?
   private let bluestein: Bluestein?
 
   init(length n: Int) {
     precondition(n >= 1, "FFTPlan needs a positive length")
     self.n = n
     radix2 = n & (n - 1) == 0 ? Radix2(length: n) : nil
-    mixed = radix2 == nil ? MixedRadix.factors(n).map { MixedRadix(length: n, factors: $0) } : nil
+    mixed = radix2 == nil ? MixedRadixFactors.factors(n).map { MixedRadix(length: n, factors: $0) } : nil
     bluestein = radix2 == nil && mixed == nil ? Bluestein(length: n) : nil
   }
 

@@ -6,23 +6,24 @@ func unitRoots(_ n: Int, count: Int) -> ([Double], [Double]) {
   return (angles.map { cos($0) }, angles.map { -sin($0) })
 }
 
-/// Recursive decimation-in-time Cooley-Tukey for `n = p1 p2 ... pk`: a length-`len` transform with first factor `p`
-/// splits its input into `p` interleaved sub-sequences of length `m = len / p`, transforms each, and combines
-/// them with a direct `p`-point DFT of the twiddled values, `X[k + q m] = sum_r W_p^(r q) W_len^(r k) Y_r[k]`.
-final class MixedRadix {
+/// What the mixed-radix transform computes on: one component of one transform (`Double`), or of four transforms
+/// side by side (`SIMD4<Double>`: lane `l` of every element belongs to transform `l`). Every lane sees the same
+/// operations in the same order, so a batched transform's lanes equal the single transforms bit for bit; batching
+/// pays the index and twiddle work once for four transforms and reads whole cache lines of a column-blocked image.
+protocol FFTLanes {
+  static func + (lhs: Self, rhs: Self) -> Self
+  static func - (lhs: Self, rhs: Self) -> Self
+  static func += (lhs: inout Self, rhs: Self)
+  static func * (lhs: Self, rhs: Double) -> Self
+}
+
+extension Double: FFTLanes {}
+extension SIMD4: FFTLanes where Scalar == Double {}
+
+/// The factorisation and butterfly constants of `MixedRadix` (a generic class has no static storage).
+enum MixedRadixFactors {
   /// Largest prime factor handled directly; beyond it the O(p) work per element loses to Bluestein.
   static let largestFactor = 64
-
-  let n: Int
-  let factors: [Int]
-  /// `W_n^j = exp(-2 pi i j / n)`, for `j < n`; every twiddle and root of unity used is a power of `W_n`. Raw
-  /// buffers, owned by the plan, so the inner loops pay no per-call exclusivity checks on the plan's properties.
-  private let cosines: UnsafeMutablePointer<Double>
-  private let sines: UnsafeMutablePointer<Double>
-  private let scratchRe: UnsafeMutablePointer<Double>
-  private let scratchIm: UnsafeMutablePointer<Double>
-  private let termRe: UnsafeMutablePointer<Double>
-  private let termIm: UnsafeMutablePointer<Double>
 
   /// Fours first (fewest stages), then twos, then odd primes; nil when a prime factor exceeds `largestFactor`.
   static func factors(_ n: Int) -> [Int]? {
@@ -44,6 +45,29 @@ final class MixedRadix {
     return factors.allSatisfy { $0 <= largestFactor } ? factors : nil
   }
 
+  static let sin3 = (3.0).squareRoot() / 2
+  static let cos5a = cos(2 * Double.pi / 5)
+  static let cos5b = cos(4 * Double.pi / 5)
+  static let sin5a = sin(2 * Double.pi / 5)
+  static let sin5b = sin(4 * Double.pi / 5)
+}
+
+/// Recursive decimation-in-time Cooley-Tukey for `n = p1 p2 ... pk`: a length-`len` transform with first factor `p`
+/// splits its input into `p` interleaved sub-sequences of length `m = len / p`, transforms each, and combines
+/// them with a direct `p`-point DFT of the twiddled values, `X[k + q m] = sum_r W_p^(r q) W_len^(r k) Y_r[k]`.
+final class MixedRadix<Lane: FFTLanes> {
+  private typealias C = MixedRadixFactors
+  let n: Int
+  let factors: [Int]
+  /// `W_n^j = exp(-2 pi i j / n)`, for `j < n`; every twiddle and root of unity used is a power of `W_n`. Raw
+  /// buffers, owned by the plan, so the inner loops pay no per-call exclusivity checks on the plan's properties.
+  private let cosines: UnsafeMutablePointer<Double>
+  private let sines: UnsafeMutablePointer<Double>
+  private let scratchRe: UnsafeMutablePointer<Lane>
+  private let scratchIm: UnsafeMutablePointer<Lane>
+  private let termRe: UnsafeMutablePointer<Lane>
+  private let termIm: UnsafeMutablePointer<Lane>
+
   init(length n: Int, factors: [Int]) {
     self.n = n
     self.factors = factors
@@ -60,10 +84,11 @@ final class MixedRadix {
   }
 
   deinit {
-    for buffer in [cosines, sines, scratchRe, scratchIm, termRe, termIm] { buffer.deallocate() }
+    for buffer in [cosines, sines] { buffer.deallocate() }
+    for buffer in [scratchRe, scratchIm, termRe, termIm] { buffer.deallocate() }
   }
 
-  func forward(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>) {
+  func forward(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>) {
     scratchRe.update(from: re, count: n)
     scratchIm.update(from: im, count: n)
     recurse(scratchRe, scratchIm, stride: 1, re, im, length: n, factor: 0)
@@ -74,8 +99,8 @@ final class MixedRadix {
   /// with root indices stepped by addition (an integer modulo per term was the bottleneck).
   @inline(__always)
   private func smallDFT(
-    _ tr: UnsafeMutablePointer<Double>, _ ti: UnsafeMutablePointer<Double>, p: Int, rootStep: Int,
-    _ yr: UnsafeMutablePointer<Double>, _ yi: UnsafeMutablePointer<Double>, stride m: Int
+    _ tr: UnsafeMutablePointer<Lane>, _ ti: UnsafeMutablePointer<Lane>, p: Int, rootStep: Int,
+    _ yr: UnsafeMutablePointer<Lane>, _ yi: UnsafeMutablePointer<Lane>, stride m: Int
   ) {
     switch p {
     case 2:
@@ -86,8 +111,8 @@ final class MixedRadix {
     case 3:
       // X_1,2 = x0 - (x1 + x2) / 2 -/+ i sin(2 pi / 3) (x1 - x2).
       let (ar, ai) = (tr[1] + tr[2], ti[1] + ti[2])
-      let (br, bi) = (Self.sin3 * (tr[1] - tr[2]), Self.sin3 * (ti[1] - ti[2]))
-      let (cr, ci) = (tr[0] - 0.5 * ar, ti[0] - 0.5 * ai)
+      let (br, bi) = ((tr[1] - tr[2]) * C.sin3, (ti[1] - ti[2]) * C.sin3)
+      let (cr, ci) = (tr[0] - ar * 0.5, ti[0] - ai * 0.5)
       yr[0] = tr[0] + ar
       yi[0] = ti[0] + ai
       yr[m] = cr + bi
@@ -109,10 +134,10 @@ final class MixedRadix {
       // a_r = x_r + x_(5-r), b_r = x_r - x_(5-r); X_q = x0 + sum_r cos(2 pi q r / 5) a_r - i sin(2 pi q r / 5) b_r.
       let (a1r, a1i, b1r, b1i) = (tr[1] + tr[4], ti[1] + ti[4], tr[1] - tr[4], ti[1] - ti[4])
       let (a2r, a2i, b2r, b2i) = (tr[2] + tr[3], ti[2] + ti[3], tr[2] - tr[3], ti[2] - ti[3])
-      let (c1r, c1i) = (tr[0] + Self.cos5a * a1r + Self.cos5b * a2r, ti[0] + Self.cos5a * a1i + Self.cos5b * a2i)
-      let (c2r, c2i) = (tr[0] + Self.cos5b * a1r + Self.cos5a * a2r, ti[0] + Self.cos5b * a1i + Self.cos5a * a2i)
-      let (s1r, s1i) = (Self.sin5a * b1r + Self.sin5b * b2r, Self.sin5a * b1i + Self.sin5b * b2i)
-      let (s2r, s2i) = (Self.sin5b * b1r - Self.sin5a * b2r, Self.sin5b * b1i - Self.sin5a * b2i)
+      let (c1r, c1i) = (tr[0] + a1r * C.cos5a + a2r * C.cos5b, ti[0] + a1i * C.cos5a + a2i * C.cos5b)
+      let (c2r, c2i) = (tr[0] + a1r * C.cos5b + a2r * C.cos5a, ti[0] + a1i * C.cos5b + a2i * C.cos5a)
+      let (s1r, s1i) = (b1r * C.sin5a + b2r * C.sin5b, b1i * C.sin5a + b2i * C.sin5b)
+      let (s2r, s2i) = (b1r * C.sin5b - b2r * C.sin5a, b1i * C.sin5b - b2i * C.sin5a)
       yr[0] = tr[0] + a1r + a2r
       yi[0] = ti[0] + a1i + a2i
       yr[m] = c1r + s1i
@@ -141,16 +166,10 @@ final class MixedRadix {
     }
   }
 
-  private static let sin3 = (3.0).squareRoot() / 2
-  private static let cos5a = cos(2 * Double.pi / 5)
-  private static let cos5b = cos(4 * Double.pi / 5)
-  private static let sin5a = sin(2 * Double.pi / 5)
-  private static let sin5b = sin(4 * Double.pi / 5)
-
   /// Transforms the `length` inputs `x[0], x[stride], ...` into `y[0..<length]`.
   private func recurse(
-    _ xr: UnsafeMutablePointer<Double>, _ xi: UnsafeMutablePointer<Double>, stride: Int,
-    _ yr: UnsafeMutablePointer<Double>, _ yi: UnsafeMutablePointer<Double>, length: Int, factor: Int
+    _ xr: UnsafeMutablePointer<Lane>, _ xi: UnsafeMutablePointer<Lane>, stride: Int,
+    _ yr: UnsafeMutablePointer<Lane>, _ yi: UnsafeMutablePointer<Lane>, length: Int, factor: Int
   ) {
     let p = factors[factor]
     let m = length / p

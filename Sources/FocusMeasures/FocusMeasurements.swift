@@ -22,17 +22,20 @@ public struct FocusMeasurements: Sendable, Equatable {
   /// Measures `plane` at `scale` pixels. Throws when `scale < 1`.
   public init(_ plane: FocusPlane, scale: Int = 20) throws {
     self.scale = scale
-    focusScore = ImageQuality.focusScore(plane)
+    // One mean for every measure that needs it (each would otherwise take its own pass).
+    let moments = plane.pixels.withUnsafeBufferPointer(PlaneMoments.init)
+    focusScore = ImageQuality.focusScore(moments)
     localFocusScore = try ImageQuality.localFocusScore(plane, scale: scale)
     correlation = try ImageQuality.correlation(plane, scale: scale)
-    let slopes = try PowerLogLogSlope.slopes(plane)
+    let slopes = try PowerLogLogSlope.slopes(plane, mean: moments.mean)
     powerLogLogSlope = slopes.cellProfiler
     powerLogLogSlopeLowBand = slopes.lowBand
     powerLogLogSlopeFullBand = slopes.fullBand
     (percentMaximal, percentMinimal) = ImageQuality.percentMaximalMinimal(plane)
-    brenner = GradientSharpness.brenner(plane)
-    tenengrad = GradientSharpness.tenengrad(plane)
-    laplacianVariance = GradientSharpness.laplacianVariance(plane)
+    brenner = GradientSharpness.normalise(GradientSharpness.rawBrenner(plane), plane, mean: moments.mean)
+    tenengrad = GradientSharpness.normalise(GradientSharpness.rawTenengrad(plane), plane, mean: moments.mean)
+    laplacianVariance = GradientSharpness.normalise(
+      GradientSharpness.rawLaplacianVariance(plane), plane, mean: moments.mean)
   }
 
   /// `(name, value)` pairs without a channel, e.g. `ImageQuality_FocusScore`, `ImageQuality_LocalFocusScore_20`.

@@ -16,10 +16,13 @@ public enum GradientSharpness {
   /// Brenner's gradient: mean of squared differences between pixels two apart, averaged over the horizontal
   /// (`I(x+2,y) - I(x,y)`) and vertical (`I(x,y+2) - I(x,y)`) directions. For a ramp `a x + b y` it is
   /// `2 (a^2 + b^2)`. Needs a plane of at least 3 x 3 (else 0).
-  public static func brenner(_ plane: FocusPlane) -> Value {
+  public static func brenner(_ plane: FocusPlane) -> Value { normalise(rawBrenner(plane), plane) }
+
+  /// `brenner`'s raw value.
+  static func rawBrenner(_ plane: FocusPlane) -> Double {
     let w = plane.width
     let h = plane.height
-    guard w >= 3, h >= 3 else { return Value(raw: 0, normalised: 0) }
+    guard w >= 3, h >= 3 else { return 0 }
     var horizontal = 0.0
     var vertical = 0.0
     plane.pixels.withUnsafeBufferPointer { p in
@@ -29,8 +32,7 @@ public enum GradientSharpness {
         if y + 2 < h { vertical += squaredDifferences(p, from: row, to: row + 2 * w, count: w) }
       }
     }
-    let raw = 0.5 * (horizontal / Double((w - 2) * h) + vertical / Double(w * (h - 2)))
-    return normalise(raw, plane)
+    return 0.5 * (horizontal / Double((w - 2) * h) + vertical / Double(w * (h - 2)))
   }
 
   /// Sum of `(p[to + i] - p[from + i])^2` over `i < count`, in Double, with four independent partial sums: one
@@ -58,8 +60,11 @@ public enum GradientSharpness {
 
   /// Tenengrad: mean over interior pixels of `Gx^2 + Gy^2`, with the unscaled 3 x 3 Sobel kernels
   /// (`Gx = [-1 0 1; -2 0 2; -1 0 1]`, `Gy` its transpose). For a ramp `a x + b y` it is `64 (a^2 + b^2)`.
-  public static func tenengrad(_ plane: FocusPlane) -> Value {
-    let raw = interiorMean(plane) { p, i, w in
+  public static func tenengrad(_ plane: FocusPlane) -> Value { normalise(rawTenengrad(plane), plane) }
+
+  /// `tenengrad`'s raw value.
+  static func rawTenengrad(_ plane: FocusPlane) -> Double {
+    interiorMean(plane) { p, i, w in
       let up = i - w
       let down = i + w
       let gx = (Double(p[up + 1]) + 2 * Double(p[i + 1]) + Double(p[down + 1]))
@@ -67,19 +72,23 @@ public enum GradientSharpness {
       let gy = (Double(p[down - 1]) + 2 * Double(p[down]) + Double(p[down + 1]))
         - (Double(p[up - 1]) + 2 * Double(p[up]) + Double(p[up + 1]))
       return (gx * gx + gy * gy, 0)
-    }
-    return normalise(raw.mean, plane)
+    }.mean
   }
 
   /// Variance of the Laplacian: population variance over interior pixels of the 4-neighbour Laplacian
   /// `I(x-1,y) + I(x+1,y) + I(x,y-1) + I(x,y+1) - 4 I(x,y)`. 0 for any plane `a + b x + c y + d x^2 + e y^2`.
   public static func laplacianVariance(_ plane: FocusPlane) -> Value {
+    normalise(rawLaplacianVariance(plane), plane)
+  }
+
+  /// `laplacianVariance`'s raw value.
+  static func rawLaplacianVariance(_ plane: FocusPlane) -> Double {
     // Moments are taken around 0: the Laplacian of a real image has mean near 0, so E[L^2] - E[L]^2 does not cancel.
     let m = interiorMean(plane) { p, i, w in
       let l = Double(p[i - 1]) + Double(p[i + 1]) + Double(p[i - w]) + Double(p[i + w]) - 4 * Double(p[i])
       return (l * l, l)
     }
-    return normalise(max(0, m.mean - m.secondary * m.secondary), plane)
+    return max(0, m.mean - m.secondary * m.secondary)
   }
 
   /// Mean over interior pixels (those with all 8 neighbours) of `term(pixels, index, width)`, which returns a value
@@ -105,8 +114,9 @@ public enum GradientSharpness {
     return (sum / n, secondary / n)
   }
 
-  private static func normalise(_ raw: Double, _ plane: FocusPlane) -> Value {
-    let mean = plane.pixels.withUnsafeBufferPointer(PlaneMoments.init).mean
+  /// `raw` and `raw / mean^2`, the plane's mean given (`FocusMeasurements` computes it once for every measure).
+  static func normalise(_ raw: Double, _ plane: FocusPlane, mean: Double? = nil) -> Value {
+    let mean = mean ?? plane.pixels.withUnsafeBufferPointer(PlaneMoments.init).mean
     return Value(raw: raw, normalised: mean > 0 ? raw / (mean * mean) : 0)
   }
 }

@@ -4,9 +4,11 @@ public enum ImageQuality {
   /// is not positive. Uniform noise on [0, 1) scores 1/6. Scales linearly with intensity: CellProfiler's values
   /// assume intensities divided by the bit depth's maximum.
   public static func focusScore(_ plane: FocusPlane) -> Double {
-    let m = plane.pixels.withUnsafeBufferPointer(PlaneMoments.init)
-    return m.mean > 0 ? m.variance / m.mean : 0
+    focusScore(plane.pixels.withUnsafeBufferPointer(PlaneMoments.init))
   }
+
+  /// `focusScore` of a plane with moments `m`.
+  static func focusScore(_ m: PlaneMoments) -> Double { m.mean > 0 ? m.variance / m.mean : 0 }
 
   /// `ImageQuality_LocalFocusScore_<scale>`: the image is cut into `ceil(height/scale) x ceil(width/scale)` tiles
   /// (row `y` falls in tile row `floor(y * tileRows / height)`, likewise for columns, as CellProfiler does); each
@@ -21,23 +23,33 @@ public enum ImageQuality {
     var counts = [Double](repeating: 0, count: tiles.count)
     var squares = [Double](repeating: 0, count: tiles.count)
     var means: [Double] = []
+    // Each row crosses the tiles of its tile row in runs of columns; a run is summed in a register, in the same
+    // order as pixel by pixel, so every tile's sums are the same as a per-pixel loop's.
+    let runs = tiles.columnRuns
     plane.pixels.withUnsafeBufferPointer { p in
       for y in 0..<plane.height {
         let rowBase = tiles.rowTile[y] * tiles.columns
-        for x in 0..<plane.width {
-          let t = rowBase + tiles.columnTile[x]
-          sums[t] += Double(p[y * plane.width + x])
-          counts[t] += 1
+        let row = p.baseAddress! + y * plane.width
+        for (c, run) in runs.enumerated() {
+          var sum = sums[rowBase + c]
+          for x in run { sum += Double(row[x]) }
+          sums[rowBase + c] = sum
+          counts[rowBase + c] += Double(run.count)
         }
       }
       means = zip(sums, counts).map { $0 / $1 }
       // Second pass around each tile's mean: exact enough for dim, flat tiles where E[x^2]-E[x]^2 would cancel.
       for y in 0..<plane.height {
         let rowBase = tiles.rowTile[y] * tiles.columns
-        for x in 0..<plane.width {
-          let t = rowBase + tiles.columnTile[x]
-          let d = Double(p[y * plane.width + x]) - means[t]
-          squares[t] += d * d
+        let row = p.baseAddress! + y * plane.width
+        for (c, run) in runs.enumerated() {
+          let mean = means[rowBase + c]
+          var square = squares[rowBase + c]
+          for x in run {
+            let d = Double(row[x]) - mean
+            square += d * d
+          }
+          squares[rowBase + c] = square
         }
       }
     }
@@ -93,5 +105,12 @@ struct TileGrid {
     columns = (width + scale - 1) / scale
     rowTile = (0..<height).map { [rows] in $0 * rows / height }
     columnTile = (0..<width).map { [columns] in $0 * columns / width }
+  }
+
+  /// The columns of each tile column, in order (tile columns are contiguous: `columnTile` never decreases).
+  var columnRuns: [Range<Int>] {
+    (0..<columns).map { c in
+      (columnTile.firstIndex(of: c) ?? 0)..<((columnTile.lastIndex(of: c) ?? -1) + 1)
+    }
   }
 }

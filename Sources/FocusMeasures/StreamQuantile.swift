@@ -55,20 +55,22 @@ struct StreamQuantile {
       if heap.count == capacity { threshold = heap[0] }
       return
     }
-    // Replace the root and sift down.
-    heap[0] = v
-    var parent = 0
-    while true {
-      var smallest = parent
-      let left = 2 * parent + 1
-      let right = left + 1
-      if left < capacity && heap[left] < heap[smallest] { smallest = left }
-      if right < capacity && heap[right] < heap[smallest] { smallest = right }
-      guard smallest != parent else { break }
-      heap.swapAt(parent, smallest)
-      parent = smallest
+    // Replace the root and sift the hole down: the same moves as swapping `v` down, on one buffer access.
+    let capacity = self.capacity
+    threshold = heap.withUnsafeMutableBufferPointer { h in
+      var parent = 0
+      while true {
+        let left = 2 * parent + 1
+        guard left < capacity else { break }
+        let right = left + 1
+        let child = right < capacity && h[right] < h[left] ? right : left
+        guard h[child] < v else { break }
+        h[parent] = h[child]
+        parent = child
+      }
+      h[parent] = v
+      return h[0]
     }
-    threshold = heap[0]
   }
 
   /// The quantile, once all `count` values were added.

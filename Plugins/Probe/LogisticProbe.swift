@@ -35,8 +35,9 @@ final class LogisticProbe: ProbePlugin {
       ParameterSpec(name: "bootstraps", type: .integer, default: 200, minimum: 1, maximum: 100_000,
                     description: "Bootstrap replicates over units for the leakage score's 95% interval."),
       ParameterSpec(name: "threads", type: .integer, default: 0, minimum: 0, maximum: 256,
-                    description: "OpenBLAS threads for the fits; 0: one thread below \(ProbeSettings.threadedEntries) "
-                      + "feature values (measured: a second thread slows small fits), all cores above."),
+                    description: "Threads each fit splits its rows among (same result for any count); 0: one thread "
+                      + "below \(ProbeSettings.threadedEntries) feature values, all cores above. Fits under 8,192 rows "
+                      + "use one thread whatever is asked."),
       ParameterSpec(name: "seed", type: .integer, default: 0, minimum: 0,
                     description: "Seed of the permuted baseline, permutations, bootstrap and paired folds."),
     ],
@@ -46,7 +47,7 @@ final class LogisticProbe: ProbePlugin {
     ])
 
   init() {
-    // Workers run side by side on few cores; the fits here are small, where one BLAS thread is fastest.
+    // The fits split their rows among threads of their own; OpenBLAS's threads only slow these thin products.
     BLASThreads.set(1)
   }
 
@@ -75,9 +76,8 @@ final class LogisticProbe: ProbePlugin {
       return values.map { $0.stringValue ?? JSONWriter.string($0) }
     }
     let threads = context.integer("threads") ?? 0
-    BLASThreads.set(threads > 0 ? threads : features.rows * features.columns >= ProbeSettings.threadedEntries
-      ? ProcessInfo.processInfo.activeProcessorCount : 1)
-    defer { BLASThreads.set(1) }
+    settings.threads = threads > 0 ? threads : features.rows * features.columns >= ProbeSettings.threadedEntries
+      ? ProcessInfo.processInfo.activeProcessorCount : 1
     guard let groups = features.groups else {
       throw PluginError.invalidParams("context.groups is required: the identity (well, plate, cell line) each row "
         + "belongs to, kept on one side of every fold")

@@ -14,7 +14,10 @@ struct ProbeSettings {
   var permutations = 199
   var bootstraps = 200
   var seed: UInt64 = 0
-  /// Feature matrices with at least this many values are fitted with every core's BLAS thread (see bench_probe.py).
+  /// Threads each fit splits its rows among (BLAS itself stays on one thread).
+  var threads = 1
+  /// Feature matrices with at least this many values are fitted on every core (see bench_probe.py); below it one
+  /// thread, since the host already runs two plugin workers side by side.
   static let threadedEntries = 4_000_000
 }
 
@@ -84,7 +87,7 @@ struct ProbeAnalysis {
   func predict(_ x: FeatureMatrix, labels: [Int], check: () throws -> Void) throws -> HeldOutPrediction {
     try HeldOutPrediction(x: x, labels: labels, classCount: classNames.count, folds: try folds(for: labels),
                           regularisation: settings.nestedC ? .nested(grid: settings.cGrid, innerFolds: settings.innerFolds)
-                            : .fixed(settings.c), groups: data.groups,
+                            : .fixed(settings.c), groups: data.groups, threads: settings.threads,
                           checkCancellation: check)
   }
 

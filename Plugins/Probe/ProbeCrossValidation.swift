@@ -47,7 +47,8 @@ struct HeldOutPrediction {
   ///   - regularisation: a fixed C, or a grid chosen per fold by grouped CV inside the fold's training rows.
   ///   - groups: the group of each row, which the inner folds keep on one side (used when C is nested).
   init(x: FeatureMatrix, labels: [Int], classCount: Int, folds: [Fold], regularisation: Regularisation,
-       groups: [String], checkCancellation: () throws -> Void) throws {
+       groups: [String], threads: Int, checkCancellation: () throws -> Void) throws {
+    let options = LBFGSOptions(threads: threads)
     var sum = FeatureMatrix(zeros: x.rows, classCount)
     var tested = [Int](repeating: 0, count: x.rows)
     foldProbabilities = []
@@ -55,7 +56,6 @@ struct HeldOutPrediction {
     selections = []
     for (f, fold) in folds.enumerated() {
       try checkCancellation()
-      let training = x.selecting(rows: fold.train)
       let trainLabels = fold.train.map { labels[$0] }
       var c: Double
       var selection: CSelection?
@@ -65,8 +65,8 @@ struct HeldOutPrediction {
       case .nested(let grid, let innerFolds):
         do {
           selection = try CrossValidation.selectC(
-            features: training, labels: trainLabels, groups: fold.train.map { groups[$0] }, grid: grid,
-            innerFolds: innerFolds, checkCancellation: checkCancellation)
+            features: x.selecting(rows: fold.train), labels: trainLabels, groups: fold.train.map { groups[$0] },
+            grid: grid, innerFolds: innerFolds, options: options, checkCancellation: checkCancellation)
         } catch StatisticsError.invalidArgument(let reason) {
           throw ProbeInputError("nested C in fold \(f): \(reason)")
         }
@@ -74,9 +74,10 @@ struct HeldOutPrediction {
       }
       chosenC.append(c)
       selections.append(selection)
-      let scaler = try Standardizer(fitting: training)
-      let model = try LogisticRegression.fit(features: scaler.transform(training), labels: trainLabels, c: c)
-      let p = try model.probabilities(scaler.transform(x.selecting(rows: fold.test)))
+      let scaler = try Standardizer(fitting: x, rows: fold.train)
+      let model = try LogisticRegression.fit(features: scaler.transform(x, rows: fold.train), labels: trainLabels,
+                                             c: c, options: options)
+      let p = try model.probabilities(scaler.transform(x, rows: fold.test))
       // A class absent from this fold's training rows keeps probability 0.
       var full = FeatureMatrix(zeros: fold.test.count, classCount)
       for i in fold.test.indices {

@@ -9,10 +9,14 @@ public struct LBFGSOptions: Sendable {
   public var functionTolerance = 64 * Double.ulpOfOne
   /// Function evaluations allowed per line search (scikit-learn passes 50).
   public var maxLineSearchEvaluations = 50
+  /// Threads the objective may use; the minimiser itself is serial. `LogisticRegression` splits its rows among
+  /// them, with the same result for any count.
+  public var threads = 1
 
-  public init(maxIterations: Int = 100, gradientTolerance: Double = 1e-4) {
+  public init(maxIterations: Int = 100, gradientTolerance: Double = 1e-4, threads: Int = 1) {
     self.maxIterations = maxIterations
     self.gradientTolerance = gradientTolerance
+    self.threads = threads
   }
 }
 

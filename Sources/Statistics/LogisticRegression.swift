@@ -20,7 +20,7 @@ public struct LogisticRegression: Sendable {
   /// Fits on `features` (one row per observation) and integer `labels`.
   /// - Parameters:
   ///   - c: inverse regularisation strength, as scikit-learn's `C`.
-  ///   - options: defaults to scikit-learn's `max_iter=100, tol=1e-4`.
+  ///   - options: defaults to scikit-learn's `max_iter=100, tol=1e-4`, on one thread.
   public static func fit(features x: FeatureMatrix, labels: [Int], c: Double = 1,
                          options: LBFGSOptions = LBFGSOptions()) throws -> LogisticRegression {
     guard labels.count == x.rows else {
@@ -36,7 +36,8 @@ public struct LogisticRegression: Sendable {
         "LogisticRegression.fit: labels hold \(classes.count) class; need 2 or more")
     }
     let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-    let loss = LogLoss(x: x, target: labels.map { index[$0]! }, classCount: classes.count, c: c)
+    let loss = LogLoss(x: x, target: labels.map { index[$0]! }, classCount: classes.count, c: c,
+                       threads: options.threads)
     let outputs = loss.outputs
     let result = minimizeLBFGS(from: [Double](repeating: 0, count: (x.columns + 1) * outputs), options: options) {
       loss.evaluate($0, gradient: &$1)

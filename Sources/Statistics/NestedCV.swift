@@ -36,10 +36,9 @@ extension CrossValidation {
     let folds = try groupKFold(groups: groups, folds: min(innerFolds, distinct))
     // One standardisation per inner fold, shared by every C.
     let prepared = try folds.map { fold -> (train: FeatureMatrix, test: FeatureMatrix)? in
-      let training = x.selecting(rows: fold.train)
       guard Set(fold.train.map { labels[$0] }).count >= 2 else { return nil }
-      let scaler = try Standardizer(fitting: training)
-      return (try scaler.transform(training), try scaler.transform(x.selecting(rows: fold.test)))
+      let scaler = try Standardizer(fitting: x, rows: fold.train)
+      return (try scaler.transform(x, rows: fold.train), try scaler.transform(x, rows: fold.test))
     }
     var means: [Double] = []
     for c in grid {

@@ -43,16 +43,15 @@ extension CrossValidation {
     let column = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     var probabilities = FeatureMatrix(zeros: x.rows, classes.count)
     for (f, fold) in folds.enumerated() {
-      let training = x.selecting(rows: fold.train)
-      let scaler = try Standardizer(fitting: training)
+      let scaler = try Standardizer(fitting: x, rows: fold.train)
       let model: LogisticRegression
       do {
-        model = try LogisticRegression.fit(features: scaler.transform(training), labels: fold.train.map { labels[$0] },
-                                           c: c, options: options)
+        model = try LogisticRegression.fit(features: scaler.transform(x, rows: fold.train),
+                                           labels: fold.train.map { labels[$0] }, c: c, options: options)
       } catch StatisticsError.invalidArgument(let reason) {
         throw StatisticsError.invalidArgument("outOfFoldProbabilities: fold \(f): \(reason)")
       }
-      let p = try model.probabilities(scaler.transform(x.selecting(rows: fold.test)))
+      let p = try model.probabilities(scaler.transform(x, rows: fold.test))
       for (i, r) in fold.test.enumerated() {
         for (k, label) in model.classes.enumerated() { probabilities[r, column[label]!] = p[i, k] }
       }

@@ -8,9 +8,10 @@ one .npy. Our side: `plugins/run` of the built-in probe through the host, GroupK
 L2 LogisticRegression (C=1, L-BFGS, max_iter 100, tol 1e-4) per fold; the figure is the plugin's own wall time of
 that cross-validation (`seconds.cross_validation`, so loading the .npy and the host round trip are left out).
 scikit-learn's side: the same folds, `make_pipeline(StandardScaler(), LogisticRegression())` fitted per fold and
-`predict_proba` on the test fold, timed the same way. Both sides are run with 1 and with 2 OpenBLAS threads
-(threadpoolctl on scikit-learn's side, the plugin's `threads` parameter on ours) -- the plugin's automatic choice
-(one thread below 4 million feature values) comes from these measurements. Balanced accuracies are printed to
+`predict_proba` on the test fold, timed the same way. Both sides are run with 1 and with 2 threads: OpenBLAS's
+threads on scikit-learn's side (threadpoolctl); on ours the plugin's `threads` parameter, the threads each fit
+splits its rows among while OpenBLAS stays on one (its own threads slowed our thin products) -- the plugin's
+automatic choice (one thread below 4 million feature values) comes from these measurements. Balanced accuracies are printed to
 show both did the same work.
 
 A small fit (2,000 x 50, 3 classes, 5 folds) is repeated `--small-repeats` times; the median is reported.

@@ -40,6 +40,53 @@ final class LogisticRegressionTests: XCTestCase {
   func testBinaryMatchesScikitLearn() throws { try checkSynthetic(classes: 2, c: 0.5) }
   func testThreeClassSoftmaxMatchesScikitLearn() throws { try checkSynthetic(classes: 3, c: 2) }
 
+  /// 20,000 rows make four row partitions of the loss, each walked in blocks: the partitioned sums must give
+  /// scikit-learn's answer, and the same bits on one thread as on three (partitions are summed in a fixed order).
+  func testRowPartitionsMatchScikitLearnOnAnyThreadCount() throws {
+    let folder = try TemporaryDirectory()
+    let ref = try reference("""
+      import json, sys, numpy as np
+      from sklearn.linear_model import LogisticRegression
+      rng = np.random.default_rng(11)
+      X = rng.normal(size=(20000, 8)) * np.linspace(0.5, 2, 8)
+      y = np.argmax(X @ rng.normal(size=(8, 4)) + rng.gumbel(size=(20000, 4)), axis=1)
+      X.tofile(sys.argv[1] + "/X.bin"); y.astype(np.int64).tofile(sys.argv[1] + "/y.bin")
+      m = LogisticRegression(C=0.01, tol=1e-10, max_iter=10000).fit(X, y)
+      print(json.dumps({"coef": m.coef_.tolist(), "intercept": m.intercept_.tolist()}))
+      """, in: folder)
+    let x = try FeatureMatrix(rows: 20000, columns: 8, values: readDoubles(folder.file("X.bin")))
+    let y = try readInts(folder.file("y.bin"))
+    var options = tightOptions()
+    let one = try LogisticRegression.fit(features: x, labels: y, c: 0.01, options: options)
+    options.threads = 3
+    let three = try LogisticRegression.fit(features: x, labels: y, c: 0.01, options: options)
+    XCTAssertEqual(one.coefficients.values, three.coefficients.values, "coefficients differ between 1 and 3 threads")
+    XCTAssertEqual(one.intercepts, three.intercepts)
+    assertClose(three.coefficients.values, doubles(ref["coef"]), relative: 1e-4, "coef (20,000 rows)")
+    assertClose(three.intercepts, doubles(ref["intercept"]), relative: 1e-4, "intercept (20,000 rows)")
+  }
+
+  /// Fitting and scaling a fold's rows in place of a copy of them: same bits, duplicates and order kept, and the
+  /// closed form on a tiny column (rows 0 and 3 of 1, 2, 3, 7: mean 4, population sd 3).
+  func testStandardizerOnRowsEqualsSelectingThemFirst() throws {
+    let x = try FeatureMatrix(rows: 4, columns: 2, values: [1, 5, 2, 5, 3, 5, 7, 5])
+    let rows = [3, 0]
+    let scaler = try Standardizer(fitting: x, rows: rows)
+    XCTAssertEqual(scaler.means, [4, 5])
+    XCTAssertEqual(scaler.scales, [3, 1], "a constant column gets scale 1")
+    XCTAssertEqual(try scaler.transform(x, rows: rows).values, [1, 0, -1, 0])
+    var generator = SeededGenerator(seed: 5)
+    let big = try FeatureMatrix(rows: 50, columns: 7, values: (0..<350).map { _ in
+      Double.random(in: -3...1000, using: &generator) })
+    let picked = [49, 3, 3, 17, 0, 22]
+    let selected = big.selecting(rows: picked)
+    let direct = try Standardizer(fitting: big, rows: picked)
+    XCTAssertEqual(direct, try Standardizer(fitting: selected))
+    XCTAssertEqual(try direct.transform(big, rows: [8, 49, 8]).values,
+                   try direct.transform(big.selecting(rows: [8, 49, 8])).values)
+    XCTAssertEqual(try Standardizer(fitting: big, rows: nil), try Standardizer(fitting: big))
+  }
+
   /// As C -> 0 the binary solution tends to C * sum_i (y_i - mean y) x_i (one Newton step from w = 0 with the
   /// intercept at its optimum), a closed form independent of the optimiser. The tolerance is 1%: at this C the
   /// Hessian's condition number is ~1e4, so the objective's rounding (not the method) limits the coefficients.

@@ -54,6 +54,7 @@ struct HeldOutPrediction {
     foldProbabilities = []
     chosenC = []
     selections = []
+    var trainingStorage: [Double] = []  // one fold's scaled rows at a time, in the same memory
     for (f, fold) in folds.enumerated() {
       try checkCancellation()
       let trainLabels = fold.train.map { labels[$0] }
@@ -75,8 +76,9 @@ struct HeldOutPrediction {
       chosenC.append(c)
       selections.append(selection)
       let scaler = try Standardizer(fitting: x, rows: fold.train)
-      let model = try LogisticRegression.fit(features: scaler.transform(x, rows: fold.train), labels: trainLabels,
-                                             c: c, options: options)
+      let model = try LogisticRegression.fit(
+        features: scaler.transform(x, rows: fold.train, reusing: &trainingStorage), labels: trainLabels, c: c,
+        options: options)
       let p = try model.probabilities(scaler.transform(x, rows: fold.test))
       // A class absent from this fold's training rows keeps probability 0.
       var full = FeatureMatrix(zeros: fold.test.count, classCount)

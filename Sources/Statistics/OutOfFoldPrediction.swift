@@ -42,11 +42,12 @@ extension CrossValidation {
     let classes = Array(Set(labels)).sorted()
     let column = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     var probabilities = FeatureMatrix(zeros: x.rows, classes.count)
+    var trainingStorage: [Double] = []  // one fold's scaled rows at a time, in the same memory
     for (f, fold) in folds.enumerated() {
       let scaler = try Standardizer(fitting: x, rows: fold.train)
       let model: LogisticRegression
       do {
-        model = try LogisticRegression.fit(features: scaler.transform(x, rows: fold.train),
+        model = try LogisticRegression.fit(features: scaler.transform(x, rows: fold.train, reusing: &trainingStorage),
                                            labels: fold.train.map { labels[$0] }, c: c, options: options)
       } catch StatisticsError.invalidArgument(let reason) {
         throw StatisticsError.invalidArgument("outOfFoldProbabilities: fold \(f): \(reason)")

@@ -66,8 +66,8 @@ final class LogisticRegressionTests: XCTestCase {
     assertClose(three.intercepts, doubles(ref["intercept"]), relative: 1e-4, "intercept (20,000 rows)")
   }
 
-  /// Fitting and scaling a fold's rows in place of a copy of them: same bits, duplicates and order kept, and the
-  /// closed form on a tiny column (rows 0 and 3 of 1, 2, 3, 7: mean 4, population sd 3).
+  /// Fitting and scaling a fold's rows in place of a copy of them: same bits, duplicates and order kept, memory
+  /// reused across folds, and the closed form on a tiny column (rows 0 and 3 of 1, 2, 3, 7: mean 4, population sd 3).
   func testStandardizerOnRowsEqualsSelectingThemFirst() throws {
     let x = try FeatureMatrix(rows: 4, columns: 2, values: [1, 5, 2, 5, 3, 5, 7, 5])
     let rows = [3, 0]
@@ -85,6 +85,15 @@ final class LogisticRegressionTests: XCTestCase {
     XCTAssertEqual(try direct.transform(big, rows: [8, 49, 8]).values,
                    try direct.transform(big.selecting(rows: [8, 49, 8])).values)
     XCTAssertEqual(try Standardizer(fitting: big, rows: nil), try Standardizer(fitting: big))
+    // Fold after fold in one array: same values, and a smaller fold lands in the first fold's memory once the
+    // first fold's matrix is let go.
+    var storage: [Double] = []
+    XCTAssertTrue(try direct.transform(big, rows: picked, reusing: &storage).values
+                  == direct.transform(selected).values)
+    let address = storage.withUnsafeBufferPointer { $0.baseAddress }
+    XCTAssertTrue(try direct.transform(big, rows: [1, 2], reusing: &storage).values
+                  == direct.transform(big.selecting(rows: [1, 2])).values)
+    XCTAssertEqual(storage.withUnsafeBufferPointer { $0.baseAddress }, address)
   }
 
   /// As C -> 0 the binary solution tends to C * sum_i (y_i - mean y) x_i (one Newton step from w = 0 with the

@@ -1,6 +1,6 @@
 """The whole audit of one simulated plate, per stage and in total, through the host (release build).
 
-  CONFOUND_BIN_DIR=.build-probe/release .venv/bin/python Tests/Benchmarks/bench_audit.py [--sites 9]
+  .venv/bin/python Tests/Benchmarks/bench_audit.py [--sites 9]
       [--channels 5] [--size 1080] [--wells 96] [--screen DIR/load_data.csv]
 
 With --screen, the audit reads a screen rendered beforehand (`confound simulate --out DIR --plates 1 --batches 1
@@ -82,7 +82,7 @@ def main() -> None:
   parser.add_argument("--plant", default="focus-gradient:0.5,density:0.5")
   parser.add_argument("--screen", help="a LoadData CSV to audit instead of simulating (see above)")
   args = parser.parse_args()
-  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build-probe" / "release"))
+  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build" / "release"))
   work = Path(tempfile.mkdtemp(prefix="confound-bench-audit-"))
   load_before = os.getloadavg()
   try:

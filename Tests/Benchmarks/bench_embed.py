@@ -1,6 +1,6 @@
 """CNN inference throughput: our embedder (NeuralNet on OpenBLAS) against onnxruntime, same model, same machine.
 
-  CONFOUND_BIN_DIR=.build-embed/release .venv/bin/python Tests/Benchmarks/bench_embed.py [--rounds 5]
+  .venv/bin/python Tests/Benchmarks/bench_embed.py [--rounds 5]
 
 For EfficientNet-Lite0 (the set-up's model cache) and MobileNetV2 (../shared/models): images per second on a
 float32 [32, 3, 224, 224] batch through to the `embedding` output, on 1 and 2 threads. Ours: the built-in embedder

@@ -1,6 +1,6 @@
 """Logistic-regression fit and grouped cross-validation time of the probe plugin against scikit-learn.
 
-  CONFOUND_BIN_DIR=.build-probe/release .venv/bin/python Tests/Benchmarks/bench_probe.py [--rows 100000]
+  .venv/bin/python Tests/Benchmarks/bench_probe.py [--rows 100000]
       [--features 1280] [--classes 10] [--folds 5] [--small-repeats 20] [--threads 1,2] [--skip-large]
 
 The same float64 matrix (class means in a 32-dimensional subspace plus unit noise; groups of 50 rows) is written as
@@ -110,7 +110,7 @@ def main() -> None:
   parser.add_argument("--skip-large", action="store_true")
   parser.add_argument("--threads", default="1,2", help="OpenBLAS thread counts to compare, e.g. 2")
   args = parser.parse_args()
-  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build-probe" / "release"))
+  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build" / "release"))
   print(f"cores {os.cpu_count()}; ratio = scikit-learn seconds / ours (above 1: ours faster); "
         f"'/fit' = one fold's fit (ours: cross-validation / folds, which includes predicting the test fold)")
   client = host_client(bin_dir)

@@ -1,6 +1,6 @@
 """The cost of one plugin call through the host, against the same computation called in-process.
 
-  CONFOUND_BIN_DIR=.build-pybench/release .venv/bin/python Tests/Benchmarks/plugin_call_cost.py [--calls 500]
+  .venv/bin/python Tests/Benchmarks/plugin_call_cost.py [--calls 500]
 
 Out of process: `plugins/run` of lab.c-stats on a 64x64 float32 .npy, strict request/response through the host's
 pipes (host -> worker process -> plugin -> back), latency per call from the client's send to its read of the
@@ -128,7 +128,7 @@ def main() -> None:
   parser.add_argument("--calls", type=int, default=500)
   parser.add_argument("--size", type=int, default=64, help="image side in pixels")
   args = parser.parse_args()
-  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build-pybench" / "release"))
+  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build" / "release"))
   image = np.random.default_rng(0).uniform(0, 1000, size=(1, args.size, args.size)).astype(np.float32)
 
   with tempfile.TemporaryDirectory() as tmp:

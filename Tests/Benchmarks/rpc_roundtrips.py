@@ -1,7 +1,7 @@
 """Small JSON-RPC round trips per second through pipes: confound-host against python-lsp-jsonrpc's own server side
 (pylsp_server.py), both driven by the same raw-pipe client written here.
 
-  CONFOUND_BIN_DIR=.build-pybench/release .venv/bin/python Tests/Benchmarks/rpc_roundtrips.py [--seconds 3]
+  .venv/bin/python Tests/Benchmarks/rpc_roundtrips.py [--seconds 3]
 
 Strict: send one request, wait for its response, repeat. Pipelined: k requests in flight, one more sent per
 response. The request is `plugins/list` (answered inline on the host's reader thread); the Python server returns
@@ -167,7 +167,7 @@ def main() -> None:
   parser.add_argument("--depths", default="8,64", help="pipeline depths, comma-separated")
   parser.add_argument("--plugin-dir", help="extra --plugin-dir for the host (makes plugins/list longer)")
   args = parser.parse_args()
-  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build-pybench" / "release"))
+  bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build" / "release"))
   depths = [int(d) for d in args.depths.split(",") if d]
   rows: dict[str, dict] = {}
   sizes: dict[str, int] = {}

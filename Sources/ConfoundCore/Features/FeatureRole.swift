@@ -38,35 +38,41 @@ public enum FeatureRole: String, Codable, Sendable, CaseIterable, Comparable {
 
   /// The role of a CellProfiler / pycytominer measurement from its name (`Cells_AreaShape_Area`,
   /// `ImageQuality_FocusScore_DNA`, `Count_Nuclei`, `Nuclei_Texture_Contrast_DNA_3_00_256`), or nil for
-  /// metadata columns (`Metadata_*`, `ImageNumber`, `ObjectNumber`, file and path names).
+  /// metadata and bookkeeping columns (`Metadata_*`, `ImageNumber`, `ObjectNumber`, file and path names,
+  /// execution times), also behind an object or `Image_` prefix as ExportToDatabase writes them
+  /// (`Image_Metadata_Plate`, `Image_ExecutionTime_01LoadData`, `Nuclei_Number_Object_Number`).
   public static func infer(cellProfilerName name: String) -> FeatureRole? {
     let parts = name.split(separator: "_").map(String.init)
     guard let first = parts.first else { return nil }
-    if first == "Metadata" || ["ImageNumber", "ObjectNumber", "TableNumber"].contains(name) { return nil }
-    if ["FileName", "PathName", "URL", "Series", "Frame", "MD5Digest", "Height", "Width", "Scaling", "ExecutionTime",
-        "ModuleError", "Group", "Channel", "Threshold"].contains(first)
+    if bookkeeping.contains(first) || identifiers.contains(name) { return nil }
+    if let role = roles[first] { return role }
+    // Object-level names start with the object (Cells, Nuclei, Cytoplasm, Image, or any other object the
+    // pipeline named): the module comes second.
+    guard parts.count > 1 else { return .other }
+    let module = parts[1]
+    if bookkeeping.contains(module) || ["Number", "Parent", "TableNumber"].contains(module)
+      || identifiers.contains(parts.dropFirst().joined(separator: "_"))
     {
       return nil
     }
-    // Object-level names start with the object (Cells, Nuclei, Cytoplasm, ...): the module comes second.
-    let modules = parts.first.map { ["Image", "Cells", "Nuclei", "Cytoplasm"].contains($0) } == true ? Array(parts.dropFirst()) : parts
-    let module = modules.first ?? first
-    switch module {
-    case "ImageQuality", "Focus", "Defocus": return .focus
-    case "Count": return .density
-    case "Intensity", "ImageStats", "ImageIntensity", "RadialDistribution": return .intensity
-    case "Texture", "Granularity", "Correlation": return .texture
-    case "AreaShape", "Neighbors": return .shape
-    case "Location", "Position": return .position
-    case "Embedding", "DeepProfiler": return .embedding
-    default:
-      // pycytominer object prefixes for objects other than the three usual ones: look one part further.
-      if parts.count > 2, ["AreaShape", "Intensity", "Texture", "Granularity", "Correlation", "RadialDistribution",
-                           "Location", "Neighbors", "Count"].contains(parts[1])
-      {
-        return infer(cellProfilerName: "Cells_" + parts.dropFirst().joined(separator: "_"))
-      }
-      return .other
-    }
+    return roles[module] ?? .other
   }
+
+  /// CellProfiler modules (the first part of an image measurement, the second of an object's) and their roles.
+  static let roles: [String: FeatureRole] = [
+    "ImageQuality": .focus, "Focus": .focus, "Defocus": .focus,
+    "Count": .density,
+    "Intensity": .intensity, "ImageStats": .intensity, "ImageIntensity": .intensity, "RadialDistribution": .intensity,
+    "Texture": .texture, "Granularity": .texture, "Correlation": .texture,
+    "AreaShape": .shape, "Neighbors": .shape,
+    "Location": .position, "Position": .position,
+    "Embedding": .embedding, "DeepProfiler": .embedding,
+  ]
+
+  /// Column prefixes that describe the run, not the sample.
+  static let bookkeeping: Set<String> = [
+    "Metadata", "FileName", "PathName", "URL", "Series", "Frame", "MD5Digest", "Height", "Width", "Scaling",
+    "ExecutionTime", "ModuleError", "Group", "Channel", "Threshold",
+  ]
+  static let identifiers: Set<String> = ["ImageNumber", "ObjectNumber", "TableNumber", "Number_Object_Number"]
 }

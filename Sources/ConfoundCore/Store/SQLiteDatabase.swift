@@ -8,9 +8,10 @@ final class SQLiteDatabase {
   private(set) var handle: OpaquePointer?
   let path: String
 
-  init(path: String) throws {
+  /// Opens (or creates) the database at `path`; `readOnly` opens an existing file only, never creating one.
+  init(path: String, readOnly: Bool = false) throws {
     self.path = path
-    let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+    let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
     let status = sqlite3_open_v2(path, &handle, flags, nil)
     guard status == SQLITE_OK else {
       let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"

@@ -1,0 +1,67 @@
+import TestSupport
+import XCTest
+
+@testable import ConfoundCore
+
+/// `ScreenSource.load`, the one way `confound audit SCREEN` reads any input.
+final class ScreenSourceTests: XCTestCase {
+  func testSimulateFolderLoadsWithNoFlagsAndItsDesignResolves() throws {
+    let (dir, _) = try renderTinySimulation(sites: 2, channels: 2)
+    let (screen, problems, inputs, profiles) = try ScreenSource.load(
+      dir.url, template: nil, platemap: nil, barcodePlatemap: nil)
+    XCTAssertEqual(problems, [])
+    XCTAssertNil(profiles)
+    XCTAssertEqual(inputs.map(\.lastPathComponent), ["load_data.csv", "barcode_platemap.csv"])
+    XCTAssertEqual(screen.plates.count, 2)
+    XCTAssertEqual(screen.siteCount, 2 * 96 * 2)
+    XCTAssertEqual(screen.channels, ["DNA", "ER"])
+    XCTAssertEqual(screen.batches.map(\.name), ["B1", "B2"])
+    XCTAssertEqual(Set(screen.plates[0].wells.compactMap { $0.covariates["disease"] }), ["healthy", "disease"])
+    let design = try ResolvedDesign.resolve(StudyDesign(), columns: screen.designColumns)
+    XCTAssertEqual([design.target, design.unit, design.control?.column], ["disease", "cell_line", "control"])
+    try design.validate(wells: screen.wellCovariates)
+    // The LoadData CSV itself gives the same screen, joined to the barcode table beside it.
+    let direct = try ScreenSource.load(
+      dir.url.appendingPathComponent("load_data.csv"), template: nil, platemap: nil, barcodePlatemap: nil)
+    XCTAssertEqual(direct.screen.wellCovariates, screen.wellCovariates)
+  }
+
+  func testBBBC013FolderWithTemplateAndPlatemap() throws {
+    let root = try sharedData("bbbc013-sbs-plate")
+    let (screen, problems, inputs, profiles) = try ScreenSource.load(
+      root, template: FileNameTemplate.cellProfilerExample, platemap: root.appendingPathComponent("1049_Metadata.csv"),
+      barcodePlatemap: nil)
+    XCTAssertEqual(problems, [])
+    XCTAssertNil(profiles)
+    XCTAssertEqual(inputs.map(\.lastPathComponent), ["bbbc013-sbs-plate", "1049_Metadata.csv"])
+    XCTAssertEqual(screen.wellCount, 96)
+    XCTAssertEqual(screen.channels.sorted(), ["Channel1", "Channel2"])
+    let a03 = try XCTUnwrap(screen.plates[0].well(try WellPosition(parsing: "A03")))
+    XCTAssertEqual(a03.covariates["SBS_Doses"], "1")
+    XCTAssertEqual(a03.covariates["SBS_Controls"], "0")
+    let design = try ResolvedDesign.resolve(
+      StudyDesign(target: "SBS_Doses", control: "SBS_Controls=-1"), columns: screen.designColumns)
+    XCTAssertEqual(design.targetKind, .numeric(levels: 11))
+    try design.validate(wells: screen.wellCovariates)
+    XCTAssertEqual(screen.wellCovariates.filter(design.control!.matches).count, 16, "16 rows of SBS_Controls -1")
+  }
+
+  func testLINCSProfilesTableAndErrorsNameTheFile() throws {
+    let url = try sharedData("lincs-SQ00015054-profiles").appendingPathComponent(
+      "SQ00015054_normalized_feature_select.csv.gz")
+    let (screen, problems, inputs, profiles) = try ScreenSource.load(
+      url, template: nil, platemap: nil, barcodePlatemap: nil)
+    XCTAssertEqual(problems, [])
+    XCTAssertEqual(inputs, [url.standardizedFileURL])
+    XCTAssertEqual(profiles?.rows.count, 384)
+    XCTAssertEqual(screen.wellCount, 384)
+    XCTAssertEqual(screen.channels, [])
+    XCTAssertThrowsError(
+      try ScreenSource.load(url, template: FileNameTemplate.metaXpress, platemap: nil, barcodePlatemap: nil)
+    ) { error in XCTAssertTrue("\(error)".contains("not to the profiles table"), "\(error)") }
+    let missing = URL(fileURLWithPath: "/nonexistent/screen.csv")
+    XCTAssertThrowsError(try ScreenSource.load(missing, template: nil, platemap: nil, barcodePlatemap: nil)) { error in
+      XCTAssertEqual((error as? CSVError)?.file, missing.path)
+    }
+  }
+}

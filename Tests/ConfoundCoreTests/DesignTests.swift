@@ -79,7 +79,8 @@ final class DesignTests: XCTestCase {
     let wells = screen.wellCovariates.map { well in
       Dictionary(uniqueKeysWithValues: well.map { (renames[$0.key] ?? $0.key, $0.value) })
     }
-    let columns = Dictionary(uniqueKeysWithValues: Set(wells.flatMap(\.keys)).map { k in (k, wells.map { $0[k] ?? "" }) })
+    let columns = Dictionary(
+      uniqueKeysWithValues: Set(wells.flatMap(\.keys)).map { k in (k, wells.map { $0[k] ?? "" }) })
     let inferred = try ResolvedDesign.resolve(StudyDesign(), columns: columns)
     XCTAssertNil(inferred.target)
     XCTAssertTrue(inferred.notes.contains("no target given: every nuisance and quality analysis runs"))

@@ -57,7 +57,8 @@ final class ProfileTableTests: XCTestCase {
   }
 
   func testJUMPPerSiteImageCSV() throws {
-    let url = try sharedData("cellprofiler-outputs/jump-BR00121431/BR00121431-A01-1").appendingPathComponent("Image.csv")
+    let url = try sharedData("cellprofiler-outputs/jump-BR00121431/BR00121431-A01-1").appendingPathComponent(
+      "Image.csv")
     XCTAssertTrue(try ProfileTableReader.isProfilesTable(url), "FileName_ columns, but measurements too")
     let table = try ProfileTableReader.read(url)
     XCTAssertEqual(table.format, "cellprofiler-image-csv")
@@ -114,7 +115,8 @@ final class ProfileTableTests: XCTestCase {
           out.setdefault(w, {})[name] = mean([r[j] for r in rows])
     measures = [x for x in icols if x.startswith('Image_') and ('_Count_' in x or 'ImageQuality' in x)]
     if measures:
-      add(image, measures, 'SELECT "%s", "%s", %s FROM "%s"' % (plate, well, ', '.join('"%s"' % m for m in measures), image))
+      quoted = ', '.join('"%s"' % m for m in measures)
+      add(image, measures, 'SELECT "%s", "%s", %s FROM "%s"' % (plate, well, quoted, image))
     for t in tables:
       oc = cols(t)
       shared = [k for k in keys if k in oc]
@@ -126,7 +128,8 @@ final class ProfileTableTests: XCTestCase {
     print(json.dumps(out))
     """
 
-  func checkSQLite(_ path: String, format: String, wells: Int, file: StaticString = #filePath, line: UInt = #line) throws
+  func checkSQLite(_ path: String, format: String, wells: Int, file: StaticString = #filePath, line: UInt = #line)
+    throws
     -> ProfileTable
   {
     let url = try sharedData("cellprofiler-outputs").appendingPathComponent(path)
@@ -144,7 +147,8 @@ final class ProfileTableTests: XCTestCase {
         guard let f = table.feature(name) else { continue }  // text columns are not features
         checked += 1
         if let expected {
-          XCTAssertEqual(row.values[f], expected, accuracy: 1e-9 * max(1, abs(expected)), "\(key) \(name)", file: file, line: line)
+          XCTAssertEqual(
+            row.values[f], expected, accuracy: 1e-9 * max(1, abs(expected)), "\(key) \(name)", file: file, line: line)
         } else {
           XCTAssertTrue(row.values[f].isNaN, "\(key) \(name)", file: file, line: line)
         }
@@ -155,13 +159,15 @@ final class ProfileTableTests: XCTestCase {
   }
 
   func testCytominerDatabaseSQLiteMeansPerWellAsPython() throws {
-    let health = try checkSQLite("cytominer-database/Cell-Health/test-SQ00014613.sqlite", format: "cytominer-sqlite", wells: 2)
+    let health = try checkSQLite(
+      "cytominer-database/Cell-Health/test-SQ00014613.sqlite", format: "cytominer-sqlite", wells: 2)
     XCTAssertEqual(Set(health.rows.map(\.well)), ["A01", "O18"])
     XCTAssertEqual(health.feature("Image_Count_Cells").map { health.rows.first { $0.well == "A01" }!.values[$0] }, 196)
     let b = try checkSQLite("cytominer-database/data_b_sqlite/data_b.sqlite", format: "cytominer-sqlite", wells: 2)
     XCTAssertTrue(b.features.contains("Cells_AreaShape_Area"))
     XCTAssertFalse(b.features.contains("ObjectNumber"))
-    let nf1 = try checkSQLite("cellprofiler/NF1_SchwannCell_data/all_cellprofiler.sqlite", format: "cellprofiler-sqlite", wells: 8)
+    let nf1 = try checkSQLite(
+      "cellprofiler/NF1_SchwannCell_data/all_cellprofiler.sqlite", format: "cellprofiler-sqlite", wells: 8)
     XCTAssertFalse(nf1.features.contains { $0.hasSuffix("Number_Object_Number") || $0.contains("ExecutionTime") })
     XCTAssertFalse(nf1.metadataColumns.contains("Metadata_Site"), "the site varies within a well")
     let screen = nf1.screen()

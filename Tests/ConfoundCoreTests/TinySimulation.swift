@@ -5,8 +5,9 @@ import XCTest
 
 /// A small simulated screen rendered to a temporary folder, as `confound simulate` writes it: 2 plates of 96
 /// wells with 32 x 32 images, fast enough for unit tests of the readers and the design.
-func renderTinySimulation(sites: Int = 1, channels: Int = 1) throws -> (folder: TemporaryDirectory, output: Simulator.Output)
-{
+func renderTinySimulation(sites: Int = 1, channels: Int = 1) throws -> (
+  folder: TemporaryDirectory, output: Simulator.Output
+) {
   var config = SimulationConfig()
   config.plates = 2
   config.sites = sites

@@ -59,7 +59,8 @@ public struct ControlExpression: Sendable, Equatable, CustomStringConvertible {
   /// Whether a well with these covariates is a control; the column is found by `StudyDesign.column(named:in:)`,
   /// and a well without it is not a control.
   public func matches(_ covariates: [String: String]) -> Bool {
-    let raw = covariates[column] ?? StudyDesign.column(named: column, in: Array(covariates.keys)).flatMap { covariates[$0] }
+    let raw =
+      covariates[column] ?? StudyDesign.column(named: column, in: Array(covariates.keys)).flatMap { covariates[$0] }
     guard let raw else { return false }
     let value = raw.trimmingCharacters(in: .whitespaces).lowercased()
     switch test {
@@ -103,7 +104,9 @@ public struct ControlExpression: Sendable, Equatable, CustomStringConvertible {
 
   private static func value(_ text: Substring, _ fail: (String) -> DesignError) throws -> String {
     let values = try list(text, fail)
-    guard values.count == 1 else { throw fail(values.isEmpty ? "no value after the operator" : "one value expected; use `in` for several") }
+    guard values.count == 1 else {
+      throw fail(values.isEmpty ? "no value after the operator" : "one value expected; use `in` for several")
+    }
     return values[0]
   }
 

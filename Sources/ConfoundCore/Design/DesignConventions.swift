@@ -42,11 +42,15 @@ public enum DesignConventions {
       let found = Set(columns[column]!.filter { controlTypeValues.contains($0.lowercased()) }).sorted()
       guard !found.isEmpty else { continue }
       let test: ControlExpression.Test = found.count == 1 ? .equals(found[0]) : .oneOf(found)
-      return (ControlExpression(column: column, test: test), "the convention \"\(name)\" (\(controlTypeValues.joined(separator: ", ")))")
+      return (
+        ControlExpression(column: column, test: test),
+        "the convention \"\(name)\" (\(controlTypeValues.joined(separator: ", ")))"
+      )
     }
     for name in treatments {
       guard let column = StudyDesign.column(named: name, in: available) else { continue }
-      guard let vehicle = columns[column]!.first(where: { v in vehicles.contains { $0.lowercased() == v.lowercased() } })
+      guard
+        let vehicle = columns[column]!.first(where: { v in vehicles.contains { $0.lowercased() == v.lowercased() } })
       else { continue }
       return (ControlExpression(column: column, test: .equals(vehicle)), "the convention \"\(name)=\(vehicles[0])\"")
     }

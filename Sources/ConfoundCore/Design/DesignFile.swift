@@ -36,7 +36,9 @@ extension StudyDesign {
       let fail = { (message: String) in
         DesignError(
           field: "\(file):\(lineNumber)", message: message,
-          fix: "A design file holds `key = \"value\"` lines (keys: \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))),"
+          fix:
+            "A design file holds `key = \"value\"` lines (keys: "
+            + CodingKeys.allCases.map(\.rawValue).joined(separator: ", ") + "),"
             + " `covariates = [\"a\", \"b\"]`, # comments, and optionally a [design] table")
       }
       var line = try TOMLLine.stripComment(lines[i], fail)
@@ -112,14 +114,20 @@ enum TOMLLine {
   }
 
   static func unquoteKey(_ key: String) -> String {
-    if key.count >= 2, let f = key.first, f == "\"" || f == "'", key.last == f { return String(key.dropFirst().dropLast()) }
+    if key.count >= 2, let f = key.first, f == "\"" || f == "'", key.last == f {
+      return String(key.dropFirst().dropLast())
+    }
     return key
   }
 
   static func closesArray(_ text: String) -> Bool {
     var quote: Character? = nil
     for c in text {
-      if let q = quote { if c == q { quote = nil } } else if c == "\"" || c == "'" { quote = c } else if c == "]" {
+      if let q = quote {
+        if c == q { quote = nil }
+      } else if c == "\"" || c == "'" {
+        quote = c
+      } else if c == "]" {
         return true
       }
     }
@@ -138,7 +146,9 @@ enum TOMLLine {
         guard let item = try string(&rest, fail) else { throw fail("array items must be quoted strings") }
         items.append(item)
         rest = rest.drop { $0.isWhitespace }
-        if rest.hasPrefix(",") { rest = rest.dropFirst() } else if !rest.hasPrefix("]") {
+        if rest.hasPrefix(",") {
+          rest = rest.dropFirst()
+        } else if !rest.hasPrefix("]") {
           throw fail("expected , or ] in the array")
         }
       }
@@ -153,7 +163,9 @@ enum TOMLLine {
       value = .bare(bare)
       rest = ""
     }
-    guard rest.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("unexpected text after the value: \(rest)") }
+    guard rest.trimmingCharacters(in: .whitespaces).isEmpty else {
+      throw fail("unexpected text after the value: \(rest)")
+    }
     return value
   }
 

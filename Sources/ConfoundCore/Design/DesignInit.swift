@@ -40,7 +40,8 @@ extension StudyDesign {
     field(
       "unit", resolved.unit, "The unit of replication the target belongs to (cell line, donor, compound).",
       alternatives: labels)
-    field("pair", resolved.pair, "Pairs (healthy/disease, isogenic): each value of this column names one pair.",
+    field(
+      "pair", resolved.pair, "Pairs (healthy/disease, isogenic): each value of this column names one pair.",
       alternatives: [])
     field(
       "control", resolved.control?.description,
@@ -49,7 +50,8 @@ extension StudyDesign {
     field("batch", resolved.batch, "Batches: plates imaged together.", alternatives: [])
     field("plate", resolved.plate, "The plate (barcode) column, when the screen is a table.", alternatives: [])
     field("well", resolved.well, "The well column, when the screen is a table.", alternatives: [])
-    let used = Set([resolved.target, resolved.unit, resolved.pair, resolved.batch, resolved.control?.column].compactMap { $0 })
+    let used = Set(
+      [resolved.target, resolved.unit, resolved.pair, resolved.batch, resolved.control?.column].compactMap { $0 })
     out += [
       "", "# More nuisance columns to probe (source lab, passage, operator), as [\"a\", \"b\"].", "covariates = []",
     ]

@@ -23,7 +23,10 @@ extension ResolvedDesign {
     guard targetValues.count >= 2 else {
       throw DesignError(
         field: "--target",
-        message: "column \(target) has \(targetValues.count == 1 ? "one value (\(targetValues.first!))" : "no values") over the \(wells.count) wells",
+        message:
+          "column \(target) has "
+          + (targetValues.count == 1 ? "one value (\(targetValues.first!))" : "no values")
+          + " over the \(wells.count) wells",
         fix: "A target needs at least two values: name another column, or leave the target out to run only the"
           + " nuisance and quality analyses")
     }
@@ -34,7 +37,9 @@ extension ResolvedDesign {
         let examples = mixed.prefix(3).map { "\($0.key) has \($0.value.sorted().joined(separator: " and "))" }
         throw DesignError(
           field: "--unit",
-          message: "\(mixed.count) value\(mixed.count == 1 ? "" : "s") of \(unit) carry more than one \(target) (\(examples.joined(separator: "; ")))",
+          message:
+            "\(mixed.count) value\(mixed.count == 1 ? "" : "s") of \(unit) carry more than one \(target)"
+            + " (\(examples.joined(separator: "; ")))",
           fix: "A unit must carry one target value (a cell line cannot be both healthy and disease): name the column"
             + " of the unit of replication with --unit")
       }
@@ -46,8 +51,13 @@ extension ResolvedDesign {
         let examples = odd.prefix(3).map { "\($0.key) has \(Self.list($0.value.sorted()))" }
         throw DesignError(
           field: "--pair",
-          message: "\(odd.count) pair\(odd.count == 1 ? "" : "s") of \(pair) do not hold exactly two values of \(target) (\(examples.joined(separator: "; ")))",
-          fix: "Each pair must hold two target values (one healthy and one disease line): name the pairing column with --pair")
+          message:
+            "\(odd.count) pair\(odd.count == 1 ? "" : "s") of \(pair) do not hold exactly two values of \(target)"
+            + " (\(examples.joined(separator: "; ")))",
+          fix:
+            "Each pair must hold two target values (one healthy and one disease line): name the pairing column"
+            + " with --pair"
+        )
       }
     }
   }
@@ -68,7 +78,8 @@ extension ResolvedDesign {
     }
   }
 
-  static func targetValues(grouping column: String, target: String, wells: [[String: String]]) -> [String: Set<String>] {
+  static func targetValues(grouping column: String, target: String, wells: [[String: String]]) -> [String: Set<String>]
+  {
     var groups: [String: Set<String>] = [:]
     for well in wells {
       guard let key = well[column], !key.isEmpty, let value = well[target], !value.isEmpty else { continue }
@@ -78,6 +89,8 @@ extension ResolvedDesign {
   }
 
   static func list(_ values: [String]) -> String {
-    values.isEmpty ? "nothing" : values.prefix(12).joined(separator: ", ") + (values.count > 12 ? ", ... (\(values.count) values)" : "")
+    values.isEmpty
+      ? "nothing"
+      : values.prefix(12).joined(separator: ", ") + (values.count > 12 ? ", ... (\(values.count) values)" : "")
   }
 }

@@ -40,7 +40,8 @@ public struct ResolvedDesign: Sendable {
   public var covariates: [String]
   /// Nil when there is no target (or it has fewer than two values, which `validate(wells:)` rejects).
   public var targetKind: TargetKind?
-  /// Each field that was not given but inferred: the column and the convention it came from.
+  /// Each field that was not given but inferred: the column (for `control`, the expression) and the convention
+  /// it came from.
   public var inferred: [(field: String, column: String, reason: String)]
   /// Other things the user should know (no target given, a convention column skipped and why).
   public var notes: [String]
@@ -91,7 +92,9 @@ public struct ResolvedDesign: Sendable {
         let distinct = Set(columns[found]!.filter { !$0.isEmpty })
         guard distinct.count >= minimumValues else {
           resolved.notes.append(
-            "\(field): column \(found) has \(distinct.count) value\(distinct.count == 1 ? "" : "s") (\(distinct.sorted().prefix(3).joined(separator: ", "))), not used as the \(field)")
+            "\(field): column \(found) has \(distinct.count) value\(distinct.count == 1 ? "" : "s")"
+              + " (\(distinct.sorted().prefix(3).joined(separator: ", "))), not used as the \(field)"
+          )
           continue
         }
         resolved.inferred.append((field, found, "the convention \"\(candidate)\""))
@@ -99,7 +102,8 @@ public struct ResolvedDesign: Sendable {
       }
       return nil
     }
-    resolved.target = try explicit(design.target, "--target") ?? infer("target", DesignConventions.targets, minimumValues: 2)
+    resolved.target =
+      try explicit(design.target, "--target") ?? infer("target", DesignConventions.targets, minimumValues: 2)
     resolved.unit = try explicit(design.unit, "--unit") ?? infer("unit", DesignConventions.units, minimumValues: 2)
     resolved.pair = try explicit(design.pair, "--pair") ?? infer("pair", DesignConventions.pairs, minimumValues: 2)
     resolved.batch = try explicit(design.batch, "--batch") ?? infer("batch", DesignConventions.batches)

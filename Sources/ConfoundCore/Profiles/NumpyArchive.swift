@@ -66,7 +66,8 @@ struct NumpyArchive {
       throw fail("not a .npy array")
     }
     let major = data[6]
-    let headerLength = major == 1 ? Int(data[8]) | Int(data[9]) << 8 : (0..<4).reduce(0) { $0 | Int(data[8 + $1]) << (8 * $1) }
+    let headerLength =
+      major == 1 ? Int(data[8]) | Int(data[9]) << 8 : (0..<4).reduce(0) { $0 | Int(data[8 + $1]) << (8 * $1) }
     let headerStart = major == 1 ? 10 : 12
     guard headerStart + headerLength <= data.count else { throw fail("header cut short") }
     let header = String(decoding: data[headerStart..<(headerStart + headerLength)], as: UTF8.self)
@@ -77,7 +78,9 @@ struct NumpyArchive {
     let width = descr == "'<f4'" ? 4 : 8
     let fortran = field(header, "fortran_order") == "True"
     let shapeText = header.range(of: #"\(([0-9, ]*)\)"#, options: .regularExpression).map { String(header[$0]) } ?? ""
-    let shape = shapeText.dropFirst().dropLast().split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    let shape = shapeText.dropFirst().dropLast().split(separator: ",").compactMap {
+      Int($0.trimmingCharacters(in: .whitespaces))
+    }
     guard shape.count == 1 || shape.count == 2 else { throw fail("shape \(shapeText) is not 1-D or 2-D") }
     let (rows, columns) = shape.count == 1 ? (1, shape[0]) : (shape[0], shape[1])
     let body = headerStart + headerLength

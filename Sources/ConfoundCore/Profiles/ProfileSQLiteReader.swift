@@ -22,22 +22,31 @@ enum ProfileSQLiteReader {
     do { db = try SQLiteDatabase(path: url.path, readOnly: true) } catch {
       throw ProfileError(file: url.path, message: "cannot open it as SQLite (\(error))")
     }
-    do { return try read(db, url: url, plateColumn: plateColumn, wellColumn: wellColumn) } catch let error as StoreError {
+    do { return try read(db, url: url, plateColumn: plateColumn, wellColumn: wellColumn) } catch let error as StoreError
+    {
       throw ProfileError(file: url.path, message: error.message)
     }
   }
 
   static func read(_ db: SQLiteDatabase, url: URL, plateColumn: String?, wellColumn: String?) throws -> ProfileTable {
-    let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap(\.first?.text)
-    guard let image = ["Per_Image", "Image"].lazy.compactMap({ n in tables.first { $0.lowercased() == n.lowercased() } }).first
+    let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap(
+      \.first?.text)
+    guard
+      let image = ["Per_Image", "Image"].lazy.compactMap({ n in tables.first { $0.lowercased() == n.lowercased() } })
+        .first
     else {
       throw ProfileError(
         file: url.path,
-        message: "no Per_Image or Image table, so not a CellProfiler or cytominer-database file (tables: \(tables.joined(separator: ", ")))")
+        message:
+          "no Per_Image or Image table, so not a CellProfiler or cytominer-database file"
+          + " (tables: \(tables.joined(separator: ", ")))"
+      )
     }
     let imageColumns = try columns(of: image, in: db)
     let keys = keyColumns.filter { k in imageColumns.contains { $0.name == k } }
-    guard !keys.isEmpty else { throw ProfileError(file: url.path, message: "table \(image) has no ImageNumber or TableNumber") }
+    guard !keys.isEmpty else {
+      throw ProfileError(file: url.path, message: "table \(image) has no ImageNumber or TableNumber")
+    }
     let names = imageColumns.map(\.name)
     let plan = try ProfileColumns.plan(
       names, isNumeric: { numeric(imageColumns[$0].type) }, file: "\(url.path) (table \(image))",
@@ -51,11 +60,17 @@ enum ProfileSQLiteReader {
       let plate = text(row[plan.plate])
       let well = text(row[plan.well])
       let id = "\(plate)\u{1F}\(well)"
-      let w = wellIndex[id] ?? {
-        wells.append((plate, well, nil, Array(repeating: 0, count: plan.features.count), Array(repeating: 0, count: plan.features.count)))
-        wellIndex[id] = wells.count - 1
-        return wells.count - 1
-      }()
+      let w =
+        wellIndex[id]
+        ?? {
+          wells.append(
+            (
+              plate, well, nil, Array(repeating: 0, count: plan.features.count),
+              Array(repeating: 0, count: plan.features.count)
+            ))
+          wellIndex[id] = wells.count - 1
+          return wells.count - 1
+        }()
       wellOf[keyIndices.map { text(row[$0]) }.joined(separator: "\u{1F}")] = w
       let metadata = Dictionary(plan.metadata.map { ($0.name, text(row[$0.index])) }, uniquingKeysWith: { a, _ in a })
       // Only metadata constant over the well's sites describes the well.
@@ -85,7 +100,8 @@ enum ProfileSQLiteReader {
         features.append(taken.contains(name) ? "\(table)_\(name)" : name)
         roles.append(role)
       }
-      let pooled = try poolByWell(table, measured.map(\.0), joinKeys: joinKeys, wellOf: wellOf, wells: wells.count, db: db)
+      let pooled = try poolByWell(
+        table, measured.map(\.0), joinKeys: joinKeys, wellOf: wellOf, wells: wells.count, db: db)
       for w in values.indices { values[w] += pooled[w] }
     }
     let rows = wells.enumerated().map { w, well in
@@ -121,7 +137,9 @@ enum ProfileSQLiteReader {
         }
       }
     }
-    return (0..<wells).map { w in (0..<columns.count).map { counts[w][$0] > 0 ? sums[w][$0] / Double(counts[w][$0]) : .nan } }
+    return (0..<wells).map { w in
+      (0..<columns.count).map { counts[w][$0] > 0 ? sums[w][$0] / Double(counts[w][$0]) : .nan }
+    }
   }
 
   static func columns(of table: String, in db: SQLiteDatabase) throws -> [(name: String, type: String)] {

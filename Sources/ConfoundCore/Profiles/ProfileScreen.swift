@@ -52,7 +52,8 @@ extension ProfileTable {
       for position in wells.keys.sorted() {
         let sites = wells[position]!.sorted { $0.site < $1.site }
         guard format.contains(position) else {
-          problems.append(.init(.badWellName, at: origin, plate: name, well: position.name, "outside a \(format) plate"))
+          problems.append(
+            .init(.badWellName, at: origin, plate: name, well: position.name, "outside a \(format) plate"))
           continue
         }
         plate.wells.append(

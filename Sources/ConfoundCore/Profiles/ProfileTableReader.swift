@@ -42,7 +42,9 @@ public enum ProfileTableReader {
     for (r, fields) in table.rows.enumerated() {
       let line = table.lines[r]
       let site = try plan.site.map { c -> Int in
-        guard let number = Int(fields[c].trimmingCharacters(in: .whitespaces)) ?? Double(fields[c]).flatMap(Int.init(exactly:))
+        guard
+          let number = Int(fields[c].trimmingCharacters(in: .whitespaces))
+            ?? Double(fields[c]).flatMap(Int.init(exactly:))
         else { throw ProfileError(file: "\(url.path):\(line)", message: "site \"\(fields[c])\" is not a number") }
         return number
       }
@@ -154,12 +156,16 @@ enum ProfileColumns {
     return plan
   }
 
-  static func missingColumn(_ given: String?, what: String, flag: String, columns: [String], file: String) -> ProfileError {
+  static func missingColumn(_ given: String?, what: String, flag: String, columns: [String], file: String)
+    -> ProfileError
+  {
     let candidates = columns.filter { FeatureRole.infer(cellProfilerName: $0) == nil || $0.contains("Metadata") }
     let listed = candidates.prefix(60).joined(separator: ", ") + (candidates.count > 60 ? ", ..." : "")
     let message =
       given.map { "no column \"\($0)\" for the \(what)" }
       ?? "no \(what) column (looked for \((what == "plate" ? plates : wells).joined(separator: ", ")))"
-    return ProfileError(file: file, message: "\(message); its non-measurement columns are: \(listed). Name the \(what) column with \(flag)")
+    return ProfileError(
+      file: file,
+      message: "\(message); its non-measurement columns are: \(listed). Name the \(what) column with \(flag)")
   }
 }

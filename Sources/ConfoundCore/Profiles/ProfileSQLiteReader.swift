@@ -107,10 +107,10 @@ enum ProfileSQLiteReader {
     let rows = wells.enumerated().map { w, well in
       ProfileRow(plate: well.plate, well: well.well, site: nil, metadata: well.metadata ?? [:], values: values[w])
     }
-    let metadataColumns = plan.metadata.map(\.name).filter { name in rows.contains { $0.metadata[name] != nil } }
+    let (kept, wellRows) = ProfileRow.keepingWellMetadata(rows, columns: plan.metadata.map(\.name))
     return ProfileTable(
       level: .well, source: url, format: keys.contains("TableNumber") ? "cytominer-sqlite" : "cellprofiler-sqlite",
-      metadataColumns: metadataColumns, features: features, roles: roles, rows: rows)
+      metadataColumns: kept, features: features, roles: roles, rows: wellRows)
   }
 
   /// Each well's mean of each column over all its objects: per-site sums and counts from SQLite, pooled here.

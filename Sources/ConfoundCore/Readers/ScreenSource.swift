@@ -4,7 +4,8 @@ import Foundation
 ///
 /// SCREEN is a CellProfiler LoadData CSV; a folder written by `confound simulate` (it holds `load_data.csv`,
 /// joined to the `barcode_platemap.csv` beside it); a folder of images read by file name (`template`, or the
-/// presets); a folder of DeepProfiler embeddings (`DeepProfilerReader`); or a profiles table
+/// presets); a folder of DeepProfiler embeddings (`DeepProfilerReader`) or of CellProfiler CSV outputs
+/// (`CellProfilerCSVFolder`); or a profiles table
 /// (`ProfileTableReader`: no pixels, told from a LoadData CSV by its columns).
 /// `platemap` is joined to every plate and `barcodePlatemap` by barcode, as `confound screen` does. Errors name
 /// the file.
@@ -33,6 +34,10 @@ public enum ScreenSource {
       barcodes = barcodes ?? beside(loadData)
     } else if isFolder.boolValue, template == nil, DeepProfilerReader.isEmbeddingsFolder(path) {
       let table = try DeepProfilerReader.read(path)
+      (screen, problems) = (table.screen(), table.screenProblems)
+      profiles = table
+    } else if isFolder.boolValue, template == nil, CellProfilerCSVFolder.isOutputFolder(path) {
+      let table = try CellProfilerCSVFolder.read(path)
       (screen, problems) = (table.screen(), table.screenProblems)
       profiles = table
     } else if isFolder.boolValue {

@@ -44,6 +44,17 @@ final class ScreenSourceTests: XCTestCase {
     XCTAssertEqual(design.targetKind, .numeric(levels: 11))
     try design.validate(wells: screen.wellCovariates)
     XCTAssertEqual(screen.wellCovariates.filter(design.control!.matches).count, 16, "16 rows of SBS_Controls -1")
+    // The preset is found by name, and without a template the presets are tried: the same screen.
+    let named = try ScreenSource.load(
+      root, template: try FileNameTemplate.named("cellprofiler-example"),
+      platemap: root.appendingPathComponent("1049_Metadata.csv"), barcodePlatemap: nil)
+    let detected = try ScreenSource.load(
+      root, template: nil, platemap: root.appendingPathComponent("1049_Metadata.csv"), barcodePlatemap: nil)
+    XCTAssertEqual(named.screen.wellCovariates, screen.wellCovariates)
+    XCTAssertEqual(detected.screen.wellCovariates, screen.wellCovariates)
+    XCTAssertThrowsError(try FileNameTemplate.named("channel-row-col")) { error in
+      XCTAssertTrue("\(error)".contains("cellprofiler-example"), "\(error)")
+    }
   }
 
   func testLINCSProfilesTableAndErrorsNameTheFile() throws {
@@ -56,6 +67,14 @@ final class ScreenSourceTests: XCTestCase {
     XCTAssertEqual(profiles?.rows.count, 384)
     XCTAssertEqual(screen.wellCount, 384)
     XCTAssertEqual(screen.channels, [])
+    // The study's barcode table joins its platemap (C-7161-01-LM6-027) to every one of the 384 wells.
+    let barcodes = url.deletingLastPathComponent().appendingPathComponent(
+      "platemaps/2016_04_01_a549_48hr_batch1/barcode_platemap.csv")
+    let joined = try ScreenSource.load(url, template: nil, platemap: nil, barcodePlatemap: barcodes)
+    XCTAssertEqual(joined.problems, [])
+    XCTAssertEqual(joined.inputs.last, barcodes)
+    XCTAssertEqual(joined.screen.plates[0].covariates["plate_map_name"], "C-7161-01-LM6-027")
+    XCTAssertEqual(joined.screen.wellCovariates.filter { $0["solvent"] == "DMSO" }.count, 384)
     XCTAssertThrowsError(
       try ScreenSource.load(url, template: FileNameTemplate.metaXpress, platemap: nil, barcodePlatemap: nil)
     ) { error in XCTAssertTrue("\(error)".contains("not to the profiles table"), "\(error)") }

@@ -76,3 +76,17 @@ public enum ScreenSource {
     return FileManager.default.fileExists(atPath: url.path) ? url : nil
   }
 }
+
+extension FileNameTemplate {
+  /// A preset by name (`metaxpress`, `operetta`, `imagexpress`, `cellprofiler-example`), or else a template
+  /// string with `{fields}`: what `--template` takes. The error names both forms.
+  public static func named(_ text: String) throws -> FileNameTemplate {
+    if let preset = presets.first(where: { $0.name == text }) { return preset }
+    guard text.contains("{") else {
+      throw TemplateError(
+        template: text,
+        message: "is neither a preset (\(presets.map(\.name).joined(separator: ", "))) nor a template with {fields}")
+    }
+    return try FileNameTemplate(text)
+  }
+}

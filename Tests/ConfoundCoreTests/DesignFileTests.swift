@@ -57,6 +57,10 @@ final class DesignFileTests: XCTestCase {
     let toml = dir.url.appendingPathComponent("design.toml")
     try Data("control = \"compound=DMSO\"\n".utf8).write(to: toml)
     XCTAssertEqual(try StudyDesign.load(toml), StudyDesign(control: "compound=DMSO"))
+    try Data(#"{"target": "genotype", "controls": "compound=DMSO"}"#.utf8).write(to: json)
+    XCTAssertThrowsError(try StudyDesign.load(json)) { error in
+      XCTAssertEqual((error as? DesignError)?.message, "unknown key \"controls\"")
+    }
     XCTAssertThrowsError(try StudyDesign.load(dir.url.appendingPathComponent("none.toml"))) { error in
       XCTAssertTrue((error as? DesignError)?.field.hasSuffix("none.toml") == true)
     }

@@ -14,6 +14,14 @@ extension StudyDesign {
         fix: "Check the path; `confound design init SCREEN` writes a design file to start from")
     }
     if url.pathExtension.lowercased() == "json" {
+      let known = Set(CodingKeys.allCases.map(\.rawValue))
+      if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let unknown = object.keys.sorted().first(where: { !known.contains($0) })
+      {
+        throw DesignError(
+          field: "--design \(url.path)", message: "unknown key \"\(unknown)\"",
+          fix: "The keys are \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
       do { return try JSONDecoder().decode(StudyDesign.self, from: data) } catch {
         throw DesignError(
           field: "--design \(url.path)", message: "not a design in JSON (\(error))",

@@ -123,6 +123,9 @@ public struct ResolvedDesign: Sendable {
       resolved.notes.append(
         "no control column found (control, control_type, pert_type, or compound=DMSO): the audit runs without controls")
     }
+    if resolved.batch == nil {
+      resolved.notes.append("no batch column (batch, Batch_Number, batch_id): the plates are taken as one batch")
+    }
     if let target = resolved.target {
       resolved.targetKind = TargetKind.infer(columns[target]!)
     } else {

@@ -26,6 +26,39 @@ final class ScreenSourceTests: XCTestCase {
     XCTAssertEqual(direct.screen.wellCovariates, screen.wellCovariates)
   }
 
+  func testRenamedPlatemapColumnsDeclaredByTheDesignSelectTheSameWells() throws {
+    let (dir, output) = try renderTinySimulation()
+    let original = try ScreenSource.load(dir.url, template: nil, platemap: nil, barcodePlatemap: nil).screen
+    let renamed = try TemporaryDirectory()
+    let manager = FileManager.default
+    for name in ["images", "load_data.csv", "barcode_platemap.csv"] {
+      try manager.createSymbolicLink(
+        at: renamed.url.appendingPathComponent(name), withDestinationURL: dir.url.appendingPathComponent(name))
+    }
+    try manager.createDirectory(at: renamed.url.appendingPathComponent("platemap"), withIntermediateDirectories: true)
+    for plate in output.truth.plates {
+      let file = "platemap/\(plate.name).csv"
+      let text = try String(contentsOf: dir.url.appendingPathComponent(file), encoding: .utf8)
+      let header = "plate_map_name,well_position,patient,donor,condition,source_lab,negative_control"
+      XCTAssertTrue(text.hasPrefix("plate_map_name,well_position,cell_line,donor,disease,source_lab,control\n"))
+      let lines = [header] + text.split(separator: "\n").dropFirst().map(String.init)
+      try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: renamed.url.appendingPathComponent(file))
+    }
+    let screen = try ScreenSource.load(renamed.url, template: nil, platemap: nil, barcodePlatemap: nil).screen
+    let inferred = try ResolvedDesign.resolve(StudyDesign(), columns: screen.designColumns)
+    // condition is a convention and donor (before patient) too; negative_control is not: the controls need a flag.
+    XCTAssertEqual([inferred.target, inferred.unit], ["condition", "donor"])
+    XCTAssertNil(inferred.control)
+    let declared = try ResolvedDesign.resolve(
+      StudyDesign(target: "condition", unit: "patient", control: "negative_control"), columns: screen.designColumns)
+    try declared.validate(wells: screen.wellCovariates)
+    let reference = try ResolvedDesign.resolve(StudyDesign(), columns: original.designColumns)
+    let pick = { (d: ResolvedDesign, wells: [[String: String]]) in
+      wells.map { [$0[d.target!]!, $0[d.unit!]!, d.control!.matches($0) ? "control" : ""] }
+    }
+    XCTAssertEqual(pick(declared, screen.wellCovariates), pick(reference, original.wellCovariates))
+  }
+
   func testBBBC013FolderWithTemplateAndPlatemap() throws {
     let root = try sharedData("bbbc013-sbs-plate")
     let (screen, problems, inputs, profiles) = try ScreenSource.load(

@@ -65,6 +65,18 @@ final class DesignTests: XCTestCase {
     XCTAssertEqual(design.targetKind, .binary(levels: ["disease", "healthy"]))
     XCTAssertEqual(design.inferred.map(\.field), ["target", "unit", "batch", "plate", "well", "control"])
     XCTAssertNil(design.pair)
+    XCTAssertEqual(
+      Array(design.summaryLines.prefix(5)),
+      [
+        "target: disease (inferred from the convention \"disease\", binary (disease / healthy))",
+        "unit: cell_line (inferred from the convention \"cell_line\")", "pair: none",
+        "control: control (inferred from the convention \"control\" (1/true/yes))",
+        "batch: Batch (inferred from the convention \"batch\")",
+      ])
+    let stored = try JSONDecoder().decode(DesignSummary.self, from: JSONEncoder().encode(design.summary))
+    XCTAssertEqual(stored, design.summary)
+    let given = try ResolvedDesign.resolve(StudyDesign(target: "disease"), columns: screen.designColumns)
+    XCTAssertEqual(given.summary.fields[0].source, "given")
     try design.validate(wells: screen.wellCovariates)
     try design.validate(sitesByWell: screen.siteCovariatesByWell)
     // The simulator's control pattern: (row + 2 column) % 11 == 5, the same on every plate.

@@ -93,3 +93,34 @@ final class CellProfilerCSVFolderTests: XCTestCase {
     XCTAssertEqual(wells.metadataColumns, ["Metadata_x"])
   }
 }
+
+/// The aggregation's definition on a database built here, where pooling objects and averaging site means differ.
+final class ProfileSQLiteAggregationTests: XCTestCase {
+  func testWellMeanPoolsObjectsOverSitesAndSkipsNullAndText() throws {
+    let dir = try TemporaryDirectory()
+    let url = dir.url.appendingPathComponent("cp.sqlite")
+    let db = try SQLiteDatabase(path: url.path)
+    try db.execute(
+      """
+      CREATE TABLE Per_Image (ImageNumber INTEGER, Image_Metadata_Plate TEXT, Image_Metadata_Well TEXT,
+        Image_Metadata_Site INTEGER, Image_Count_Nuclei INTEGER, Image_FileName_DNA TEXT);
+      CREATE TABLE Per_Nuclei (ImageNumber INTEGER, Nuclei_Number_Object_Number INTEGER, Nuclei_AreaShape_Area REAL,
+        Nuclei_Intensity_MeanIntensity_DNA REAL);
+      INSERT INTO Per_Image VALUES (1, 'P1', 'A01', 1, 1, 'a.tif'), (2, 'P1', 'A01', 2, 3, 'b.tif'),
+        (3, 'P1', 'B02', 1, 0, 'c.tif');
+      INSERT INTO Per_Nuclei VALUES (1, 1, 10, NULL), (2, 1, 0, 0.5), (2, 2, 0, 'nan'), (2, 3, 0, 1.5);
+      """)
+    let table = try ProfileTableReader.read(url)
+    XCTAssertEqual(table.format, "cellprofiler-sqlite")
+    XCTAssertEqual(
+      table.features, ["Image_Count_Nuclei", "Nuclei_AreaShape_Area", "Nuclei_Intensity_MeanIntensity_DNA"])
+    XCTAssertEqual(table.roles, [.density, .shape, .intensity])
+    XCTAssertEqual(table.rows.map(\.well), ["A01", "B02"])
+    // Area: (10 + 0 + 0 + 0) / 4 objects = 2.5, not the mean of the site means (10 + 0) / 2 = 5.
+    // Intensity: NULL and the text 'nan' are missing: (0.5 + 1.5) / 2. Count: mean of the sites (1 + 3) / 2.
+    XCTAssertEqual(table.rows[0].values, [2, 2.5, 1])
+    XCTAssertEqual(table.rows[1].values[0], 0)
+    XCTAssertTrue(table.rows[1].values[1].isNaN && table.rows[1].values[2].isNaN, "B02 has no objects")
+    XCTAssertEqual(table.metadataColumns, [], "the site varies within A01; file names are not metadata")
+  }
+}

@@ -49,6 +49,15 @@ final class DesignFileTests: XCTestCase {
     }
   }
 
+  func testFlagsOverrideTheDesignFile() {
+    let file = StudyDesign(target: "disease", unit: "cell_line", control: "control", covariates: ["source_lab"])
+    XCTAssertEqual(
+      file.overridden(by: StudyDesign(unit: "donor", control: "compound=DMSO")),
+      StudyDesign(target: "disease", unit: "donor", control: "compound=DMSO", covariates: ["source_lab"]))
+    XCTAssertEqual(file.overridden(by: StudyDesign(covariates: ["passage"])).covariates, ["passage"])
+    XCTAssertEqual(file.overridden(by: StudyDesign()), file)
+  }
+
   func testLoadReadsJSONAndTOMLByExtension() throws {
     let dir = try TemporaryDirectory()
     let json = dir.url.appendingPathComponent("design.json")

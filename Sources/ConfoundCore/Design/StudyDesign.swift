@@ -49,6 +49,15 @@ public struct StudyDesign: Codable, Sendable, Equatable {
     covariates = try c.decodeIfPresent([String].self, forKey: .covariates) ?? []
   }
 
+  /// This design with every field `flags` sets put over it: a design file's fields, overridden by the flags
+  /// given beside `--design` (non-nil fields, and covariates when there are any).
+  public func overridden(by flags: StudyDesign) -> StudyDesign {
+    StudyDesign(
+      target: flags.target ?? target, unit: flags.unit ?? unit, pair: flags.pair ?? pair, batch: flags.batch ?? batch,
+      plate: flags.plate ?? plate, well: flags.well ?? well, control: flags.control ?? control,
+      covariates: flags.covariates.isEmpty ? covariates : flags.covariates)
+  }
+
   /// The flag that sets each field, for messages.
   static let flags: [String: String] = [
     "target": "--target", "unit": "--unit", "pair": "--pair", "batch": "--batch", "plate": "--plate",

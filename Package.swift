@@ -98,6 +98,7 @@ let package = Package(
     .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
     .testTarget(name: "PlateMapsTests", dependencies: ["PlateMaps", "ConfoundImaging", "FocusMeasures", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
+    .testTarget(name: "ConfoundServerTests", dependencies: ["ConfoundServer", "ConfoundProtocol", "PluginHost", "ConfoundCore", "JSONRPC", "TestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "ConfoundCore", "TestSupport"]),
   ],
   // Swift 5 mode: the code is concurrency-safe by construction (locks, queues) without Swift 6's checker.

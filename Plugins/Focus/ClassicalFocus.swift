@@ -19,13 +19,15 @@ final class ClassicalFocus: FocusPlugin {
                     description: "A defocus weights file from `confound focus train` (empty: the shipped model)."),
     ],
     outputs: [
-      OutputSpec(name: "ImageQuality_FocusScore", type: .measure, description: "variance / mean of the image (CellProfiler)"),
-      OutputSpec(name: "ImageQuality_TenengradNormalized", type: .measure, description: "mean squared Sobel gradient / mean^2"),
-      OutputSpec(name: "ImageQuality_BrennerNormalized", type: .measure, description: "mean squared 2-pixel difference / mean^2"),
-      OutputSpec(name: "Defocus_Score", type: .measure,
+      OutputSpec(name: "ImageQuality_", type: .measure, role: "focus",
+                 description: "every MeasureImageQuality measure, CellProfiler's names and definitions (FocusScore, LocalFocusScore, Correlation, PowerLogLogSlope, PercentMaximal/Minimal) and ours in the same pattern (Brenner, Tenengrad, LaplacianVariance and their ...Normalized forms, raw / mean^2)"),
+      OutputSpec(name: "ImageQuality_FocusScore", type: .measure, role: "focus", description: "variance / mean of the image (CellProfiler)"),
+      OutputSpec(name: "ImageQuality_TenengradNormalized", type: .measure, role: "focus", description: "mean squared Sobel gradient / mean^2"),
+      OutputSpec(name: "ImageQuality_BrennerNormalized", type: .measure, role: "focus", description: "mean squared 2-pixel difference / mean^2"),
+      OutputSpec(name: "Defocus_Score", type: .measure, role: "focus",
                  description: "learned defocus model (DefocusModel.shipped): 1 - expected level / 10, 1 = in focus"),
-      OutputSpec(name: "Defocus_Level", type: .measure, description: "most probable of 11 defocus levels, 0 = in focus"),
-      OutputSpec(name: "Defocus_Certainty", type: .measure, description: "1 - normalised entropy of the level probabilities"),
+      OutputSpec(name: "Defocus_Level", type: .measure, role: "focus", description: "most probable of 11 defocus levels, 0 = in focus"),
+      OutputSpec(name: "Defocus_Certainty", type: .measure, role: "focus", description: "1 - normalised entropy of the level probabilities"),
     ])
 
   init() {}

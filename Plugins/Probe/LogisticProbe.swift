@@ -32,6 +32,9 @@ final class LogisticProbe: ProbePlugin {
                     description: "Group folds of the inner cross-validation for nested_c."),
       ParameterSpec(name: "permutations", type: .integer, default: 199, minimum: 1, maximum: 100_000,
                     description: "Label permutations for the p-value (all arrangements when fewer exist)."),
+      ParameterSpec(name: "metric", type: .string, default: "balanced_accuracy", choices: ["balanced_accuracy", "roc_auc"],
+                    description: "The score reported with its own bootstrap interval, compared with its column-permuted "
+                      + "and label-permuted baselines, and tested by label permutation (roc_auc: binary targets only)."),
       ParameterSpec(name: "bootstraps", type: .integer, default: 200, minimum: 1, maximum: 100_000,
                     description: "Bootstrap replicates over units for the leakage score's 95% interval."),
       ParameterSpec(name: "threads", type: .integer, default: 0, minimum: 0, maximum: 256,
@@ -67,6 +70,7 @@ final class LogisticProbe: ProbePlugin {
     }
     settings.permutations = context.integer("permutations") ?? settings.permutations
     settings.bootstraps = context.integer("bootstraps") ?? settings.bootstraps
+    settings.metric = context.string("metric") ?? settings.metric
     settings.seed = UInt64(max(0, context.integer("seed") ?? 0))
     func strings(_ key: String) throws -> [String]? {
       guard let values = context.context[key]?.arrayValue else { return nil }

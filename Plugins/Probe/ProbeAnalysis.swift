@@ -13,6 +13,8 @@ struct ProbeSettings {
   var innerFolds = 3
   var permutations = 199
   var bootstraps = 200
+  /// `balanced_accuracy` or `roc_auc`: the score with its interval, baselines and permutation test.
+  var metric = "balanced_accuracy"
   var seed: UInt64 = 0
   /// Threads each fit splits its rows among (BLAS itself stays on one thread).
   var threads = 1
@@ -121,16 +123,39 @@ struct ProbeAnalysis {
       return try Metrics.balancedAccuracy(truth: t, predicted: rows.map { predicted[$0] })
         - Metrics.balancedAccuracy(truth: t, predicted: rows.map { baselinePredicted[$0] })
     }
+    let useAUC = settings.metric == "roc_auc"
+    guard !useAUC || classNames.count == 2 else {
+      throw ProbeInputError("parameter metric = roc_auc needs a binary target; \(data.target) has \(classNames.count) values")
+    }
+    /// The chosen metric of held-out probabilities over `rows`.
+    func score(_ labels: [Int], _ probabilities: FeatureMatrix, rows: [Int]) throws -> Double {
+      let t = rows.map { labels[$0] }
+      if useAUC {
+        guard t.contains(0), t.contains(1) else { return .nan }
+        return try Metrics.rocAUC(positive: t.map { $0 == 1 }, scores: rows.map { probabilities[$0, 1] })
+      }
+      return try Metrics.balancedAccuracy(truth: t, predicted: rows.map { argmaxRows(probabilities)[$0] })
+    }
+    let allRows = Array(truth.indices)
+    let observedScore = try score(truth, observed.probabilities, rows: allRows)
+    let baselineScore = try score(truth, baseline.probabilities, rows: allRows)
+    let scoreInterval = try Inference.bootstrapInterval(units: data.units, replicates: max(settings.bootstraps, 1),
+                                                        seed: settings.seed &+ 4) { rows in
+      try score(truth, observed.probabilities, rows: rows)
+    }
     let design = try PermutationDesign(units: data.units, labels: truth, strata: data.strata)
     var done = 0
     let test = try Inference.permutationTest(design: design, permutations: max(settings.permutations, 1),
                                              seed: settings.seed &+ 3) { labels in
       done += 1
       progress(0.1 + 0.9 * min(1, Double(done) / Double(settings.permutations + 1)))
-      if labels == truth { return report.overall.balancedAccuracy }
+      if labels == truth { return observedScore }
       let p = try predict(data.x, labels: labels, check: check)
-      return try Metrics.balancedAccuracy(truth: labels, predicted: argmaxRows(p.probabilities))
+      return try score(labels, p.probabilities, rows: allRows)
     }
+    let null = test.null.filter(\.isFinite)
+    let nullMean = null.reduce(0, +) / Double(max(null.count, 1))
+    let nullSD = (null.reduce(0) { $0 + ($1 - nullMean) * ($1 - nullMean) } / Double(max(null.count - 1, 1))).squareRoot()
     seconds["bootstrap_and_permutations"] = .double(lap())
     var summary: JSONObject = [
       "target": .string(data.target),
@@ -147,9 +172,14 @@ struct ProbeAnalysis {
       "permutations": .int(Int64(test.permutations)),
       "smallest_attainable_p": .double(test.smallestAttainablePValue),
       "units": .int(Int64(design.unitLabels.count)),
+      "score_metric": .string(settings.metric),
+      "score": .double(observedScore),
+      "score_ci": [.double(scoreInterval.lower), .double(scoreInterval.upper)],
+      "column_permuted_score": .double(baselineScore),
+      "label_permuted_mean": .double(nullMean),
+      "label_permuted_sd": .double(nullSD),
     ]
-    summary["verdict"] = .string(verdict(observed: report.overall.balancedAccuracy,
-                                         baseline: baselineReport.overall.balancedAccuracy, test: test,
+    summary["verdict"] = .string(verdict(observed: observedScore, baseline: baselineScore, test: test,
                                          units: design.unitLabels.count))
     summary["leaks"] = .array(leaks.map { .string($0.description) })
     // Wall seconds of each step, for benchmarks (bench_probe.py) and for choosing the number of permutations.
@@ -159,7 +189,8 @@ struct ProbeAnalysis {
 
   /// One plain sentence: predictable, cannot tell (the design cannot reach the threshold), or no evidence.
   func verdict(observed: Double, baseline: Double, test: PermutationTestResult, units: Int) -> String {
-    let numbers = "balanced accuracy \(format(observed)) vs \(format(baseline)) permuted"
+    let name = settings.metric == "roc_auc" ? "ROC AUC" : "balanced accuracy"
+    let numbers = "\(name) \(format(observed)) vs \(format(baseline)) with features permuted"
     // A class whose rows all share one group is never in the training rows when it is tested.
     let groupsOfClass = Dictionary(grouping: truth.indices, by: { truth[$0] }).mapValues { Set($0.map { data.groups[$0] }).count }
     let unlearnable = groupsOfClass.values.filter { $0 < 2 }.count

@@ -24,7 +24,20 @@ final class ClassicalSegmenter: SegmenterPlugin {
       OutputSpec(name: "labels", type: .tensor, description: "int32 [H, W], 0 = background, nuclei 1...count"),
       OutputSpec(name: "objects", type: .table, description: "float64 [count, k], columns named in result.columns"),
       OutputSpec(name: "crops", type: .tensor, description: "float32 [n, C, s, s] centred on nuclei (crop_size > 0)"),
-      OutputSpec(name: "Count_Nuclei", type: .measure, description: "number of nuclei in the site"),
+      OutputSpec(name: "Count_Nuclei", type: .measure, role: "density", description: "number of nuclei in the site"),
+      OutputSpec(name: "ImageStats_ForegroundFraction", type: .measure, role: "density",
+                 description: "share of the site's pixels inside nuclei, per channel"),
+      OutputSpec(name: "ImageStats_Foreground", type: .measure, role: "intensity",
+                 description: "intensity statistics inside nuclei (Mean, Median, Std, Percentile05...95, Integrated), per channel"),
+      OutputSpec(name: "ImageStats_Background", type: .measure, role: "focus",
+                 description: "intensity statistics outside nuclei: the camera offset, illumination and stray light, image quality rather than cells"),
+      OutputSpec(name: "ImageIntensity_TotalIntensity", type: .measure, role: "focus",
+                 description: "sum over the plane, per channel (CellProfiler's name): exposure and density together, image quality rather than cells"),
+      OutputSpec(name: "ImageStats_GradientEnergy", type: .measure, role: "focus",
+                 description: "mean squared gradient over the plane, per channel: a sharpness measure"),
+      OutputSpec(name: "AreaShape_", type: .table, role: "shape", description: "per-nucleus size and shape columns of objects"),
+      OutputSpec(name: "Location_", type: .table, role: "position", description: "per-nucleus centre columns of objects"),
+      OutputSpec(name: "Intensity_", type: .table, role: "intensity", description: "per-nucleus intensity columns of objects"),
     ])
 
   init() {}

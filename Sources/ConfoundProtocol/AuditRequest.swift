@@ -2,29 +2,47 @@ import JSONRPC
 
 /// `audit/run`: audits a screen end to end and writes `out/run.sqlite` and `out/findings.json`.
 ///
-/// With no `screen`, a screen is simulated into `out/screen` first (seeded, with planted confounders), which is
-/// the README's demo. A run killed at any point continues with `resume: true`, redoing only unfinished units.
+/// The screen is a CellProfiler LoadData CSV, a folder of images (with `template`, or a folder written by
+/// `screen/simulate`, recognised by its `load_data.csv`), or a profiles table with no pixels (a per-site
+/// CellProfiler `Image.csv`, pycytominer per-well profiles, a CellProfiler / cytominer-database SQLite). With no
+/// `screen`, a screen is simulated into `out/screen` first (seeded, with planted confounders): the README's demo.
+/// A run killed at any point continues with `resume: true`, redoing only unfinished units.
 public enum AuditRequest: RequestType {
   public static let method = "audit/run"
-  /// The values `stages` may take: the audits that run one stage alone.
-  public static let partialAudits = [["focus"], ["segment"]]
 
   public struct Params: Codable, Sendable {
-    /// A CellProfiler LoadData CSV; absent: simulate one.
+    /// A LoadData CSV, a folder, or a profiles table; absent: simulate one.
     public var screen: String?
     public var out: String
     public var resume: Bool?
     public var simulate: SimulateOptions?
     /// The per-site measure whose spatial pattern is tested (default: normalised Tenengrad of the first channel).
     public var focusMeasure: String?
-    /// Run only these stages (`["focus"]`: focus measures, the spatial finding and the focus plate maps, as
-    /// `confound focus SCREEN --out` does; `["segment"]`, as `confound segment` does); absent: every stage. Any
-    /// other list is an invalid-params error (see `partialAudits`).
+    /// Run only these stages, in the audit's order (`AuditStageName`); each stage's needs must be met by an
+    /// earlier stage in the list or by the store of a resumed run. Absent: every stage that applies.
     public var stages: [String]?
     /// A defocus weights file from `confound focus train` for the focus plugin; absent: the shipped model.
     public var focusModel: String?
-    public init(screen: String? = nil, out: String, resume: Bool? = nil, simulate: SimulateOptions? = nil, focusMeasure: String? = nil,
-                stages: [String]? = nil, focusModel: String? = nil) {
+    /// For a folder of images: a file-name template or preset, as `screen/check` takes it.
+    public var template: String?
+    /// A platemap (well -> covariates) to join, as `screen/check` takes it.
+    public var platemap: String?
+    /// A barcode -> platemap table (Broad style); default: `barcode_platemap.csv` beside a LoadData CSV.
+    public var barcodePlatemap: String?
+    /// The study design in the lab's words (column names of the screen); unset members are inferred.
+    public var design: DesignParams?
+    /// A design file (TOML or JSON) with the same members as `design`; `design` overrides it member by member.
+    public var designFile: String?
+    /// Audit only these plates (per-site stages), for sharding a screen over machines.
+    public var plates: [String]?
+    /// "K/N": shard K (1-based) of N; the plates, sorted by name, dealt to the shards in turn.
+    public var shard: String?
+
+    public init(screen: String? = nil, out: String, resume: Bool? = nil, simulate: SimulateOptions? = nil,
+                focusMeasure: String? = nil, stages: [String]? = nil, focusModel: String? = nil,
+                template: String? = nil, platemap: String? = nil, barcodePlatemap: String? = nil,
+                design: DesignParams? = nil, designFile: String? = nil, plates: [String]? = nil,
+                shard: String? = nil) {
       self.screen = screen
       self.out = out
       self.resume = resume
@@ -32,6 +50,34 @@ public enum AuditRequest: RequestType {
       self.focusMeasure = focusMeasure
       self.stages = stages
       self.focusModel = focusModel
+      self.template = template
+      self.platemap = platemap
+      self.barcodePlatemap = barcodePlatemap
+      self.design = design
+      self.designFile = designFile
+      self.plates = plates
+      self.shard = shard
+    }
+  }
+
+  /// A study's design: the biology (target), the unit it was assigned to, pairs, controls, batches and further
+  /// nuisance columns. Every member names a column of the screen's metadata or platemap (`Metadata_` prefixes
+  /// may be left out); `control` is an expression: `COL=VALUE`, `COL!=VALUE` or `COL in A,B`.
+  public struct DesignParams: Codable, Sendable, Equatable {
+    public var target: String?
+    public var unit: String?
+    public var pair: String?
+    public var control: String?
+    public var batch: String?
+    public var covariates: [String]?
+    public init(target: String? = nil, unit: String? = nil, pair: String? = nil, control: String? = nil,
+                batch: String? = nil, covariates: [String]? = nil) {
+      self.target = target
+      self.unit = unit
+      self.pair = pair
+      self.control = control
+      self.batch = batch
+      self.covariates = covariates
     }
   }
 
@@ -44,10 +90,12 @@ public enum AuditRequest: RequestType {
     public var sites: Int?
     public var channels: Int?
     public var size: Int?
+    /// Cell lines per disease class (the unit of replication).
+    public var linesPerClass: Int?
     /// e.g. "focus-gradient:0.7,density:0.6" or "none".
     public var plant: String?
     public init(seed: Int? = nil, plates: Int? = nil, batches: Int? = nil, wells: Int? = nil, sites: Int? = nil,
-                channels: Int? = nil, size: Int? = nil, plant: String? = nil) {
+                channels: Int? = nil, size: Int? = nil, linesPerClass: Int? = nil, plant: String? = nil) {
       self.seed = seed
       self.plates = plates
       self.batches = batches
@@ -55,6 +103,7 @@ public enum AuditRequest: RequestType {
       self.sites = sites
       self.channels = channels
       self.size = size
+      self.linesPerClass = linesPerClass
       self.plant = plant
     }
   }
@@ -65,20 +114,48 @@ public enum AuditRequest: RequestType {
     public var wells: Int
     public var sites: Int
     public var channels: [String]
+    /// What the input was: `loaddata`, `folder`, `simulated`, or the profiles table's format.
+    public var input: String
+    /// The design the audit used: each member's column and whether it was declared or inferred.
+    public var design: [DesignMember]
     public var stages: [StageSummary]
+    /// Stages that did not run, with the reason (no pixels, no target, no plugin of the kind, no model...).
+    public var skipped: [SkippedStage]
     public var findings: [AuditFinding]
+    /// How the false-alarm rate is controlled over the findings' tests (method, number of tests, level).
+    public var correction: String?
     /// Plain sentences for a terminal.
     public var summary: [String]
-    public init(out: String, plates: Int, wells: Int, sites: Int, channels: [String], stages: [StageSummary],
-                findings: [AuditFinding], summary: [String]) {
+    public init(out: String, plates: Int, wells: Int, sites: Int, channels: [String], input: String,
+                design: [DesignMember], stages: [StageSummary], skipped: [SkippedStage], findings: [AuditFinding],
+                correction: String?, summary: [String]) {
       self.out = out
       self.plates = plates
       self.wells = wells
       self.sites = sites
       self.channels = channels
+      self.input = input
+      self.design = design
       self.stages = stages
+      self.skipped = skipped
       self.findings = findings
+      self.correction = correction
       self.summary = summary
+    }
+  }
+
+  /// One member of the design: which column it is and how it was chosen.
+  public struct DesignMember: Codable, Sendable, Equatable {
+    /// `target`, `unit`, `pair`, `control`, `batch`, `covariate`.
+    public var member: String
+    /// The column (or, for `control`, the expression).
+    public var value: String
+    /// `declared` (flag or design file) or `inferred` (with the convention that matched).
+    public var source: String
+    public init(member: String, value: String, source: String) {
+      self.member = member
+      self.value = value
+      self.source = source
     }
   }
 
@@ -99,29 +176,14 @@ public enum AuditRequest: RequestType {
       self.seconds = seconds
     }
   }
-}
 
-/// One finding: what depends on what, how much, how sure, in one sentence.
-public struct AuditFinding: Codable, Sendable, Hashable {
-  public var kind: String
-  public var covariate: String
-  public var measure: String
-  public var effect: Double
-  public var ciLow: Double
-  public var ciHigh: Double
-  public var pValue: Double
-  public var verdict: String
-  public var plates: [String]
-  public init(kind: String, covariate: String, measure: String, effect: Double, ciLow: Double, ciHigh: Double,
-              pValue: Double, verdict: String, plates: [String]) {
-    self.kind = kind
-    self.covariate = covariate
-    self.measure = measure
-    self.effect = effect
-    self.ciLow = ciLow
-    self.ciHigh = ciHigh
-    self.pValue = pValue
-    self.verdict = verdict
-    self.plates = plates
+  /// A stage that did not run, and why.
+  public struct SkippedStage: Codable, Sendable, Equatable {
+    public var name: String
+    public var reason: String
+    public init(name: String, reason: String) {
+      self.name = name
+      self.reason = reason
+    }
   }
 }

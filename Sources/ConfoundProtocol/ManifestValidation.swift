@@ -58,6 +58,11 @@ public enum ManifestValidation {
         problems.append("parameter \(p.name) has minimum \(lo) above maximum \(hi): swap them")
       }
     }
+    for o in m.outputs {
+      if let role = o.role, !OutputSpec.roles.contains(role) {
+        problems.append("output \(o.name) has role \"\(role)\": use one of \(OutputSpec.roles.joined(separator: ", "))")
+      }
+    }
     return problems
   }
 

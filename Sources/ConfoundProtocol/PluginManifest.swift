@@ -112,17 +112,35 @@ public struct ParameterSpec: Codable, Hashable, Sendable {
 }
 
 /// One output a plugin produces: a named measure, a tensor kept in the run store, or a table.
+///
+/// A measure's `name` is the start of the names it stands for: `ImageQuality_FocusScore` covers
+/// `ImageQuality_FocusScore` of every channel, `ImageStats_Foreground` every `ImageStats_Foreground...`; the longest
+/// output name that starts a measurement's name decides its `role`, which tells the audit what the measurement is
+/// about (and so which feature sets it joins: focus is a nuisance, intensity a hand feature).
 public struct OutputSpec: Codable, Hashable, Sendable {
   public enum OutputType: String, Codable, Sendable { case measure, tensor, table, json }
+  /// The roles a measure may declare (ConfoundCore's `FeatureRole`).
+  public static let roles = ["focus", "density", "intensity", "texture", "shape", "position", "embedding", "other"]
   public var name: String
   public var type: OutputType
   public var unit: String?
+  /// One of `OutputSpec.roles`; nil: the host infers it from CellProfiler's naming, or calls it `other`.
+  public var role: String?
   public var description: String
 
-  public init(name: String, type: OutputType, unit: String? = nil, description: String) {
+  public init(name: String, type: OutputType, unit: String? = nil, role: String? = nil, description: String) {
     self.name = name
     self.type = type
     self.unit = unit
+    self.role = role
     self.description = description
+  }
+}
+
+extension PluginManifest {
+  /// The declared role of a measurement named `measure` (the output with the longest name it starts with).
+  public func declaredRole(ofMeasure measure: String) -> String? {
+    outputs.filter { ($0.type == .measure || $0.type == .table) && $0.role != nil && measure.hasPrefix($0.name) }
+      .max { $0.name.count < $1.name.count }?.role
   }
 }

@@ -105,15 +105,9 @@ extension HostHandlers {
 
 extension HostHandlers {
   /// `audit/run`: the whole audit of a screen (see AuditRunner).
-  static func registerAudit(on server: HostServer, registry: PluginRegistry) {
+  static func registerAudit(on server: HostServer, registry: any PluginRunner) {
     server.on(AuditRequest.self) { params, context in
-      if let stages = params.stages, !AuditRequest.partialAudits.contains(stages) {
-        let allowed = AuditRequest.partialAudits.map { "[\"\($0.joined(separator: "\", \""))\"]" }.joined(separator: " or ")
-        throw ResponseError(
-          .invalidParams, "stages: \(stages) is not a stage selection this host runs; use \(allowed), or leave stages out for the whole audit",
-          data: ["field": "stages"])
-      }
-      return try AuditRunner(params: params, registry: registry, context: context).run()
+      try Audit(params: params, plugins: registry, context: context).run()
     }
   }
 }

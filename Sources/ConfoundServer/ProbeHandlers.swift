@@ -167,26 +167,36 @@ struct DesignAudit {
   }
 
   func associate(target: [String], covariate: [String], name: String) throws -> DesignAuditRequest.Association {
-    let rowLevels = Array(Set(target)).sorted()
-    let columnLevels = Array(Set(covariate)).sorted()
-    let r = Dictionary(uniqueKeysWithValues: rowLevels.enumerated().map { ($1, $0) })
-    let c = Dictionary(uniqueKeysWithValues: columnLevels.enumerated().map { ($1, $0) })
-    var counts = [[Int]](repeating: [Int](repeating: 0, count: columnLevels.count), count: rowLevels.count)
-    for (t, v) in zip(target, covariate) { counts[r[t]!][c[v]!] += 1 }
-    let chi = try ChiSquareTest(table: counts)
-    let fisher = counts.count == 2 && columnLevels.count == 2 ? try FisherExactTest(table: counts) : nil
-    let p = fisher?.pValue ?? chi.pValue
-    let numbers = "Cramer's V \(String(format: "%.2f", chi.cramersV)), \(p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p))"
-    let verdict: String
-    if p < 0.05 && chi.cramersV >= 0.5 {
-      verdict = "\(params.target) is confounded with \(name): \(numbers)"
-    } else if p < 0.05 {
-      verdict = "\(params.target) is associated with \(name): \(numbers)"
-    } else {
-      verdict = "no evidence that \(params.target) depends on \(name): \(numbers)"
+    try Association(target: params.target).test(target: target, covariate: covariate, name: name)
+  }
+
+  /// The association test of a target with one covariate (chi-square, Fisher's exact test for 2 x 2), for a
+  /// platemap file or the audit's own wells.
+  struct Association {
+    let target: String
+
+    func test(target: [String], covariate: [String], name: String) throws -> DesignAuditRequest.Association {
+      let rowLevels = Array(Set(target)).sorted()
+      let columnLevels = Array(Set(covariate)).sorted()
+      let r = Dictionary(uniqueKeysWithValues: rowLevels.enumerated().map { ($1, $0) })
+      let c = Dictionary(uniqueKeysWithValues: columnLevels.enumerated().map { ($1, $0) })
+      var counts = [[Int]](repeating: [Int](repeating: 0, count: columnLevels.count), count: rowLevels.count)
+      for (t, v) in zip(target, covariate) { counts[r[t]!][c[v]!] += 1 }
+      let chi = try ChiSquareTest(table: counts)
+      let fisher = counts.count == 2 && columnLevels.count == 2 ? try FisherExactTest(table: counts) : nil
+      let p = fisher?.pValue ?? chi.pValue
+      let numbers = "Cramer's V \(String(format: "%.2f", chi.cramersV)), \(p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p))"
+      let verdict: String
+      if p < 0.05 && chi.cramersV >= 0.5 {
+        verdict = "\(self.target) is confounded with \(name): \(numbers)"
+      } else if p < 0.05 {
+        verdict = "\(self.target) is associated with \(name): \(numbers)"
+      } else {
+        verdict = "no evidence that \(self.target) depends on \(name): \(numbers)"
+      }
+      return .init(covariate: name, cramersV: chi.cramersV, pValue: p, test: fisher == nil ? "chi-square" : "fisher",
+                   levels: [rowLevels.count, columnLevels.count], verdict: verdict)
     }
-    return .init(covariate: name, cramersV: chi.cramersV, pValue: p, test: fisher == nil ? "chi-square" : "fisher",
-                 levels: [rowLevels.count, columnLevels.count], verdict: verdict)
   }
 }
 

@@ -1,8 +1,8 @@
 import ConfoundProtocol
 import Foundation
 
-/// The text form of an `audit/run` response shared by the commands that run the audit or one of its stages:
-/// one line per stage with its counts, then the plain-sentence summary.
+/// The text form of an `audit/run` response shared by the commands that run the audit or some of its stages:
+/// one line per stage with its counts, the skipped stages with their reasons, then the plain-sentence summary.
 func printStagesAndSummary(_ response: AuditRequest.Response) {
   for stage in response.stages {
     let seconds = String(format: "%.1f", stage.seconds)

@@ -80,11 +80,11 @@ struct FocusScoreCommand: ParsableCommand {
     if failed > 0 { throw ExitCode(failed == response.sites.count ? 1 : 3) }
   }
 
-  /// The audit's focus stage alone (`stages: ["focus"]`), through the host: the same resumable per-site units,
+  /// The audit's focus stage alone (`stages: ["focus", "spatial"]`), through the host: the same resumable per-site units,
   /// spatial finding and plate maps as `confound audit`.
   func screen(_ csv: String, out: String, model: String?) throws {
     let params = AuditRequest.Params(screen: URL(fileURLWithPath: csv).path, out: URL(fileURLWithPath: out).path,
-                                     resume: resume, stages: ["focus"], focusModel: model)
+                                     resume: resume, stages: ["focus", "spatial"], focusModel: model)
     let response = try withHost(hostOptions) { try $0.request(AuditRequest.self, params, progressTitle: "focus") }
     if json {
       printJSON(try JSONCodec.encode(response))

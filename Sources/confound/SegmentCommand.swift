@@ -96,7 +96,7 @@ struct SegmentCommand: ParsableCommand {
   /// units and density finding as `confound audit`.
   func screen(_ csv: String, out: String) throws {
     let params = AuditRequest.Params(screen: URL(fileURLWithPath: csv).path, out: URL(fileURLWithPath: out).path,
-                                     resume: resume, stages: ["segment"])
+                                     resume: resume, stages: ["segment", "density"])
     let response = try withHost(hostOptions) { try $0.request(AuditRequest.self, params, progressTitle: "segment") }
     guard response.stages.contains(where: { $0.name == "segment" }) else {
       FileHandle.standardError.write(Data(("error: the host has no segmenter plugin loaded, so nothing was segmented: "

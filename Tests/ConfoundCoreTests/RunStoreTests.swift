@@ -39,11 +39,13 @@ final class RunStoreTests: XCTestCase {
     XCTAssertEqual(try store.measurements(siteID: ids[SiteKey(plate: "P1", well: "A01", site: 1)]!), ["Focus": 2.5])
     XCTAssertEqual(try store.measurements(siteID: ids[SiteKey(plate: "P1", well: "A01", site: 2)]!), [:])
     XCTAssertEqual(try store.runParametersJSON(), #"{"seed":1}"#)
-    let finding = Finding(
-      kind: "position", covariate: "edge distance", measure: "ImageQuality_FocusScore_DNA", effect: -0.4,
-      ciLow: -0.5, ciHigh: -0.3, pValue: 1e-6, verdict: "confounded", plates: ["P1"])
-    try store.complete(stage: "audit", key: "focus") { w in try w.record(finding) }
-    XCTAssertEqual(try store.findings(), [finding])
+    let finding = StoredFinding(
+      stage: "spatial", kind: "spatial", covariate: "edge distance", measure: "ImageQuality_FocusScore_DNA", role: "focus",
+      metric: "relative difference", value: -0.4, ciLow: -0.5, ciHigh: -0.3, baseline: 1.2, pValue: 1e-6, pAdjusted: 4e-6,
+      units: "wells", unitCount: 96, significant: true, verdict: "confounded", plates: ["P1"], record: #"{"kind":"spatial"}"#)
+    XCTAssertEqual(try store.replaceFindings([finding, finding]), [1, 2])
+    XCTAssertEqual(try store.replaceFindings([finding]), [1], "a new list replaces the old one")
+    XCTAssertEqual(try store.findingRecords(), [#"{"kind":"spatial"}"#])
     // A corrupt image's unit is recorded as failed with its reason: not done, not retried silently.
     try store.fail(stage: "focus", key: "P1/B01/1", message: "B01.tif: truncated")
     XCTAssertFalse(try store.isDone(stage: "focus", key: "P1/B01/1"))
@@ -68,7 +70,7 @@ final class RunStoreTests: XCTestCase {
     XCTAssertEqual(try store.inputs()[file.path], expected)
   }
 
-  func testProfilesExportWithMetadataColumnsAndMedianPerWell() throws {
+  func testProfilesExportWithMetadataColumnsAndMeanPerWell() throws {
     let dir = try TemporaryDirectory()
     let store = try RunStore(url: dir.file("run.sqlite"))
     let ids = try store.registerSites(of: smallScreen())
@@ -91,7 +93,7 @@ final class RunStoreTests: XCTestCase {
       for w in wells:
           rows = [s for s in sites if s["Metadata_Well"] == w["Metadata_Well"]]
           out["wells"][w["Metadata_Well"]] = {
-            "expected": [float(np.median([float(r[f]) for r in rows if r[f] != ""])) if any(r[f] != "" for r in rows)
+            "expected": [float(np.mean([float(r[f]) for r in rows if r[f] != ""])) if any(r[f] != "" for r in rows)
                          else None for f in ("Count_Nuclei", "Intensity_MeanIntensity_DNA")],
             "written": [float(w[f]) if w[f] != "" else None for f in ("Count_Nuclei", "Intensity_MeanIntensity_DNA")],
             "dose": w["Metadata_dose"]}
@@ -112,7 +114,7 @@ final class RunStoreTests: XCTestCase {
       XCTAssertEqual(entry["expected"] as? [Double?], entry["written"] as? [Double?], well)
     }
     XCTAssertEqual(perWell["A02"]?["dose"] as? String, "1.5")
-    // A01's sites hold 13 and 23: the median of two is their mean.
+    // A01's sites hold 13 and 23.
     XCTAssertEqual((perWell["A01"]?["written"] as? [Double?])?[1], 18)
   }
 

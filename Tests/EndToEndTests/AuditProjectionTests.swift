@@ -13,7 +13,7 @@ final class AuditProjectionTests: XCTestCase {
     let run = dir.file("run")
     let text = try runCommandStdout(
       try LiveHost.binary("confound").path,
-      ["audit", "--out", run.path, "--json", "--plates", "2", "--sites", "1", "--seed", "3"])
+      ["audit", "--out", run.path, "--json", "--sim-plates", "2", "--sites", "1", "--seed", "3"])
     let response = try JSONParser.parse(Array(text.utf8))
     let summary = (response["summary"]?.arrayValue ?? []).compactMap(\.stringValue)
     let mixing = try XCTUnwrap(summary.first { $0.hasPrefix("Batches (batch, 2 levels)") }, "\(summary)")

@@ -9,12 +9,13 @@ import XCTest
 final class AuditTests: XCTestCase {
   private func audit(_ out: URL, _ extra: [String]) throws -> JSONValue {
     let text = try runCommandStdout(try LiveHost.binary("confound").path,
-                              ["audit", "--out", out.path, "--json", "--plates", "2", "--sites", "1"] + extra)
+                              ["audit", "--out", out.path, "--json", "--sim-plates", "2", "--sites", "1"] + extra)
     return try JSONParser.parse(Array(text.utf8))
   }
 
+  /// The kinds of the findings that reached significance after the audit's correction.
   private func kinds(_ response: JSONValue) -> [String] {
-    (response["findings"]?.arrayValue ?? []).compactMap { $0["kind"]?.stringValue }
+    (response["findings"]?.arrayValue ?? []).filter { $0["significant"] == .bool(true) }.compactMap { $0["kind"]?.stringValue }
   }
 
   func testPlantedFocusGradientAndDensityAreFoundAndNamed() throws {
@@ -27,8 +28,9 @@ final class AuditTests: XCTestCase {
     let findings = try JSONParser.parse(Array(try Data(contentsOf: dir.file("run/findings.json"))))
     XCTAssertEqual(findings.arrayValue?.count, response["findings"]?.arrayValue?.count, "findings.json holds every finding")
     let density = try XCTUnwrap(response["findings"]?.arrayValue?.first { $0["kind"] == "density" })
-    XCTAssertGreaterThan(try XCTUnwrap(density["effect"]?.doubleValue), 1.1, "disease wells are denser")
-    XCTAssertLessThan(try XCTUnwrap(density["pValue"]?.doubleValue), 0.05)
+    XCTAssertGreaterThan(try XCTUnwrap(density["metric"]?["value"]?.doubleValue), 1.1, "disease wells are denser")
+    XCTAssertLessThan(try XCTUnwrap(density["pAdjusted"]?.doubleValue), 0.05)
+    XCTAssertEqual(density["units"]?["name"]?.stringValue, "cell_line values", "permuted between cell lines, not wells")
   }
 
   func testCleanScreenRaisesNoSpatialOrDensityFinding() throws {
@@ -44,7 +46,7 @@ final class AuditTests: XCTestCase {
     let out = dir.file("run")
     let process = Process()
     process.executableURL = try LiveHost.binary("confound")
-    process.arguments = ["audit", "--out", out.path, "--plates", "1", "--sites", "2", "--seed", "5"]
+    process.arguments = ["audit", "--out", out.path, "--sim-plates", "1", "--sites", "2", "--seed", "5"]
     var environment = ProcessInfo.processInfo.environment
     environment["SWIFT_BACKTRACE"] = "enable=no"
     process.environment = environment
@@ -69,7 +71,7 @@ final class AuditTests: XCTestCase {
     let before = try RunStore(url: store).doneKeys(stage: "focus")
     XCTAssertGreaterThanOrEqual(before.count, 20)
     let response = try JSONParser.parse(Array(try runCommandStdout(try LiveHost.binary("confound").path,
-      ["audit", "--out", out.path, "--resume", "--json", "--plates", "1", "--sites", "2", "--seed", "5"]).utf8))
+      ["audit", "--out", out.path, "--resume", "--json", "--sim-plates", "1", "--sites", "2", "--seed", "5"]).utf8))
     let focus = try XCTUnwrap(response["stages"]?.arrayValue?.first { $0["name"] == "focus" })
     XCTAssertEqual(focus["resumed"]?.intValue, Int64(before.count), "finished sites are not redone")
     XCTAssertEqual((focus["resumed"]?.intValue ?? 0) + (focus["computed"]?.intValue ?? 0), 192)

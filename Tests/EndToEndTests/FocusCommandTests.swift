@@ -24,14 +24,15 @@ final class FocusCommandTests: XCTestCase {
     ])
     let response = try JSONParser.parse(Array(text.utf8))
     let stages = (response["stages"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-    XCTAssertEqual(stages, ["focus"], "only the focus stage runs")
+    XCTAssertEqual(stages, ["focus", "spatial"], "only the focus stage and its analysis run")
     XCTAssertEqual(response["stages"]?.arrayValue?.first?["computed"]?.intValue, 192, "96 wells x 2 sites")
-    let kinds = (response["findings"]?.arrayValue ?? []).compactMap { $0["kind"]?.stringValue }
+    let kinds = (response["findings"]?.arrayValue ?? []).filter { $0["significant"] == .bool(true) }
+      .compactMap { $0["kind"]?.stringValue }
     XCTAssertEqual(kinds, ["spatial"], "the planted gradient is found, and nothing but focus is analysed")
     XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("run.sqlite").path))
     let plots = out.appendingPathComponent("plots")
     let names = try FileManager.default.contentsOfDirectory(atPath: plots.path).sorted()
-    let scores = names.filter { $0.hasPrefix("Focus_score_") }
+    let scores = names.filter { $0.hasPrefix("Defocus_Score_") }
     XCTAssertFalse(scores.isEmpty, "\(names)")
     for name in scores where name.hasSuffix(".png") {
       let png = try Data(contentsOf: plots.appendingPathComponent(name))

@@ -4,7 +4,8 @@ import TestSupport
 import XCTest
 
 /// Every confounder the simulator can plant, at moderate strength (0.5), is found by `audit/run` through the real
-/// host on 10 of 10 seeds; on 20 clean seeds (nothing planted) each kind of finding fires (p < 0.05) on at most 2.
+/// host on 10 of 10 seeds, significant after the audit's correction over all its tests; of 20 clean seeds (nothing
+/// planted) at most the nominal share of screens raise any finding.
 ///
 /// Small screens keep the sweep near 4 minutes in a release build on 2 cores: 2 plates (2 batches, so a batch is a
 /// plate), 96 wells, 1 site, 1 channel (DNA), 192 x 192 px, and no embedder (the hosts load only the focus,
@@ -77,11 +78,11 @@ final class SeedSweepTests: XCTestCase {
     return results.findings.map { $0 ?? [] }
   }
 
-  /// The (kind, covariate, measure) of each finding with p < 0.05.
+  /// The (kind, covariate, measure) of each finding that reached significance after the audit's correction.
   func significant(_ findings: [JSONValue]) -> [(kind: String, covariate: String, measure: String)] {
     findings.compactMap { f in
-      guard let kind = f["kind"]?.stringValue, let p = f["pValue"]?.doubleValue, p < 0.05 else { return nil }
-      return (kind, f["covariate"]?.stringValue ?? "", f["measure"]?.stringValue ?? "")
+      guard let kind = f["kind"]?.stringValue, f["significant"] == .bool(true) else { return nil }
+      return (kind, f["covariate"]?.stringValue ?? "", f["measure"]?["name"]?.stringValue ?? "")
     }
   }
 
@@ -109,25 +110,23 @@ final class SeedSweepTests: XCTestCase {
     for name in Self.expected.keys { XCTAssertEqual(found[name], seeds.count, "\(name) found on every seed") }
   }
 
-  func testCleanSeedsRaiseEachKindOfFindingAtMostAtTheNominalRate() throws {
+  /// The audit controls the false discovery rate at 5% over all its tests, which on a clean screen (every null
+  /// true) bounds the chance of any finding at all by 5%: over 20 clean screens, 1 is expected; 3 or more would
+  /// happen by chance only 7.5% of the time if the rate were 5%, so the test allows 2.
+  func testCleanSeedsRaiseAFindingOnAtMostTheNominalShareOfScreens() throws {
     let seeds = Array(201...220)
     let started = Date()
     let results = try audits(seeds.map { (seed: $0, plant: "none") })
+    var screensWithAny: [Int] = []
     var fired: [String: [Int]] = [:]
-    var alerts = 0
     for (seed, findings) in zip(seeds, results) {
-      // One test is one kind on one covariate from one measure (the spatial and edge tests are corrected over
-      // plates and measures already), so each is held to its own nominal rate.
-      let tests = Set(significant(findings).map { "\($0.kind)/\($0.covariate)/\($0.kind.hasPrefix("edge") ? "" : $0.measure)" })
-      for key in tests { fired[key, default: []].append(seed) }
-      if findings.contains(where: { $0["kind"]?.stringValue == "confound-alert" }) { alerts += 1 }
+      let hits = significant(findings)
+      if !hits.isEmpty { screensWithAny.append(seed) }
+      for hit in hits { fired["\(hit.kind)/\(hit.covariate)", default: []].append(seed) }
     }
-    print("clean sweep: \(seeds.count) audits in \(Int(Date().timeIntervalSince(started))) s; seeds with p < 0.05 per "
-      + "kind: \(fired.mapValues(\.count).sorted { $0.key < $1.key }); confound alerts on \(alerts)")
-    for (key, where_) in fired {
-      XCTAssertLessThanOrEqual(where_.count, 2, "\(key) fired on \(where_.count) of 20 clean seeds: \(where_)")
-    }
-    XCTAssertLessThanOrEqual(alerts, 2, "confound alerts on clean seeds")
+    print("clean sweep: \(seeds.count) audits in \(Int(Date().timeIntervalSince(started))) s; screens with any finding: "
+      + "\(screensWithAny.count) of \(seeds.count) (\(screensWithAny)); by kind: \(fired.mapValues(\.count).sorted { $0.key < $1.key })")
+    XCTAssertLessThanOrEqual(screensWithAny.count, 2, "clean screens with a finding: \(screensWithAny), \(fired)")
   }
 }
 

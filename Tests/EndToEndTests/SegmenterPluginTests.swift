@@ -190,7 +190,7 @@ extension SegmenterPluginTests {
   func testPlantedDensityIsCountedAndFoundAndResumeRedoesNothing() throws {
     let dir = try TemporaryDirectory()
     let out = dir.url.appendingPathComponent("audit")
-    let arguments = ["--out", out.path, "--plates", "2", "--sites", "2", "--plant", "density:0.8"]
+    let arguments = ["--out", out.path, "--sim-plates", "2", "--sites", "2", "--plant", "density:0.8"]
     try runCommand(try confoundPath, ["audit"] + arguments)
     let measured = try Self.countsAgainstTruth(out)
     XCTAssertEqual(measured["sites"] as? Int, 384)
@@ -202,9 +202,11 @@ extension SegmenterPluginTests {
     XCTAssertEqual(density.count, 1)
     let finding = try XCTUnwrap(density.first)
     XCTAssertEqual(finding["covariate"] as? String, "disease")
+    XCTAssertEqual(finding["significant"] as? Bool, true, "\(finding)")
     // Planted: disease lines have 1 + 0.8 * 0.8 = 1.64 times the cells per site.
-    let effect = try XCTUnwrap(finding["effect"] as? Double)
-    let low = try XCTUnwrap(finding["ciLow"] as? Double), high = try XCTUnwrap(finding["ciHigh"] as? Double)
+    let metric = try XCTUnwrap(finding["metric"] as? [String: Any])
+    let effect = try XCTUnwrap(metric["value"] as? Double)
+    let low = try XCTUnwrap(metric["ciLow"] as? Double), high = try XCTUnwrap(metric["ciHigh"] as? Double)
     XCTAssertTrue(low <= effect && effect <= high && low > 1.3 && high < 2.0, "\(finding)")
     XCTAssertLessThan(try XCTUnwrap(finding["pValue"] as? Double), 0.01)
 
@@ -219,9 +221,9 @@ extension SegmenterPluginTests {
   func testCleanScreenHasNoDensityFinding() throws {
     let dir = try TemporaryDirectory()
     let out = dir.url.appendingPathComponent("audit")
-    try runCommand(try confoundPath, ["audit", "--out", out.path, "--plates", "2", "--sites", "1", "--plant", "none"])
+    try runCommand(try confoundPath, ["audit", "--out", out.path, "--sim-plates", "2", "--sites", "1", "--plant", "none"])
     XCTAssertGreaterThanOrEqual(try XCTUnwrap(Self.countsAgainstTruth(out)["r"] as? Double), 0.9)
-    XCTAssertEqual(try Self.findings(out).filter { $0["kind"] as? String == "density" }.count, 0)
+    XCTAssertEqual(try Self.findings(out).filter { $0["kind"] as? String == "density" && $0["significant"] as? Bool == true }.count, 0)
   }
 
   /// `confound segment SCREEN --out DIR` on a simulated screen: the segment stage alone (no focus, embed or probe
@@ -237,7 +239,7 @@ extension SegmenterPluginTests {
     XCTAssertEqual(run.status, 0, run.stderr)
     let response = try XCTUnwrap(Self.jsonLines(run.stdout).last)
     let stages = try XCTUnwrap(response["stages"] as? [[String: Any]])
-    XCTAssertEqual(stages.compactMap { $0["name"] as? String }, ["segment"])
+    XCTAssertEqual(stages.compactMap { $0["name"] as? String }, ["segment", "density"])
     XCTAssertEqual(stages.first?["computed"] as? Int, 192)
     let measured = try Self.countsAgainstTruth(out)
     XCTAssertEqual(measured["sites"] as? Int, 192)

@@ -60,13 +60,16 @@ public struct SimulationTruth: Codable, Sendable {
 }
 
 extension SimulationTruth {
-  /// Four healthy and four disease lines, two of each per lab, plus the control line in control wells.
-  static let lines: [CellLine] =
-    (1...8).map { i in
-      CellLine(
-        name: String(format: "CL%02d", i), donor: String(format: "D%02d", i), disease: i <= 4 ? "healthy" : "disease",
-        sourceLab: (i - 1) % 4 < 2 ? "lab-A" : "lab-B")
+  /// `perClass` healthy and `perClass` disease lines, half of each class from each lab (lab-A first), then the
+  /// control line in control wells (last).
+  static func lines(perClass n: Int) -> [CellLine] {
+    (1...(2 * n)).map { i in
+      let k = (i - 1) % n
+      return CellLine(
+        name: String(format: "CL%02d", i), donor: String(format: "D%02d", i), disease: i <= n ? "healthy" : "disease",
+        sourceLab: k < (n + 1) / 2 ? "lab-A" : "lab-B")
     } + [CellLine(name: "CTRL", donor: "D00", disease: "healthy", sourceLab: "lab-A")]
+  }
 
   static func plateName(_ index: Int) -> String { String(format: "SIM-P%02d", index + 1) }
   static func batchName(plate index: Int, config: SimulationConfig) -> String {
@@ -80,6 +83,8 @@ extension SimulationTruth {
   public static func draw(_ config: SimulationConfig) -> SimulationTruth {
     let format = config.wells == 384 ? PlateFormat.wells384 : .wells96
     let s = { (c: Confounder) in config.strength(c) }
+    let lines = Self.lines(perClass: config.linesPerClass)
+    let sampleLines = lines.count - 1
     var plates: [PlateTruth] = []
     var wells: [WellTruth] = []
     for p in 0..<config.plates {
@@ -94,12 +99,12 @@ extension SimulationTruth {
           gain: plateGain * (1 + 0.35 * s(.batchShift) * u), offset: 100 + 40 * s(.batchShift) * u,
           vignetting: 0.3 * s(.batchShift) * (u + 1) / 2))
       // Sample lines are dealt in a shuffled, balanced order: each line gets the same number of wells.
-      var order = Array(0..<8)
-      for i in stride(from: 7, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+      var order = Array(0..<sampleLines)
+      for i in stride(from: sampleLines - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
       var dealt = 0
       for position in format.positions {
         let control = isControl(position)
-        let line = control ? lines[8] : lines[order[dealt % 8]]
+        let line = control ? lines[sampleLines] : lines[order[dealt % sampleLines]]
         if !control { dealt += 1 }
         let edge = format.edgeDistance(position) == 0
         let radial = format.radialDistance(position)

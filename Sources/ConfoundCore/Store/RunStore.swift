@@ -4,7 +4,10 @@ import Foundation
 ///
 /// Tables: `run` (parameters JSON), `plugins`, `inputs` (SHA-256 of each input file), `sites` (plate, well,
 /// site, covariates JSON), `units` (which units of work are finished), `measurements` (per site), `objects`
-/// (per object), `arrays` (.npy files beside the database), `findings`.
+/// (per object), `arrays` (.npy files beside the database), `features` (each measurement's role and the plugin or
+/// file it came from), `design` (the study design the audit used), `stages` (each stage's last run or the reason
+/// it was skipped), `artifacts` (every figure, table and summary the audit wrote, with its stage and finding),
+/// `findings` (one row per finding; its whole record as JSON in `record`).
 ///
 /// Crash safety: the journal is WAL with `synchronous=NORMAL`, which keeps every committed transaction when the
 /// process is killed (it only risks the last commits on power loss). A unit of work's results and its `units`
@@ -19,7 +22,15 @@ public final class RunStore {
     self.url = url
     db = try SQLiteDatabase(path: url.path)
     try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+    try migrateFindings()
     try db.execute(RunStore.schema)
+  }
+
+  /// Stores written before findings had a metric, a baseline and units kept a `findings` table of another shape
+  /// that nothing ever wrote: drop it, so the current one is created.
+  private func migrateFindings() throws {
+    let columns = try db.query("PRAGMA table_info(findings)").compactMap { $0[1].text }
+    if !columns.isEmpty && !columns.contains("record") { try db.execute("DROP TABLE findings") }
   }
 
   static let schema = """
@@ -37,9 +48,18 @@ public final class RunStore {
       name TEXT NOT NULL, value REAL, PRIMARY KEY (site_id, object, name));
     CREATE TABLE IF NOT EXISTS arrays (name TEXT PRIMARY KEY, path TEXT NOT NULL, shape TEXT NOT NULL,
       dtype TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, covariate TEXT NOT NULL,
-      measure TEXT NOT NULL, effect REAL, ci_low REAL, ci_high REAL, p_value REAL, verdict TEXT NOT NULL,
-      plates TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS features (name TEXT PRIMARY KEY, role TEXT NOT NULL, source TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS design (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS stages (name TEXT PRIMARY KEY, position INTEGER NOT NULL, status TEXT NOT NULL,
+      reason TEXT, computed INTEGER NOT NULL, resumed INTEGER NOT NULL, failed INTEGER NOT NULL,
+      failures TEXT NOT NULL, seconds REAL NOT NULL, finished_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS artifacts (name TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL,
+      stage TEXT NOT NULL, finding INTEGER, description TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, stage TEXT NOT NULL, kind TEXT NOT NULL,
+      covariate TEXT NOT NULL, measure TEXT NOT NULL, role TEXT NOT NULL, metric TEXT NOT NULL, value REAL,
+      ci_low REAL, ci_high REAL, baseline REAL, p_value REAL, p_adjusted REAL, units TEXT NOT NULL,
+      unit_count INTEGER NOT NULL, significant INTEGER NOT NULL, verdict TEXT NOT NULL, plates TEXT NOT NULL,
+      record TEXT NOT NULL);
     """
 
   // MARK: run, plugins, inputs
@@ -149,17 +169,6 @@ public final class RunStore {
     return Dictionary(uniqueKeysWithValues: rows.map { ($0[0].text!, $0[1].real ?? .nan) })
   }
 
-  public func findings() throws -> [Finding] {
-    let sql =
-      "SELECT kind, covariate, measure, effect, ci_low, ci_high, p_value, verdict, plates FROM findings ORDER BY id"
-    return try db.query(sql).map { r in
-      Finding(
-        kind: r[0].text!, covariate: r[1].text!, measure: r[2].text!, effect: r[3].real ?? .nan,
-        ciLow: r[4].real ?? .nan, ciHigh: r[5].real ?? .nan, pValue: r[6].real ?? .nan, verdict: r[7].text!,
-        plates: (try? JSONDecoder().decode([String].self, from: Data(r[8].text!.utf8))) ?? [])
-    }
-  }
-
   static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
 }
 
@@ -173,36 +182,6 @@ public struct SiteKey: Hashable, Sendable, Codable {
     self.plate = plate
     self.well = well
     self.site = site
-  }
-}
-
-/// A result of the audit: an effect of a covariate on a measure, with its uncertainty and verdict (the fields of
-/// the protocol's `AuditFinding`, so a finding round-trips through the store).
-public struct Finding: Codable, Sendable, Equatable {
-  public var kind: String
-  public var covariate: String
-  /// The measurement the effect is on (`ImageQuality_FocusScore_DNA`, `Count_Nuclei`, an embedding).
-  public var measure: String
-  public var effect: Double
-  public var ciLow: Double
-  public var ciHigh: Double
-  public var pValue: Double
-  public var verdict: String
-  public var plates: [String]
-
-  public init(
-    kind: String, covariate: String, measure: String, effect: Double, ciLow: Double, ciHigh: Double, pValue: Double,
-    verdict: String, plates: [String]
-  ) {
-    self.kind = kind
-    self.covariate = covariate
-    self.measure = measure
-    self.effect = effect
-    self.ciLow = ciLow
-    self.ciHigh = ciHigh
-    self.pValue = pValue
-    self.verdict = verdict
-    self.plates = plates
   }
 }
 

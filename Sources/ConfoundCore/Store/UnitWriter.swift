@@ -26,17 +26,6 @@ public final class UnitWriter {
     while try object.step() {}
   }
 
-  public func record(_ finding: Finding) throws {
-    try db.run(
-      "INSERT INTO findings (kind, covariate, measure, effect, ci_low, ci_high, p_value, verdict, plates) "
-        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      [
-        .text(finding.kind), .text(finding.covariate), .text(finding.measure), .real(finding.effect),
-        .real(finding.ciLow), .real(finding.ciHigh), .real(finding.pValue), .text(finding.verdict),
-        .text(json(finding.plates)),
-      ])
-  }
-
   /// Records an array file already written beside the store (see `RunStore.arrayURL(name:)`).
   public func recordArray(name: String, path: String, shape: [Int], dtype: String) throws {
     try db.run(

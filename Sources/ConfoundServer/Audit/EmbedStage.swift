@@ -22,11 +22,10 @@ import PluginHost
 /// `<prefix>_well_<plate>_<well>` [1, D], the mean over all the well's embedded cells. A missing model or a
 /// plugin that cannot run stops the stage with its message in the summary; the audit goes on, and `resume` runs
 /// the stage again.
-struct EmbedStage {
-  let runner: AuditRunner
-  let store: RunStore
-  let screen: Screen
-  let siteIDs: [SiteKey: Int64]
+struct EmbedStage: AuditStage {
+  static let name = "embed"
+  static let needs: Set<AuditResource> = [.crops]
+  static let produces: Set<AuditResource> = [.embeddings]
   static let cropsPerSite = 4
   static let inputSize = 64
 
@@ -44,27 +43,39 @@ struct EmbedStage {
             parameters: ["random_weights": true, "seed": 1]),
   ]
 
-  /// Runs every variant when an embedder is loaded and the segment stage stored crops.
-  func runIfLoaded() throws {
-    guard let plugin = runner.registry.plugins.first(where: { $0.manifest.kind == .embedder }),
-      !(try store.doneKeys(stage: SegmentStage.name)).isEmpty
-    else { return }
-    for variant in Self.variants {
-      let summary = try run(plugin: plugin, variant: variant)
-      runner.record(stage: summary)
-      try runner.context.checkCancellation()
-      // A stage stopped wholesale (missing model, plugin that cannot run) fails the next variant alike.
-      if summary.computed == 0 && summary.failed > 0 && summary.resumed == 0 { break }
-    }
+  func skipReason(_ audit: Audit) -> String? {
+    if audit.input.profiles != nil { return "the input is a profiles table with no pixels" }
+    if audit.plugin(of: .embedder) == nil { return "no embedder plugin is loaded" }
+    if ((try? audit.store.doneKeys(stage: SegmentStage.name)) ?? []).isEmpty { return "no site has cell crops from the segment stage" }
+    return nil
   }
 
-  func run(plugin: PluginInfo, variant: Variant) throws -> AuditRequest.StageSummary {
-    let started = Date()
+  /// Runs every variant; a variant that cannot run at all (no model, a plugin that fails) stops the stage with its
+  /// message and the audit goes on.
+  func run(_ audit: Audit) throws -> StageCounts {
+    let plugin = audit.plugin(of: .embedder)!
+    var total = StageCounts()
+    for variant in Self.variants {
+      let counts = try run(audit, plugin: plugin, variant: variant)
+      total.computed += counts.computed
+      total.resumed += counts.resumed
+      total.failed += counts.failed
+      total.failures += counts.failures
+      try audit.context.checkCancellation()
+      // A stage stopped wholesale (missing model, plugin that cannot run) fails the next variant alike.
+      if counts.computed == 0 && counts.failed > 0 && counts.resumed == 0 { break }
+    }
+    try audit.store.recordFeatures(Dictionary(uniqueKeysWithValues: Self.variants.map { ($0.featureSet, FeatureRole.embedding) }),
+                                   source: plugin.manifest.id)
+    return total
+  }
+
+  func run(_ audit: Audit, plugin: PluginInfo, variant: Variant) throws -> StageCounts {
+    let store = audit.store
     let segmented = try store.doneKeys(stage: SegmentStage.name)
-    let units = try SiteUnits(stage: variant.stage, runner: runner, store: store, screen: screen,
-                              ready: segmented.contains)
+    let units = try SiteUnits(stage: variant.stage, audit: audit, ready: segmented.contains)
     let todo = units.todo
-    let scratch = runner.out.appendingPathComponent("embed-scratch")
+    let scratch = audit.out.appendingPathComponent("embed-scratch")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
     var parameters = variant.parameters
@@ -75,34 +86,32 @@ struct EmbedStage {
     // The first site runs alone: when it cannot run (no model, bad plugin) every site would fail alike.
     if let first = todo.first {
       do {
-        try embed(site: first, plugin: plugin, variant: variant, parameters: parameters, scratch: scratch)
+        try embed(audit, site: first, plugin: plugin, variant: variant, parameters: parameters, scratch: scratch)
         computed += 1
       } catch let error as ResponseError where error.code == .requestCancelled {
         throw error
       } catch {
         let message = "\(variant.stage) stopped, no site embedded: \((error as? ResponseError)?.message ?? "\(error)")"
-        runner.context.log(.warning, message)
-        return .init(name: variant.stage, computed: 0, resumed: units.done.count, failed: todo.count, failures: [message],
-                     seconds: Date().timeIntervalSince(started))
+        audit.context.log(.warning, message)
+        return StageCounts(computed: 0, resumed: units.done.count, failed: todo.count, failures: [message])
       }
     }
-    let rest = Array(todo.dropFirst())
-    let (restComputed, failures) = units.run(rest, progress: 0.98...0.99) { site, _, lock in
-      try embed(site: site, plugin: plugin, variant: variant, parameters: parameters, scratch: scratch, lock: lock)
+    var counts = units.run(Array(todo.dropFirst())) { site, _, lock in
+      try embed(audit, site: site, plugin: plugin, variant: variant, parameters: parameters, scratch: scratch, lock: lock)
     }
-    computed += restComputed
-    try runner.context.checkCancellation()
-    let wells = try aggregateWells(variant)
+    try audit.context.checkCancellation()
+    counts.computed += computed + (try aggregateWells(audit, variant))
     try store.recordPlugin(id: plugin.manifest.id, version: plugin.manifest.version, abi: plugin.manifest.abiVersion)
-    return .init(name: variant.stage, computed: computed + wells, resumed: units.done.count, failed: failures.count,
-                 failures: Array(failures.sorted().prefix(5)), seconds: Date().timeIntervalSince(started))
+    return counts
   }
 
   /// Embeds one site's crops (a subset of at most `cropsPerSite`) and stores its unit; a site whose segment unit
   /// stored no crops, or an empty crops array, completes with no arrays.
-  private func embed(site item: (plate: Plate, well: Well, site: Site), plugin: PluginInfo, variant: Variant,
+  private func embed(_ audit: Audit, site item: ScreenSite, plugin: PluginInfo, variant: Variant,
                      parameters: JSONObject, scratch: URL, lock: NSLock = NSLock()) throws {
-    let key = FocusStage.key(item.plate, item.well, item.site)
+    let store = audit.store
+    let screen = audit.screen
+    let key = SiteUnits.key(item)
     let cropsFile = store.arraysFolder.appendingPathComponent(SegmentStage.arrayName("crops", key: key) + ".npy")
     let (input, rows) = FileManager.default.fileExists(atPath: cropsFile.path)
       ? try Self.subset(cropsFile, limit: Self.cropsPerSite, scratch: scratch, key: key) : (cropsFile, [])
@@ -119,8 +128,7 @@ struct EmbedStage {
       context: ["channels": .array(screen.channels.map(JSONValue.string)), "plate": .string(item.plate.name),
                 "well": .string(item.well.name), "site": .int(Int64(item.site.number))],
       inputs: [InputRef(name: "crops", npy: input.path)], outputDir: scratch.path)
-    let response = try runner.registry.run(request, isCancelled: { runner.context.token.isCancelled },
-                                           progress: { _, _ in }, log: { _, _ in })
+    let response = try audit.runPlugin(request)
     defer { response.outputs.forEach { try? FileManager.default.removeItem(atPath: $0.path) } }
     guard let ref = response.outputs.first(where: { $0.name == "embeddings" }), ref.shape.count == 2,
       ref.shape[0] == rows.count, ref.shape[1] > 0
@@ -168,7 +176,9 @@ struct EmbedStage {
 
   /// Stores each well's mean over all its embedded cells, once none of its segmented sites is waiting for this
   /// stage; returns how many wells were aggregated now.
-  private func aggregateWells(_ variant: Variant) throws -> Int {
+  private func aggregateWells(_ audit: Audit, _ variant: Variant) throws -> Int {
+    let store = audit.store
+    let screen = audit.screen
     let wellStage = variant.stage + "-well"
     let wellsDone = try store.doneKeys(stage: wellStage)
     let done = try store.doneKeys(stage: variant.stage)

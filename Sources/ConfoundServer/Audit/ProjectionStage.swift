@@ -4,41 +4,45 @@ import Foundation
 import JSONRPC
 import Statistics
 
-/// The audit's projections: PCA and t-SNE of the per-well means of the hand features (the measurements that are not
-/// focus or image quality, as the probe stage's "hand features" set), drawn coloured by batch, plate, row, column
+/// The audit's projections (the paper's Figure 3): PCA and t-SNE of the per-well means of the hand features (the
+/// measurements whose role describes the cells, as the target probe's "hand features" set), drawn coloured by batch, plate, row, column
 /// and every well covariate into `DIR/plots/`, the coordinates stored in the run store (arrays
 /// `projection-wells-pca` and `projection-wells-tsne`, rows in the order of `DIR/plots/wells-*-coordinates.csv`),
 /// and how well the batches (or plates, with one batch) mix in the feature space, as summary sentences and
 /// `DIR/plots/batch-mixing.json`. The mixing scores are descriptive (no p-value), so they are not findings.
-struct ProjectionStage {
-  let runner: AuditRunner
-  let store: RunStore
-  let screen: Screen
-  let siteIDs: [SiteKey: Int64]
+struct ProjectionStage: AuditStage {
+  static let name = "projection"
+  static let needs: Set<AuditResource> = [.features]
+  static let produces: Set<AuditResource> = []
 
-  /// Runs the projections; returns summary sentences. A projection that cannot be made (too few wells or features)
-  /// is logged and skipped: it never stops the audit.
-  func run() throws -> [String] {
-    let started = Date()
-    let wells = try wellMeans()
-    let features = commonFeatures(wells)
-    guard wells.count >= 10, features.count >= 2 else {
-      runner.context.log(
-        .info, "projection: skipped (\(wells.count) wells with \(features.count) hand features in common)")
-      return []
-    }
+  init() {}
+
+  func skipReason(_ audit: Audit) -> String? {
+    guard let table = try? audit.wells() else { return "the well table cannot be read" }
+    let features = table.commonColumns(of: table.rows) { $0.isHandFeature }
+    return table.rows.count >= 10 && features.count >= 2 ? nil
+      : "\(table.rows.count) wells with \(features.count) hand features in common (a projection needs 10 and 2)"
+  }
+
+  /// Runs the projections; their mixing scores become summary notes. A projection that cannot be made is logged
+  /// and skipped: it never stops the audit.
+  func run(_ audit: Audit) throws -> StageCounts {
+    let store = audit.store
+    let table = try audit.wells()
+    let wells = table.rows
+    let features = table.commonColumns(of: wells) { $0.isHandFeature }
     let x = try FeatureMatrix(
       rows: wells.count, columns: features.count,
       values: wells.flatMap { w in features.map { w.values[$0]! } })
-    let plots = runner.out.appendingPathComponent("plots")
-    let panels = covariates(wells)
+    let plots = audit.out.appendingPathComponent("plots")
+    let panels = covariates(wells, audit: audit)
     let identifiers =
       (panels.contains { $0.name == "plate" } ? [] : [(name: "plate", values: wells.map(\.plate))])
-      + [(name: "well", values: wells.map(\.well.name))]
-    var lines: [String] = []
+      + [(name: "well", values: wells.map(\.well))]
     var standardised: FeatureMatrix?
+    var made = 0
     for method in ["pca", "tsne"] {
-      try runner.context.checkCancellation()
+      try audit.context.checkCancellation()
       do {
         let projection = try Projection(method: method, perplexity: nil, seed: 1, standardize: true)
         let result = try projection.run(
@@ -51,46 +55,46 @@ struct ProjectionStage {
             result.coordinates2D.map(Float.init), shape: [wells.count, 2],
             name: "projection-wells-\(method)", in: unit)
         }
-        runner.context.log(.info, "projection: \(result.png.path), \(result.svg.path)")
+        for file in [result.png, result.svg] {
+          try audit.artifact(file, kind: "figure", stage: Self.name,
+                             description: "\(projection.name) of the wells' hand features, one panel per covariate")
+        }
+        made += 1
       } catch let error as ResponseError {
-        runner.context.log(.warning, "projection \(method) skipped: \(error.message)")
+        audit.context.log(.warning, "projection \(method) skipped: \(error.message)")
       }
     }
+    let wellBatches = wells.map { audit.design.batch(of: $0) }
     let (batchName, batches) =
-      Set(wells.map(\.batch)).count >= 2
-      ? ("batch", wells.map(\.batch)) : ("plate", wells.map(\.plate))
+      Set(wellBatches).count >= 2
+      ? ("batch", wellBatches) : ("plate", wells.map(\.plate))
     if let features = standardised,
       let mixing = try? Projection.mixing(features, batch: batches, name: batchName)
     {
-      lines.append(mixing.verdict)
+      audit.note(mixing.verdict)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(mixing).write(to: plots.appendingPathComponent("batch-mixing.json"))
+      let file = plots.appendingPathComponent("batch-mixing.json")
+      try encoder.encode(mixing).write(to: file)
+      try audit.artifact(file, kind: "summary", stage: Self.name, description: "how well the \(batchName)es mix in the feature space")
     }
-    runner.record(
-      stage: .init(
-        name: "projection", computed: 2, resumed: 0, failed: 0, failures: [],
-        seconds: Date().timeIntervalSince(started)))
-    return lines
-  }
-
-  /// The per-well means of the hand features: the focus measures are left out, they are a nuisance of their own.
-  private func wellMeans() throws -> [ProbeStage.WellRow] {
-    try ProbeStage.WellRow.means(store: store, screen: screen, siteIDs: siteIDs, include: ProbeStage.WellRow.isHandFeature)
-  }
-
-  private func commonFeatures(_ wells: [ProbeStage.WellRow]) -> [String] {
-    guard let first = wells.first else { return [] }
-    return wells.dropFirst().reduce(Set(first.values.keys)) { $0.intersection($1.values.keys) }.sorted()
+    return StageCounts(computed: made)
   }
 
   /// Batch, plate, row, column, then each covariate that has 2+ values and is not an identifier of the well.
-  private func covariates(_ wells: [ProbeStage.WellRow]) -> [(name: String, values: [String])] {
+  private func covariates(_ wells: [WellTable.Row], audit: Audit) -> [(name: String, values: [String])] {
     var panels: [(name: String, values: [String])] = []
-    if Set(wells.map(\.batch)).count >= 2 { panels.append(("batch", wells.map(\.batch))) }
+    let batches = wells.map { audit.design.batch(of: $0) }
+    if Set(batches).count >= 2 { panels.append(("batch", batches)) }
     if Set(wells.map(\.plate)).count >= 2 { panels.append(("plate", wells.map(\.plate))) }
-    panels.append(("row", wells.map { WellPosition.rowLetters($0.well.row) }))
-    panels.append(("column", wells.map { String($0.well.column + 1) }))
+    panels.append(("row", wells.map { WellPosition.rowLetters($0.position.row) }))
+    panels.append(("column", wells.map { String($0.position.column + 1) }))
+    // The design's own columns first, so they are among the panels drawn.
+    for key in [audit.design.target, audit.design.unit].compactMap({ $0 }) + audit.design.covariates
+    where !panels.contains(where: { $0.name.lowercased() == key.lowercased() }) {
+      let values = wells.map { $0.covariates[key] ?? "" }
+      if Set(values).count >= 2 { panels.append((key, values)) }
+    }
     let keys = Set(wells.flatMap { $0.covariates.keys }).sorted()
     // Case-insensitive: a platemap's "Batch" column repeats the screen's batch panel.
     for key in keys where !panels.contains(where: { $0.name.lowercased() == key.lowercased() }) {

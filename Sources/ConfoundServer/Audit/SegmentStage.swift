@@ -9,34 +9,33 @@ import PluginHost
 /// features as measurements (`Count_Nuclei`, `ImageStats_...`), one `objects` row per nucleus with the plugin's
 /// columns, the crops as `crops_<plate>_<well>_s<site>.npy` and the label mask as `labels_<plate>_<well>_s<site>.tif`
 /// (Deflate TIFF, 16-bit when the count fits, else 32-bit; recorded in `arrays` with dtype `tiff-uint16` or
-/// `tiff-uint32`, so not readable by `loadArray`) in the store's arrays folder. Then the density finding (see
-/// `DensityAnalysis`). Skipped, with no finding, when no segmenter plugin is loaded.
-struct SegmentStage {
-  let runner: AuditRunner
-  let store: RunStore
-  let screen: Screen
-  let siteIDs: [SiteKey: Int64]
+/// `tiff-uint32`, so not readable by `loadArray`) in the store's arrays folder. The measurements' roles come from
+/// the plugin's manifest. Skipped, with the reason, when no segmenter plugin is loaded or the input has no pixels.
+struct SegmentStage: AuditStage {
   static let name = "segment"
+  static let needs: Set<AuditResource> = [.pixels]
+  static let produces: Set<AuditResource> = [.density, .crops, .features]
   /// Crop side for the audit when the plugin takes `crop_size`: 32 px holds a simulated cell (nucleus radius
   /// 8 px, cytoplasm about twice that) and keeps a default audit's crops near 100 MB instead of 400 MB at 64.
   static let cropSize: Int64 = 32
 
-  /// Runs the stage when a segmenter is loaded and returns the density findings (none when nothing is found).
-  func runIfLoaded() throws -> [AuditFinding] {
-    guard let plugin = runner.registry.plugins.first(where: { $0.manifest.kind == .segmenter }) else { return [] }
-    runner.record(stage: try run(plugin: plugin))
-    try runner.context.checkCancellation()
-    return try DensityAnalysis(store: store, screen: screen, siteIDs: siteIDs).findings()
+  func skipReason(_ audit: Audit) -> String? {
+    if audit.input.profiles != nil { return "the input is a profiles table with no pixels" }
+    return audit.plugin(of: .segmenter) == nil ? "no segmenter plugin is loaded" : nil
   }
 
-  func run(plugin: PluginInfo) throws -> AuditRequest.StageSummary {
-    let started = Date()
-    let units = try SiteUnits(stage: Self.name, runner: runner, store: store, screen: screen)
-    let scratch = runner.out.appendingPathComponent("segment-scratch")
+  func run(_ audit: Audit) throws -> StageCounts {
+    let plugin = audit.plugin(of: .segmenter)!
+    let screen = audit.screen
+    let store = audit.store
+    let counted = try store.sitesWithMeasurement(prefix: "Count_")
+    let units = try SiteUnits(stage: Self.name, audit: audit) { key in audit.siteIDs[key].map(counted.contains) ?? false }
+    let scratch = audit.out.appendingPathComponent("segment-scratch")
     defer { try? FileManager.default.removeItem(at: scratch) }
     let parameters: JSONObject? = plugin.manifest.parameters.contains { $0.name == "crop_size" }
       ? ["crop_size": .int(Self.cropSize)] : nil
-    let (computed, failures) = units.run(progress: 0.9...0.98) { item, key, lock in
+    var roles: [String: FeatureRole] = [:]
+    let counts = units.run { item, key, lock in
       let (plate, well, site) = item
       let request = PluginsRunRequest.Params(
         plugin: plugin.manifest.id, kind: .segmenter, parameters: parameters,
@@ -44,10 +43,9 @@ struct SegmentStage {
                   "well": .string(well.name), "site": .int(Int64(site.number))],
         inputs: [InputRef(name: "image", files: screen.channels.compactMap { site.images[$0]?.path })],
         outputDir: scratch.path)
-      let response = try runner.registry.run(request, isCancelled: { runner.context.token.isCancelled },
-                                             progress: { _, _ in }, log: { _, _ in })
+      let response = try audit.runPlugin(request)
       defer { response.outputs.forEach { try? FileManager.default.removeItem(atPath: $0.path) } }
-      let siteID = siteIDs[SiteKey(plate: plate.name, well: well.name, site: site.number)]!
+      let siteID = audit.siteIDs[SiteUnits.siteKey(item)]!
       let objects = try Self.objectRows(response)
       let cropName = Self.arrayName("crops", key: key)
       // The mask file is written before the unit; a crash leaves it unrecorded and the redone unit rewrites it.
@@ -60,6 +58,9 @@ struct SegmentStage {
       try store.complete(stage: Self.name, key: key) { writer in
         for (name, value) in response.result["site_features"]?.objectValue ?? JSONObject() {
           try writer.measure(site: siteID, name, value.doubleValue ?? .nan)
+          if roles[name] == nil {
+            roles[name] = plugin.manifest.role(ofMeasure: name) ?? FeatureRole.infer(cellProfilerName: name) ?? .other
+          }
         }
         for (object, row) in objects.rows.enumerated() {
           for (name, value) in zip(objects.columns, row) {
@@ -67,16 +68,16 @@ struct SegmentStage {
           }
         }
         if let crops = response.outputs.first(where: { $0.name == "crops" }) {
-          try keep(crops, as: cropName, in: writer)
+          try keep(crops, as: cropName, in: writer, store: store)
         }
         try writer.recordArray(name: maskName, path: store.arraysFolder.lastPathComponent + "/" + maskName + ".tif",
                                shape: mask.shape, dtype: "tiff-" + mask.sampleType)
       }
     }
-    try runner.context.checkCancellation()
+    try audit.context.checkCancellation()
+    try store.recordFeatures(roles, source: plugin.manifest.id)
     try store.recordPlugin(id: plugin.manifest.id, version: plugin.manifest.version, abi: plugin.manifest.abiVersion)
-    return .init(name: Self.name, computed: computed, resumed: units.done.count, failed: failures.count,
-                 failures: Array(failures.sorted().prefix(5)), seconds: Date().timeIntervalSince(started))
+    return counts
   }
 
   /// The `objects` output (float64 [n, k]) as rows, with the column names from the result.
@@ -92,7 +93,7 @@ struct SegmentStage {
 
   /// Moves an output .npy into the store's arrays folder under `name` and records it with the unit; a redone
   /// unit overwrites the file, so a crash leaves no stray array recorded.
-  private func keep(_ ref: TensorRef, as name: String, in writer: UnitWriter) throws {
+  private func keep(_ ref: TensorRef, as name: String, in writer: UnitWriter, store: RunStore) throws {
     try FileManager.default.createDirectory(at: store.arraysFolder, withIntermediateDirectories: true)
     let file = store.arraysFolder.appendingPathComponent(name + ".npy")
     try? FileManager.default.removeItem(at: file)

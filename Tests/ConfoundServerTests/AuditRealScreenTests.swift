@@ -1,0 +1,67 @@
+import ConfoundCore
+import ConfoundProtocol
+import Foundation
+import JSONRPC
+import TestSupport
+import XCTest
+
+@testable import ConfoundServer
+
+/// The audit on real screens from `../shared/data`, in this process: the LINCS plate's profiles with no pixels,
+/// and BBBC013 as a folder of images with its template and platemap.
+final class AuditRealScreenTests: XCTestCase {
+  func shared(_ name: String) throws -> URL {
+    do { return try SharedData.require("data/\(name)") } catch let reason as SkipReason { throw XCTSkip(reason.description) }
+  }
+
+  func testLINCSProfilesAuditedWithoutPixels() throws {
+    let table = try shared("lincs-SQ00015054-profiles").appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
+    let dir = try TemporaryDirectory()
+    let started = Date()
+    let response = try InProcessAudit.run(
+      .init(screen: table.path, out: dir.file("run").path, design: .init(control: "Metadata_pert_type=control")),
+      plugins: ["probe"])
+    let seconds = Date().timeIntervalSince(started)
+    XCTAssertEqual(response.input, "pycytominer")
+    XCTAssertEqual(response.wells, 384)
+    XCTAssertEqual(response.design.first { $0.member == "control" }?.source, "declared")
+    XCTAssertTrue(response.design.contains { $0.member == "unit" && $0.source.hasPrefix("inferred") }, "\(response.design)")
+    let skipped = Set(response.skipped.map(\.name))
+    XCTAssertTrue(skipped.isSuperset(of: ["focus", "segment", "embed"]), "no pixels: \(response.skipped)")
+    XCTAssertTrue(response.skipped.first { $0.name == "focus" }?.reason.contains("no pixels") ?? false)
+    XCTAssertTrue(skipped.contains("target"), "no target given")
+    XCTAssertTrue(response.summary.contains { $0.hasPrefix("Design:") }, "the inferred design is printed")
+    let positions = response.findings.filter { $0.kind == "nuisance" && ["row", "column"].contains($0.covariate)
+      && $0.measure.name.hasSuffix("sample wells") }
+    XCTAssertEqual(positions.count, 2, "\(response.findings.map { "\($0.kind) \($0.covariate) \($0.measure.name)" })")
+    for f in positions {
+      XCTAssertTrue(f.significant, f.verdict)
+      XCTAssertEqual(f.evidence?["reading"]?.stringValue, "design-driven", f.verdict)
+      XCTAssertEqual(f.metric.name, "balanced accuracy")
+      XCTAssertTrue((f.metric.ciLow ?? 2) <= f.metric.value && f.metric.value <= (f.metric.ciHigh ?? -1), "\(f.metric)")
+    }
+    XCTAssertTrue(response.summary.contains { $0.contains("mix") }, "batch (plate) mixing: \(response.summary)")
+    print("LINCS profiles audit: \(Int(seconds)) s, \(response.findings.count) findings")
+  }
+
+  func testBBBC013FolderWithTemplateAndPlatemapDoseFollowsTheColumn() throws {
+    let root = try shared("bbbc013-sbs-plate")
+    let dir = try TemporaryDirectory()
+    let response = try InProcessAudit.run(
+      .init(screen: root.path, out: dir.file("run").path, stages: ["design", "focus", "segment", "spatial", "density", "edge"],
+            template: "cellprofiler-example", platemap: root.appendingPathComponent("1049_Metadata.csv").path,
+            design: .init(target: "SBS_Doses", control: "SBS_Controls=-1")),
+      plugins: ["focus", "segmenter"])
+    XCTAssertEqual(response.input, "folder")
+    XCTAssertEqual(response.sites, 96)
+    let column = try XCTUnwrap(response.findings.first { $0.kind == "design" && $0.covariate == "column" })
+    XCTAssertTrue(column.significant && column.metric.value > 0.9, column.verdict)
+    XCTAssertTrue(column.verdict.contains("SBS_Doses follows the column"), column.verdict)
+    let row = try XCTUnwrap(response.findings.first { $0.kind == "design" && $0.covariate == "row" })
+    XCTAssertFalse(row.significant, "dose is balanced over rows: \(row.verdict)")
+    XCTAssertEqual(response.skipped.first { $0.name == "density" }?.reason.contains("numeric with 11"), true,
+                   "\(response.skipped)")
+    XCTAssertEqual(Set(response.findings.filter { $0.kind == "spatial" }.flatMap(\.plates)).count, 1,
+                   "the spatial test is stated per plate")
+  }
+}

@@ -40,7 +40,11 @@ final class AuditRealScreenTests: XCTestCase {
       XCTAssertEqual(f.metric.name, "balanced accuracy")
       XCTAssertTrue((f.metric.ciLow ?? 2) <= f.metric.value && f.metric.value <= (f.metric.ciHigh ?? -1), "\(f.metric)")
     }
-    XCTAssertTrue(response.summary.contains { $0.contains("mix") }, "batch (plate) mixing: \(response.summary)")
+    XCTAssertTrue(response.summary.contains { $0.contains("Batch mixing: the wells are on one plate") }, "\(response.summary)")
+    let edge = response.findings.filter { $0.kind == "edge-effect" }
+    XCTAssertTrue(edge.allSatisfy { $0.metric.name.hasPrefix("difference") }, "z-scored profiles compare by difference: \(edge)")
+    let figures = try RunStore(url: dir.file("run/run.sqlite")).artifacts().filter { $0.kind == "figure" }.map(\.name)
+    XCTAssertTrue(figures.contains("plots/wells-pca.png") && figures.contains("plots/wells-tsne.png"), "\(figures)")
     print("LINCS profiles audit: \(Int(seconds)) s, \(response.findings.count) findings")
   }
 

@@ -55,7 +55,7 @@ final class Audit {
                             + "audit into another --out, or delete it and start again", data: ["file": .string(storeURL.path)])
     }
     design = try AuditDesign.resolve(params, screen: input.screen, context: context)
-    for file in input.files { try store.recordInput(file) }
+    for file in input.files where !Self.isFolder(file) { try store.recordInput(file) }
     try store.recordRun(parametersJSON: JSONWriter.string(try JSONCodec.encode(params)))
     try store.recordDesign(json: JSONWriter.string(try JSONCodec.encode(design.members)))
     siteIDs = try store.registerSites(of: input.screen)
@@ -134,6 +134,12 @@ final class Audit {
   func plugin(of kind: PluginKind) -> PluginInfo? { plugins.plugins.first { $0.manifest.kind == kind } }
 
   // MARK: private
+
+  /// A folder named as the screen is not hashed itself: its images are, site by site, as they are read.
+  private static func isFolder(_ url: URL) -> Bool {
+    var folder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: url.path, isDirectory: &folder) && folder.boolValue
+  }
 
   /// What a resumed run's store already holds, so a stage list without the per-site stages can still run.
   private func availableInStore() throws -> Set<AuditResource> {

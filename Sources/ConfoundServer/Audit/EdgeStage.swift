@@ -24,7 +24,8 @@ struct EdgeStage: AuditStage {
     let first = audit.screen.channels.first ?? ""
     if names.contains("ImageStats_ForegroundMean_\(first)") {
       list.append(("ImageStats_ForegroundMean_\(first)", "foreground intensity"))
-    } else if let intensity = names.filter({ table.role($0) == .intensity && $0.contains("MeanIntensity") }).sorted().first {
+    } else if let intensity = names.filter({ table.role($0) == .intensity && $0.contains("_Intensity_MeanIntensity_") }).sorted().first
+      ?? names.filter({ table.role($0) == .intensity && $0.contains("MeanIntensity") }).sorted().first {
       list.append((intensity, "intensity"))
     }
     return list
@@ -57,11 +58,15 @@ struct EdgeStage: AuditStage {
           let test = try Self.edgeTest(residuals, isEdge: isEdge, rows: usable, format: plate.format,
                                        permutations: permutations, seed: seed &+ 1)
           adjusted = (test.pValue, test.comparison.difference / max(abs(raw.comparison.referenceMean), 1e-300))
+          if !(y.allSatisfy { $0 >= 0 } && raw.comparison.referenceMean > 0) { adjusted!.difference = test.comparison.difference }
         }
         tests += 1
         let labels = isEdge.map { $0 ? 1 : 0 }
+        // A ratio needs a positive scale: normalised profiles (z-scores, centred on 0) are compared by difference.
+        let relative = y.allSatisfy { $0 >= 0 } && raw.comparison.referenceMean > 0
         let interval = try Inference.bootstrapInterval(units: Array(y.indices), replicates: 2000, seed: seed &+ 2) { r in
-          MeanComparison.of(y, labels: labels, rows: r).ratio - 1
+          let c = MeanComparison.of(y, labels: labels, rows: r)
+          return relative ? c.ratio - 1 : c.difference
         }
         var evidence: JSONObject = ["edgeWells": .int(Int64(isEdge.filter { $0 }.count)),
                                     "interiorWells": .int(Int64(isEdge.filter { !$0 }.count))]
@@ -72,15 +77,18 @@ struct EdgeStage: AuditStage {
         }
         let finding = AuditFinding(
           kind: "edge-effect", stage: Self.name, covariate: "edge", measure: .init(name: measure, role: words),
-          metric: .init(name: "relative difference, outer ring vs interior wells", value: interval.estimate,
+          metric: .init(name: relative ? "relative difference, outer ring vs interior wells" : "difference, outer ring minus interior wells",
+                        value: interval.estimate,
                         ciLow: interval.lower, ciHigh: interval.upper),
           baseline: .init(name: "interior wells' mean", value: raw.comparison.referenceMean),
           pValue: raw.pValue, units: .init(name: "wells", count: usable.count), plates: [plate.name],
           evidence: .object(evidence), significant: false, verdict: "")
         audit.add(FindingDraft(finding: finding) { f in
           let direction = f.metric.value < 0 ? "lower" : "higher"
-          let numbers = "outer-ring wells are \(Say.percent(abs(f.metric.value))) \(direction) than interior wells "
-            + "(\(Say.interval(f.metric, format: Say.percent)), \(usable.count) wells, \(Say.pCorrected(f)))"
+          let show = { (x: Double) in relative ? Say.percent(abs(x)) : Say.fixed(abs(x), 3) }
+          let size = show(f.metric.value)
+          let numbers = "outer-ring wells are \(size) \(direction) than interior wells "
+            + "(\(Say.interval(f.metric, format: relative ? Say.percent : { Say.fixed($0, 3) })), \(usable.count) wells, \(Say.pCorrected(f)))"
           guard f.significant else {
             return "No evidence that \(words) (\(measure)) differs at the edge of plate \(plate.name): \(numbers)."
           }
@@ -89,12 +97,12 @@ struct EdgeStage: AuditStage {
             return head + ", the pattern of evaporation or edge temperature: keep samples off the outer ring or compare within it."
           }
           if adjusted.p < AuditCorrection.level {
-            return head + "; it survives adjustment for focus (\(focus): \(Say.percent(abs(adjusted.difference))) "
+            return head + "; it survives adjustment for focus (\(focus): \(show(adjusted.difference)) "
               + "\(adjusted.difference < 0 ? "lower" : "higher") after adjustment, p = \(Say.p(adjusted.p))), the pattern of "
               + "evaporation or edge temperature: keep samples off the outer ring or compare within it."
           }
           return head + "; it is explained by focus: after regressing out \(focus) the edge difference is "
-            + "\(Say.percent(abs(adjusted.difference))) (p = \(Say.p(adjusted.p))). Blur at the edge, not evaporation, makes it."
+            + "\(show(adjusted.difference)) (p = \(Say.p(adjusted.p))). Blur at the edge, not evaporation, makes it."
         })
       }
     }

@@ -85,7 +85,10 @@ struct NuisanceStage: AuditStage {
           return true
         }
         let declared = audit.design.covariates.contains(name)
-        guard constant || declared, Set(labels).count >= 2, Set(labels).count < valueOfUnit.count else { continue }
+        // Undeclared, only a grouping of the units with a few levels (a source lab, a sex), not an annotation of
+        // each unit (a compound's target or mechanism).
+        let levels = Set(labels).count
+        guard declared || (constant && levels <= 4), levels >= 2, levels < valueOfUnit.count else { continue }
         probes.append(Probe(covariate: name, wells: "sample wells", rows: inUnit, labels: labels, units: units,
                             unitName: "\(unit) values"))
       }
@@ -109,9 +112,11 @@ struct NuisanceStage: AuditStage {
     for probe in probes {
       let perLevel = Dictionary(grouping: zip(probe.labels, probe.units), by: \.0).mapValues { Set($0.map(\.1)).count }
       guard perLevel.count >= 2 else { continue }
-      guard perLevel.values.allSatisfy({ $0 >= 3 }) else {
-        audit.note("\(probe.covariate) from \(probe.wells): not probed, a level has fewer than 3 \(probe.unitName) to hold out "
-                   + "(\(perLevel.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))).")
+      let thin = perLevel.filter { $0.value < 3 }.sorted { $0.key < $1.key }
+      guard thin.isEmpty else {
+        let shown = thin.prefix(4).map { "\($0.key.isEmpty ? "(empty)" : $0.key): \($0.value)" }.joined(separator: ", ")
+        audit.note("\(probe.covariate) from \(probe.wells): not probed, \(thin.count) of its \(perLevel.count) values have fewer "
+                   + "than 3 \(probe.unitName) to hold out (\(shown)\(thin.count > 4 ? ", ..." : "")).")
         continue
       }
       for set in FeatureSet.ladder(table, rows: probe.rows, formats: formats) where !set.nuisance {

@@ -68,7 +68,9 @@ struct ProjectionStage: AuditStage {
     let (batchName, batches) =
       Set(wellBatches).count >= 2
       ? ("batch", wellBatches) : ("plate", wells.map(\.plate))
-    if let features = standardised,
+    if Set(batches).count < 2 {
+      audit.note("Batch mixing: the wells are on one plate in one batch, so there is nothing to mix.")
+    } else if let features = standardised,
       let mixing = try? Projection.mixing(features, batch: batches, name: batchName)
     {
       audit.note(mixing.verdict)

@@ -19,35 +19,47 @@ final class Explainer: ExplainerPlugin {
       + "held-out ROC AUC and balanced accuracy over grouped folds) per feature and per feature family, a family's "
       + "columns permuted together.",
     parameters: [
-      ParameterSpec(name: "method", type: .string, default: "probe", choices: methods,
-                    description: "What to explain. probe: a logistic model on input \"features\" [N, D] with "
-                      + "context.labels; image methods will be further values."),
-      ParameterSpec(name: "kind", type: .string, default: "both", choices: ["average", "individual", "both"],
-                    description: "Partial dependence (average), ICE curves (individual) or both, as scikit-learn's kind."),
-      ParameterSpec(name: "c", type: .number, default: 1.0, minimum: 1e-12,
-                    description: "Inverse L2 strength of the logistic regression, as scikit-learn's C."),
-      ParameterSpec(name: "folds", type: .integer, default: 5, minimum: 2, maximum: 1000,
-                    description: "Group folds of the permutation importance (capped at the number of groups)."),
-      ParameterSpec(name: "n_repeats", type: .integer, default: 5, minimum: 1, maximum: 10_000,
-                    description: "Permutations per feature and per family, as scikit-learn's n_repeats."),
+      ParameterSpec(
+        name: "method", type: .string, default: "probe", choices: methods,
+        description: "What to explain. probe: a logistic model on input \"features\" [N, D] with "
+          + "context.labels; image methods will be further values."),
+      ParameterSpec(
+        name: "kind", type: .string, default: "both", choices: ["average", "individual", "both"],
+        description: "Partial dependence (average), ICE curves (individual) or both, as scikit-learn's kind."),
+      ParameterSpec(
+        name: "c", type: .number, default: 1.0, minimum: 1e-12,
+        description: "Inverse L2 strength of the logistic regression, as scikit-learn's C."),
+      ParameterSpec(
+        name: "folds", type: .integer, default: 5, minimum: 2, maximum: 1000,
+        description: "Group folds of the permutation importance (capped at the number of groups)."),
+      ParameterSpec(
+        name: "n_repeats", type: .integer, default: 5, minimum: 1, maximum: 10_000,
+        description: "Permutations per feature and per family, as scikit-learn's n_repeats."),
       ParameterSpec(name: "seed", type: .integer, default: 0, minimum: 0, description: "Seed of the permutations."),
-      ParameterSpec(name: "grid_resolution", type: .integer, default: 100, minimum: 2, maximum: 10_000,
-                    description: "Grid points of a feature with at least this many distinct values (fewer: the "
-                      + "values themselves)."),
-      ParameterSpec(name: "lower_percentile", type: .number, default: 0.05, minimum: 0, maximum: 1,
-                    description: "Where the grid starts, as a quantile of the feature."),
-      ParameterSpec(name: "upper_percentile", type: .number, default: 0.95, minimum: 0, maximum: 1,
-                    description: "Where the grid ends, as a quantile of the feature."),
-      ParameterSpec(name: "top", type: .integer, default: 10, minimum: 0, maximum: 100_000,
-                    description: "Partial dependence of this many features, the most important first (by ROC AUC "
-                      + "drop), unless context.partial_dependence_features names them; 0: every feature."),
-      ParameterSpec(name: "importance", type: .boolean, default: true,
-                    description: "Compute permutation importance (off: partial dependence of the first features only)."),
+      ParameterSpec(
+        name: "grid_resolution", type: .integer, default: 100, minimum: 2, maximum: 10_000,
+        description: "Grid points of a feature with at least this many distinct values (fewer: the "
+          + "values themselves)."),
+      ParameterSpec(
+        name: "lower_percentile", type: .number, default: 0.05, minimum: 0, maximum: 1,
+        description: "Where the grid starts, as a quantile of the feature."),
+      ParameterSpec(
+        name: "upper_percentile", type: .number, default: 0.95, minimum: 0, maximum: 1,
+        description: "Where the grid ends, as a quantile of the feature."),
+      ParameterSpec(
+        name: "top", type: .integer, default: 10, minimum: 0, maximum: 100_000,
+        description: "Partial dependence of this many features, the most important first (by ROC AUC "
+          + "drop), unless context.partial_dependence_features names them; 0: every feature."),
+      ParameterSpec(
+        name: "importance", type: .boolean, default: true,
+        description: "Compute permutation importance (off: partial dependence of the first features only)."),
     ],
     outputs: [
-      OutputSpec(name: "partial_dependence", type: .json, description: "per feature (and class): grid, average, individual"),
-      OutputSpec(name: "permutation_importance", type: .json,
-                 description: "per family and per feature: mean and std of the held-out ROC AUC and balanced accuracy drops"),
+      OutputSpec(
+        name: "partial_dependence", type: .json, description: "per feature (and class): grid, average, individual"),
+      OutputSpec(
+        name: "permutation_importance", type: .json,
+        description: "per family and per feature: mean and std of the held-out ROC AUC and balanced accuracy drops"),
     ])
 
   init() {
@@ -58,13 +70,16 @@ final class Explainer: ExplainerPlugin {
   func explain(inputs: [String: TensorView], context: CallContext) throws -> AnalysisResult {
     let method = context.string("method") ?? "probe"
     guard method == "probe" else {
-      throw PluginError.invalidParams("parameter method must be one of \(Self.methods.joined(separator: ", ")), got \"\(method)\"")
+      throw PluginError.invalidParams(
+        "parameter method must be one of \(Self.methods.joined(separator: ", ")), got \"\(method)\"")
     }
     let request = try ProbeExplanationRequest(inputs: inputs, context: context)
     do {
       let explanation = try ProbeExplanation(request)
-      return AnalysisResult(summary: try explanation.run(check: { try context.checkCancellation() },
-                                                         progress: { context.progress($0, $1) }))
+      return AnalysisResult(
+        summary: try explanation.run(
+          check: { try context.checkCancellation() },
+          progress: { context.progress($0, $1) }))
     } catch let error as StatisticsError {
       throw PluginError.badInput("\(error)")
     }

@@ -24,11 +24,14 @@ struct ProbeExplanationRequest {
       throw PluginError.invalidParams("method \"probe\" needs input \"features\" [N, D] (float32 or float64)")
     }
     (rows, columns) = (features.shape[0], features.shape[1])
-    guard rows > 0, columns > 0 else { throw PluginError.badInput("input \"features\" is empty: shape \(features.shape)") }
+    guard rows > 0, columns > 0 else {
+      throw PluginError.badInput("input \"features\" is empty: shape \(features.shape)")
+    }
     values = features.toDoubles()
     if let bad = values.firstIndex(where: { !$0.isFinite }) {
-      throw PluginError.badInput("input \"features\" holds a non-finite value at row \(bad / columns), column "
-        + "\(bad % columns); impute or drop that column first")
+      throw PluginError.badInput(
+        "input \"features\" holds a non-finite value at row \(bad / columns), column "
+          + "\(bad % columns); impute or drop that column first")
     }
     func strings(_ key: String, count: Int, what: String) throws -> [String]? {
       guard let value = context.context[key], value != .null else { return nil }
@@ -42,9 +45,11 @@ struct ProbeExplanationRequest {
     }
     self.labels = labels
     groups = try strings("groups", count: rows, what: "row of \"features\"") ?? (0..<rows).map { String($0) }
-    featureNames = try strings("feature_names", count: columns, what: "column of \"features\"")
+    featureNames =
+      try strings("feature_names", count: columns, what: "column of \"features\"")
       ?? (0..<columns).map { "feature_\($0)" }
-    families = try strings("families", count: columns, what: "column of \"features\"")
+    families =
+      try strings("families", count: columns, what: "column of \"features\"")
       ?? [String](repeating: "", count: columns)
     if let asked = context.context["partial_dependence_features"], asked != .null {
       guard let names = asked.arrayValue?.compactMap(\.stringValue), names.count == asked.arrayValue?.count else {
@@ -53,8 +58,9 @@ struct ProbeExplanationRequest {
       let index = Dictionary(featureNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
       partialDependenceFeatures = try names.map { name in
         guard let c = index[name] else {
-          throw PluginError.invalidParams("context.partial_dependence_features: no feature named \"\(name)\" in "
-            + "context.feature_names")
+          throw PluginError.invalidParams(
+            "context.partial_dependence_features: no feature named \"\(name)\" in "
+              + "context.feature_names")
         }
         return c
       }
@@ -85,11 +91,14 @@ struct ExplainerSettings {
     repeats = context.integer("n_repeats") ?? repeats
     seed = UInt64(max(0, context.integer("seed") ?? 0))
     resolution = context.integer("grid_resolution") ?? resolution
-    percentiles = (context.number("lower_percentile") ?? percentiles.low,
-                   context.number("upper_percentile") ?? percentiles.high)
+    percentiles = (
+      context.number("lower_percentile") ?? percentiles.low,
+      context.number("upper_percentile") ?? percentiles.high
+    )
     guard percentiles.low < percentiles.high else {
-      throw PluginError.invalidParams("parameter lower_percentile (\(percentiles.low)) must be below "
-        + "upper_percentile (\(percentiles.high))")
+      throw PluginError.invalidParams(
+        "parameter lower_percentile (\(percentiles.low)) must be below "
+          + "upper_percentile (\(percentiles.high))")
     }
     top = context.integer("top") ?? top
     importance = context.bool("importance") ?? importance

@@ -19,7 +19,8 @@ struct ProbeExplanation {
     x = try Statistics.FeatureMatrix(rows: request.rows, columns: request.columns, values: request.values)
     classNames = Array(Set(request.labels)).sorted()
     guard classNames.count >= 2 else {
-      throw PluginError.invalidParams("context.labels hold \(classNames.count) distinct value; a model needs at least 2")
+      throw PluginError.invalidParams(
+        "context.labels hold \(classNames.count) distinct value; a model needs at least 2")
     }
     let index = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
     truth = request.labels.map { index[$0]! }
@@ -27,8 +28,9 @@ struct ProbeExplanation {
 
   /// The families present, each with its columns, in `familyOrder`.
   var families: [(name: String, columns: [Int])] {
-    let grouped = Dictionary(grouping: request.families.indices.filter { !request.families[$0].isEmpty },
-                             by: { request.families[$0] })
+    let grouped = Dictionary(
+      grouping: request.families.indices.filter { !request.families[$0].isEmpty },
+      by: { request.families[$0] })
     return grouped.keys.sorted { a, b in
       let (i, j) = (Self.familyOrder.firstIndex(of: a) ?? Int.max, Self.familyOrder.firstIndex(of: b) ?? Int.max)
       return i != j ? i < j : a < b
@@ -64,12 +66,17 @@ struct ProbeExplanation {
         return u != v ? u > v : a < b
       }
       let ranked = zip(sets, familyEntries).sorted { $0.1.rocAUC.mean > $1.1.rocAUC.mean }
-      result["baseline"] = ["roc_auc": .double(importance.baseline.rocAUC),
-                            "balanced_accuracy": .double(importance.baseline.balancedAccuracy)]
-      result["folds"] = .array(folds.map { fold in
-        ["test_size": .int(Int64(fold.test.count)),
-         "test_groups": .array(Array(Set(fold.test.map { request.groups[$0] })).sorted().map(JSONValue.string))]
-      })
+      result["baseline"] = [
+        "roc_auc": .double(importance.baseline.rocAUC),
+        "balanced_accuracy": .double(importance.baseline.balancedAccuracy),
+      ]
+      result["folds"] = .array(
+        folds.map { fold in
+          [
+            "test_size": .int(Int64(fold.test.count)),
+            "test_groups": .array(Array(Set(fold.test.map { request.groups[$0] })).sorted().map(JSONValue.string)),
+          ]
+        })
       result["n_repeats"] = .int(Int64(settings.repeats))
       result["seed"] = .int(Int64(settings.seed))
       let familyJSON: [JSONValue] = ranked.map { set, entry in
@@ -81,7 +88,8 @@ struct ProbeExplanation {
       }
       result["permutation_importance"] = .array(familyJSON + featureJSON)
     }
-    let chosen = request.partialDependenceFeatures
+    let chosen =
+      request.partialDependenceFeatures
       ?? Array(settings.top == 0 ? ranking : Array(ranking.prefix(settings.top)))
     var curves: [JSONValue] = []
     for (i, feature) in chosen.enumerated() {
@@ -89,17 +97,21 @@ struct ProbeExplanation {
       progress(0.5 + 0.5 * Double(i) / Double(max(chosen.count, 1)), "partial dependence")
       let column = (0..<x.rows).map { x[$0, feature] }
       let grid = try PartialDependence.grid(column, percentiles: settings.percentiles, resolution: settings.resolution)
-      let curve = try PartialDependence.curve(of: model, x: x, feature: feature, grid: grid,
-                                              individual: settings.individual)
+      let curve = try PartialDependence.curve(
+        of: model, x: x, feature: feature, grid: grid,
+        individual: settings.individual)
       for (o, k) in curve.classes.enumerated() {
-        var entry: JSONObject = ["feature": .string(request.featureNames[feature]), "class": .string(classNames[k]),
-                                 "grid": .array(grid.map(JSONValue.double))]
+        var entry: JSONObject = [
+          "feature": .string(request.featureNames[feature]), "class": .string(classNames[k]),
+          "grid": .array(grid.map(JSONValue.double)),
+        ]
         if settings.average { entry["average"] = .array(curve.average[o].map(JSONValue.double)) }
         if settings.individual {
           let ice = curve.individual[o]
-          entry["individual"] = .array((0..<ice.rows).map { r in
-            .array((0..<ice.columns).map { .double(ice[r, $0]) })
-          })
+          entry["individual"] = .array(
+            (0..<ice.rows).map { r in
+              .array((0..<ice.columns).map { .double(ice[r, $0]) })
+            })
         }
         curves.append(.object(entry))
       }
@@ -121,8 +133,9 @@ struct ProbeExplanation {
     do {
       return try StandardizedLogisticModel.fit(features: x, labels: truth, rows: rows, c: request.settings.c)
     } catch StatisticsError.invalidArgument(let reason) {
-      throw PluginError.invalidParams("the logistic regression on \(what) cannot be fitted: \(reason) (use groups "
-        + "that leave every class in every fold's training rows, or fewer folds)")
+      throw PluginError.invalidParams(
+        "the logistic regression on \(what) cannot be fitted: \(reason) (use groups "
+          + "that leave every class in every fold's training rows, or fewer folds)")
     }
   }
 

@@ -21,16 +21,20 @@ struct ExplainerCase {
   }
 
   var context: JSONValue {
-    ["labels": .array(labels.map(JSONValue.string)), "groups": .array((0..<rows).map { .string("g\($0 / 6)") }),
-     "feature_names": .array(Self.names.map(JSONValue.string)), "families": ["density", "focus", "focus"],
-     "target": "class"]
+    [
+      "labels": .array(labels.map(JSONValue.string)), "groups": .array((0..<rows).map { .string("g\($0 / 6)") }),
+      "feature_names": .array(Self.names.map(JSONValue.string)), "families": ["density", "focus", "focus"],
+      "target": "class",
+    ]
   }
 
   func column(_ j: Int) -> [Double] { (0..<rows).map { values[$0 * 3 + j] } }
 
   /// The first way the result breaks the contract, or nil.
   func contract(_ result: JSONValue) -> String? {
-    guard result["classes"]?.arrayValue?.compactMap(\.stringValue) == ["a", "b"] else { return "classes must be [\"a\", \"b\"] (sorted labels)" }
+    guard result["classes"]?.arrayValue?.compactMap(\.stringValue) == ["a", "b"] else {
+      return "classes must be [\"a\", \"b\"] (sorted labels)"
+    }
     guard let auc = result["baseline"]?["roc_auc"]?.doubleValue, auc > 0.9 else {
       return "baseline.roc_auc must be the held-out ROC AUC (> 0.9 on a table whose classes separate)"
     }
@@ -41,7 +45,9 @@ struct ExplainerCase {
       guard let name = curve["feature"]?.stringValue, let j = Self.names.firstIndex(of: name) else {
         return "every partial_dependence entry needs \"feature\", one of the feature names"
       }
-      guard curve["class"]?.stringValue == "b" else { return "partial dependence of a binary target is of the second class (b)" }
+      guard curve["class"]?.stringValue == "b" else {
+        return "partial dependence of a binary target is of the second class (b)"
+      }
       let grid = curve["grid"]?.arrayValue?.compactMap(\.doubleValue) ?? []
       guard grid == Array(Set(column(j))).sorted() else {
         return "the grid of \(name) must be its sorted distinct values (it has fewer than 100)"
@@ -53,10 +59,12 @@ struct ExplainerCase {
       guard let individual = curve["individual"]?.arrayValue, individual.count == rows,
         individual.allSatisfy({ $0.arrayValue?.count == grid.count })
       else { return "individual of \(name) must hold one curve (per grid point) per row (\(rows))" }
-      if name == "signal", !(zip(average, average.dropFirst()).allSatisfy { $0 <= $1 + 1e-12 }
-        && average.first! < 0.5 && average.last! > 0.5)
+      if name == "signal",
+        !(zip(average, average.dropFirst()).allSatisfy { $0 <= $1 + 1e-12 }
+          && average.first! < 0.5 && average.last! > 0.5)
       {
-        return "partial dependence of P(b) on signal must rise through 0.5 (a logistic model in which b has higher signal)"
+        return
+          "partial dependence of P(b) on signal must rise through 0.5 (a logistic model in which b has higher signal)"
       }
     }
     guard let entries = result["permutation_importance"]?.arrayValue, entries.count == 5 else {

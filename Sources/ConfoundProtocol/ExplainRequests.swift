@@ -25,8 +25,10 @@ public enum ExplainTableRequest: RequestType {
     public var plugin: String?
     /// The explainer's parameters: `c`, `folds`, `n_repeats`, `seed`, `kind`, `top`, `grid_resolution`, ...
     public var parameters: JSONObject?
-    public init(table: String, target: String, groups: String? = nil, features: String? = nil,
-                partialDependence: [String]? = nil, plugin: String? = nil, parameters: JSONObject? = nil) {
+    public init(
+      table: String, target: String, groups: String? = nil, features: String? = nil,
+      partialDependence: [String]? = nil, plugin: String? = nil, parameters: JSONObject? = nil
+    ) {
       self.table = table
       self.target = target
       self.groups = groups
@@ -45,7 +47,8 @@ public enum ExplainTableRequest: RequestType {
     public var table: ProbeTableRequest.TableSummary
     /// Family name -> the features the host put in it, in table order.
     public var families: [String: [String]]
-    public init(plugin: String, result: JSONValue, table: ProbeTableRequest.TableSummary, families: [String: [String]]) {
+    public init(plugin: String, result: JSONValue, table: ProbeTableRequest.TableSummary, families: [String: [String]])
+    {
       self.plugin = plugin
       self.result = result
       self.table = table

@@ -13,16 +13,20 @@ extension HostHandlers {
       context.beginProgress("explain \(params.target)")
       let table = try LayoutTable(path: params.table)
       let input = try ProbeTableInput(
-        table: table, params: .init(table: params.table, target: params.target, groups: params.groups,
-                                    features: params.features))
+        table: table,
+        params: .init(
+          table: params.table, target: params.target, groups: params.groups,
+          features: params.features))
       let families = input.featureNames.map(ExplainTableInput.family)
       var explainContext = input.context
       explainContext["families"] = .array(families.map { $0.map(JSONValue.string) ?? .null })
       if let names = params.partialDependence {
         let known = Set(input.featureNames)
         if let unknown = names.first(where: { !known.contains($0) }) {
-          throw ResponseError(.invalidParams, "partialDependence: \"\(unknown)\" is not a feature used from "
-            + "\(params.table) (a numeric column without missing values, selected by features)",
+          throw ResponseError(
+            .invalidParams,
+            "partialDependence: \"\(unknown)\" is not a feature used from "
+              + "\(params.table) (a numeric column without missing values, selected by features)",
             data: ["field": "partialDependence", "column": .string(unknown)])
         }
         explainContext["partial_dependence_features"] = .array(names.map(JSONValue.string))
@@ -43,9 +47,12 @@ extension HostHandlers {
         progress: { fraction, message in context.reportProgress(fraction, message) },
         log: { level, message in context.log(HostLog.Level(rawValue: Int(level)) ?? .info, message) })
       var members: [String: [String]] = [:]
-      for (name, family) in zip(input.featureNames, families) { if let family { members[family, default: []].append(name) } }
-      return ExplainTableRequest.Response(plugin: response.plugin, result: response.result, table: input.summary,
-                                          families: members)
+      for (name, family) in zip(input.featureNames, families) {
+        if let family { members[family, default: []].append(name) }
+      }
+      return ExplainTableRequest.Response(
+        plugin: response.plugin, result: response.result, table: input.summary,
+        families: members)
     }
   }
 }

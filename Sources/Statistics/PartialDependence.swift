@@ -24,8 +24,10 @@ public enum PartialDependence {
   /// of them, else `resolution` evenly spaced points (numpy's `linspace`) from the `percentiles.low` to the
   /// `percentiles.high` quantile, both taken as scipy's `mquantiles` takes them (plotting positions
   /// alphap = betap = 0.4), which is what scikit-learn calls.
-  public static func grid(_ column: [Double], percentiles: (low: Double, high: Double) = defaultPercentiles,
-                          resolution: Int = defaultResolution) throws -> [Double] {
+  public static func grid(
+    _ column: [Double], percentiles: (low: Double, high: Double) = defaultPercentiles,
+    resolution: Int = defaultResolution
+  ) throws -> [Double] {
     guard !column.isEmpty, column.allSatisfy(\.isFinite) else {
       throw StatisticsError.invalidArgument("PartialDependence.grid: the column is empty or holds NaN or infinity")
     }
@@ -67,8 +69,10 @@ public enum PartialDependence {
   /// The model is linear before its link, so setting feature j to v moves each row's decision values by
   /// coef[:, j] * ((v - mean_j) / scale_j - scaled x_ij): computed that way, not by re-scaling the whole table at
   /// every grid point, the cost is rows x grid x outputs per feature instead of rows x grid x features.
-  public static func curve(of fitted: StandardizedLogisticModel, x: FeatureMatrix, feature: Int, grid: [Double],
-                           individual: Bool) throws -> Curve {
+  public static func curve(
+    of fitted: StandardizedLogisticModel, x: FeatureMatrix, feature: Int, grid: [Double],
+    individual: Bool
+  ) throws -> Curve {
     guard feature >= 0, feature < x.columns else {
       throw StatisticsError.invalidArgument("PartialDependence: feature \(feature) of \(x.columns) columns")
     }
@@ -83,7 +87,8 @@ public enum PartialDependence {
     // Binary: scikit-learn keeps only the second class. More classes: every class, mapped onto the class indices.
     let kept: [Int] = model.classes.count == 2 ? [1] : Array(model.classes.indices)
     var average = [[Double]](repeating: [Double](repeating: 0, count: grid.count), count: kept.count)
-    var curves = individual ? [FeatureMatrix](repeating: FeatureMatrix(zeros: x.rows, grid.count), count: kept.count) : []
+    var curves =
+      individual ? [FeatureMatrix](repeating: FeatureMatrix(zeros: x.rows, grid.count), count: kept.count) : []
     var z = base
     for (g, value) in grid.enumerated() {
       let moved = (value - mean) / scale
@@ -101,7 +106,8 @@ public enum PartialDependence {
         average[o][g] = sum / Double(x.rows)
       }
     }
-    return Curve(feature: feature, grid: grid, classes: kept.map { model.classes[$0] }, average: average,
-                 individual: curves)
+    return Curve(
+      feature: feature, grid: grid, classes: kept.map { model.classes[$0] }, average: average,
+      individual: curves)
   }
 }

@@ -64,11 +64,14 @@ public struct PermutationImportance: Sendable {
   ///   - families: the column sets to permute, each together (a single column for per-feature importance).
   ///   - permutations: one per repeat; row i of a permuted column takes its value from row `permutation[i]`.
   ///   - checkCancellation: called between permuted sets.
-  public init(models: [StandardizedLogisticModel], folds: [Fold], x: FeatureMatrix, labels: [Int], classCount: Int,
-              families: [[Int]], permutations: [[Int]], checkCancellation: () throws -> Void = {}) throws {
+  public init(
+    models: [StandardizedLogisticModel], folds: [Fold], x: FeatureMatrix, labels: [Int], classCount: Int,
+    families: [[Int]], permutations: [[Int]], checkCancellation: () throws -> Void = {}
+  ) throws {
     guard models.count == folds.count, labels.count == x.rows else {
       throw StatisticsError.shape(
-        "PermutationImportance: \(models.count) models for \(folds.count) folds, \(labels.count) labels for \(x.rows) rows")
+        "PermutationImportance: \(models.count) models for \(folds.count) folds, "
+          + "\(labels.count) labels for \(x.rows) rows")
     }
     var tested = [Int](repeating: 0, count: x.rows)
     for fold in folds { for r in fold.test { tested[r] += 1 } }
@@ -76,10 +79,12 @@ public struct PermutationImportance: Sendable {
       throw StatisticsError.invalidArgument("PermutationImportance: every row must be tested by exactly one fold")
     }
     for p in permutations where p.count != x.rows || Set(p) != Set(0..<x.rows) {
-      throw StatisticsError.invalidArgument("PermutationImportance: a permutation of \(p.count) rows for \(x.rows) rows")
+      throw StatisticsError.invalidArgument(
+        "PermutationImportance: a permutation of \(p.count) rows for \(x.rows) rows")
     }
     for family in families where family.isEmpty || !family.allSatisfy({ (0..<x.columns).contains($0) }) {
-      throw StatisticsError.invalidArgument("PermutationImportance: family \(family) is empty or names no column of \(x.columns)")
+      throw StatisticsError.invalidArgument(
+        "PermutationImportance: family \(family) is empty or names no column of \(x.columns)")
     }
     func heldOut(_ table: FeatureMatrix) throws -> HeldOutScores {
       var p = FeatureMatrix(zeros: x.rows, classCount)

@@ -11,8 +11,10 @@ public struct StandardizedLogisticModel: Sendable {
   }
 
   /// Fits on the rows of `x` at `rows` (every row when nil); `labels` holds one class index per row of `x`.
-  public static func fit(features x: FeatureMatrix, labels: [Int], rows: [Int]? = nil, c: Double = 1,
-                         options: LBFGSOptions = LBFGSOptions()) throws -> StandardizedLogisticModel {
+  public static func fit(
+    features x: FeatureMatrix, labels: [Int], rows: [Int]? = nil, c: Double = 1,
+    options: LBFGSOptions = LBFGSOptions()
+  ) throws -> StandardizedLogisticModel {
     guard labels.count == x.rows else {
       throw StatisticsError.shape("StandardizedLogisticModel.fit: \(labels.count) labels for \(x.rows) feature rows")
     }
@@ -28,7 +30,8 @@ public struct StandardizedLogisticModel: Sendable {
   public func probabilities(_ x: FeatureMatrix, rows: [Int]? = nil, classCount: Int) throws -> FeatureMatrix {
     let p = try model.probabilities(try scaler.transform(x, rows: rows))
     guard model.classes.last.map({ $0 < classCount }) ?? true else {
-      throw StatisticsError.shape("StandardizedLogisticModel: class \(model.classes.last!) beyond \(classCount) classes")
+      throw StatisticsError.shape(
+        "StandardizedLogisticModel: class \(model.classes.last!) beyond \(classCount) classes")
     }
     if model.classes == Array(0..<classCount) { return p }
     var full = FeatureMatrix(zeros: p.rows, classCount)

@@ -20,13 +20,15 @@ struct ExplainCommand: ParsableCommand {
   @Option(help: "Feature column prefix or comma-separated list (default: numeric non-Metadata_ columns).")
   var features: String?
   @Option(help: "Column kept on one side of every fold (default: each table row).") var groups: String?
-  @Option(name: .customLong("c"), help: "Inverse L2 strength, as scikit-learn's C (default 1).") var regularisation: Double?
+  @Option(name: .customLong("c"), help: "Inverse L2 strength, as scikit-learn's C (default 1).") var regularisation:
+    Double?
   @Option(help: "Group folds of the permutation importance (default 5).") var folds: Int?
   @Option(help: "Permutations per feature and family (default 5).") var repeats: Int?
   @Option(help: "Seed of the permutations (default 0).") var seed: Int?
   @Option(help: "average, individual or both (default both).") var kind: String?
   @Option(help: "Partial dependence of this many of the most important features (default 10; 0: all).") var top: Int?
-  @Option(name: .customLong("partial-dependence"), help: "Comma-separated features whose partial dependence to compute.")
+  @Option(
+    name: .customLong("partial-dependence"), help: "Comma-separated features whose partial dependence to compute.")
   var partialDependence: String?
   @Option(help: "An explainer plugin id (default: the host's explainer).") var plugin: String?
   @Flag(help: "Print the whole result as JSON.") var json = false
@@ -43,7 +45,9 @@ struct ExplainCommand: ParsableCommand {
       table: table, target: target, groups: groups, features: features,
       partialDependence: partialDependence.map { $0.split(separator: ",").map(String.init) }, plugin: plugin,
       parameters: parameters.isEmpty ? nil : parameters)
-    let response = try withHost(hostOptions) { try $0.request(ExplainTableRequest.self, params, progressTitle: "explain") }
+    let response = try withHost(hostOptions) {
+      try $0.request(ExplainTableRequest.self, params, progressTitle: "explain")
+    }
     if json {
       var object = response.result.objectValue ?? JSONObject()
       object["plugin"] = .string(response.plugin)
@@ -73,23 +77,30 @@ struct ExplainText {
     let r = response.result
     let t = response.table
     let classes = r["classes"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    var out = ["\(t.rowsUsed) of \(t.rows) rows, \(t.featuresUsed) features (\(t.featuresDropped) dropped for missing "
-      + "values); classes \(classes.joined(separator: ", "))"]
+    var out = [
+      "\(t.rowsUsed) of \(t.rows) rows, \(t.featuresUsed) features (\(t.featuresDropped) dropped for missing "
+        + "values); classes \(classes.joined(separator: ", "))"
+    ]
     if let baseline = r["baseline"] {
       let folds = r["folds"]?.arrayValue?.count ?? 0
-      out.append("held-out ROC AUC \(Self.number(baseline["roc_auc"])), balanced accuracy "
-        + "\(Self.number(baseline["balanced_accuracy"])) over \(folds) group folds")
-      out.append("permutation importance (drop in held-out ROC AUC, mean +- std over "
-        + "\(r["n_repeats"]?.intValue ?? 0) permutations; balanced accuracy drop beside it):")
+      out.append(
+        "held-out ROC AUC \(Self.number(baseline["roc_auc"])), balanced accuracy "
+          + "\(Self.number(baseline["balanced_accuracy"])) over \(folds) group folds")
+      out.append(
+        "permutation importance (drop in held-out ROC AUC, mean +- std over "
+          + "\(r["n_repeats"]?.intValue ?? 0) permutations; balanced accuracy drop beside it):")
       let entries = r["permutation_importance"]?.arrayValue ?? []
       let families = entries.filter { $0["family"] != nil }
       let features = entries.filter { $0["feature"] != nil }
       for entry in families + features.prefix(10) {
-        let name = entry["family"].flatMap(\.stringValue).map { family in
-          "family \(family) (\(Self.count(entry["features"]?.arrayValue?.count ?? 0, "feature")))"
-        } ?? entry["feature"]?.stringValue ?? ""
-        out.append("  \(name): \(Self.number(entry["mean"])) +- \(Self.number(entry["std"])); balanced accuracy "
-          + "\(Self.number(entry["balanced_accuracy"]?["mean"])) +- \(Self.number(entry["balanced_accuracy"]?["std"]))")
+        let name =
+          entry["family"].flatMap(\.stringValue).map { family in
+            "family \(family) (\(Self.count(entry["features"]?.arrayValue?.count ?? 0, "feature")))"
+          } ?? entry["feature"]?.stringValue ?? ""
+        out.append(
+          "  \(name): \(Self.number(entry["mean"])) +- \(Self.number(entry["std"])); balanced accuracy "
+            + "\(Self.number(entry["balanced_accuracy"]?["mean"])) +- "
+            + "\(Self.number(entry["balanced_accuracy"]?["std"]))")
       }
       if features.count > 10 { out.append("  ... \(features.count - 10) more features (--json lists them all)") }
     }
@@ -97,9 +108,10 @@ struct ExplainText {
       guard let grid = curve["grid"]?.arrayValue, let average = curve["average"]?.arrayValue,
         let first = grid.first, let last = grid.last
       else { continue }
-      out.append("partial dependence of P(\(curve["class"]?.stringValue ?? "")) on \(curve["feature"]?.stringValue ?? ""): "
-        + "\(Self.number(average.first)) at \(Self.number(first)) to \(Self.number(average.last)) at "
-        + "\(Self.number(last)) (\(grid.count) grid points)")
+      out.append(
+        "partial dependence of P(\(curve["class"]?.stringValue ?? "")) on \(curve["feature"]?.stringValue ?? ""): "
+          + "\(Self.number(average.first)) at \(Self.number(first)) to \(Self.number(average.last)) at "
+          + "\(Self.number(last)) (\(grid.count) grid points)")
     }
     return out
   }

@@ -14,7 +14,8 @@ final class ExplainCommandTests: XCTestCase {
       let disease = line >= 4
       // Multiplicative congruences scatter the noise over the wells without a generator.
       let count = (disease ? 70 : 45) + (w * 7 + 3) % 15
-      text += "L\(line),\(disease ? "disease" : "healthy"),\(count),\(Double((w * 7919) % 1000) / 1000),"
+      text +=
+        "L\(line),\(disease ? "disease" : "healthy"),\(count),\(Double((w * 7919) % 1000) / 1000),"
         + "\(100 + (w * 13) % 40)\n"
     }
     let url = dir.file("wells.csv")

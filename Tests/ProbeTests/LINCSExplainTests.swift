@@ -14,10 +14,12 @@ final class LINCSExplainTests: XCTestCase {
     let host = try ProbeHost()
     let started = Date()
     // The plate row (16 classes), each well its own group.
-    let response = try host.request("explain/table", [
-      "table": .string(table), "target": "row", "groups": "Metadata_Well",
-      "parameters": ["top": 2, "n_repeats": 2, "folds": 4, "kind": "average"],
-    ])
+    let response = try host.request(
+      "explain/table",
+      [
+        "table": .string(table), "target": "row", "groups": "Metadata_Well",
+        "parameters": ["top": 2, "n_repeats": 2, "folds": 4, "kind": "average"],
+      ])
     let seconds = Date().timeIntervalSince(started)
     let result = response["result"]!
     XCTAssertEqual(result["rows"]?.intValue, 384)
@@ -35,16 +37,18 @@ final class LINCSExplainTests: XCTestCase {
     XCTAssertEqual(entries.filter { $0["feature"] != nil }.count, 454)
     let ranked = entries.filter { $0["feature"] != nil }.map { $0["mean"]!.doubleValue! }
     XCTAssertEqual(ranked, ranked.sorted(by: >), "features most important first")
-    XCTAssertEqual(Set(curves.map { $0["feature"]!.stringValue! }),
-                   Set(entries.filter { $0["feature"] != nil }.prefix(2).map { $0["feature"]!.stringValue! }),
-                   "partial dependence of the two most important features")
+    XCTAssertEqual(
+      Set(curves.map { $0["feature"]!.stringValue! }),
+      Set(entries.filter { $0["feature"] != nil }.prefix(2).map { $0["feature"]!.stringValue! }),
+      "partial dependence of the two most important features")
     let scratch = try TemporaryDirectory()
     let file = scratch.file("response.json")
     try Data(JSONWriter.string(response).utf8).write(to: file)
     let ref = try probeReference(["explain", table, file.path])
-    print("explain/table row on LINCS: \(String(format: "%.1f", seconds)) s; baseline \(result["baseline"]!); "
-      + "families \(entries.filter { $0["family"] != nil }.map { "\($0["family"]!.stringValue!) \($0["mean"]!)" }); "
-      + "largest differences from scikit-learn \(ref)")
+    print(
+      "explain/table row on LINCS: \(String(format: "%.1f", seconds)) s; baseline \(result["baseline"]!); "
+        + "families \(entries.filter { $0["family"] != nil }.map { "\($0["family"]!.stringValue!) \($0["mean"]!)" }); "
+        + "largest differences from scikit-learn \(ref)")
     XCTAssertEqual(ref["curves"] as? Int, 32)
     XCTAssertLessThan(ref["grid"] as! Double, 1e-12)
     XCTAssertLessThan(ref["average"] as! Double, 1e-10)

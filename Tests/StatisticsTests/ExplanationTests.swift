@@ -24,10 +24,12 @@ final class ExplanationTests: XCTestCase {
     """
 
   /// Fits our models on the data in `folder` (X.bin, y.bin, groups and draws in setup.json), computes partial
-  /// dependence of `pdFeatures` and importance of `families` plus each column of `singles` (default all) alone, runs scikit-learn on the same
-  /// coefficients and draws, and compares.
-  func compare(folder: TemporaryDirectory, rows: Int, columns: Int, families: [[Int]], pdFeatures: [Int],
-               singles: [Int]? = nil, c: Double = 1, file: StaticString = #filePath, line: UInt = #line) throws {
+  /// dependence of `pdFeatures` and importance of `families` plus each column of `singles` (default all) alone,
+  /// runs scikit-learn on the same coefficients and draws, and compares.
+  func compare(
+    folder: TemporaryDirectory, rows: Int, columns: Int, families: [[Int]], pdFeatures: [Int],
+    singles: [Int]? = nil, c: Double = 1, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
     let setup = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file("setup.json"))) as! [String: Any]
     let x = try FeatureMatrix(rows: rows, columns: columns, values: readDoubles(folder.file("X.bin")))
     let y = try readInts(folder.file("y.bin"))
@@ -38,12 +40,15 @@ final class ExplanationTests: XCTestCase {
     let model = try StandardizedLogisticModel.fit(features: x, labels: y, c: c)
     let foldModels = try folds.map { try StandardizedLogisticModel.fit(features: x, labels: y, rows: $0.train, c: c) }
     let sets = families + (singles ?? Array(0..<columns)).map { [$0] }
-    let importance = try PermutationImportance(models: foldModels, folds: folds, x: x, labels: y, classCount: classCount,
-                                               families: sets, permutations: draws)
+    let importance = try PermutationImportance(
+      models: foldModels, folds: folds, x: x, labels: y, classCount: classCount,
+      families: sets, permutations: draws)
     func json(_ m: StandardizedLogisticModel) -> [String: Any] {
       let w = m.model.coefficients
-      return ["means": m.scaler.means, "scales": m.scaler.scales, "intercept": m.model.intercepts,
-              "classes": m.model.classes, "coef": (0..<w.rows).map { k in (0..<w.columns).map { w[k, $0] } }]
+      return [
+        "means": m.scaler.means, "scales": m.scaler.scales, "intercept": m.model.intercepts,
+        "classes": m.model.classes, "coef": (0..<w.rows).map { k in (0..<w.columns).map { w[k, $0] } },
+      ]
     }
     let explanation: [String: Any] = [
       "rows": rows, "columns": columns, "c": c, "model": json(model), "fold_models": foldModels.map(json),
@@ -56,14 +61,17 @@ final class ExplanationTests: XCTestCase {
     for (i, j) in pdFeatures.enumerated() {
       let r = (ref["curves"] as! [[String: Any]])[i]
       let grid = try PartialDependence.grid((0..<rows).map { x[$0, j] })
-      assertClose(grid, doubles(r["grid"]), relative: 1e-14, floor: 1e-12, "grid of feature \(j)", file: file, line: line)
+      assertClose(
+        grid, doubles(r["grid"]), relative: 1e-14, floor: 1e-12, "grid of feature \(j)", file: file, line: line)
       let curve = try PartialDependence.curve(of: model, x: x, feature: j, grid: grid, individual: true)
       XCTAssertEqual(curve.classes, classCount == 2 ? [1] : Array(0..<classCount), file: file, line: line)
-      assertClose(curve.average.flatMap { $0 }, doubles(r["average"]), relative: 1e-9, floor: 1e-6,
-                  "average of feature \(j)", file: file, line: line)
+      assertClose(
+        curve.average.flatMap { $0 }, doubles(r["average"]), relative: 1e-9, floor: 1e-6,
+        "average of feature \(j)", file: file, line: line)
       let individual = (r["individual"] as! [[[Any]]]).flatMap { $0.flatMap { doubles($0) } }
-      assertClose(curve.individual.flatMap(\.values), individual, relative: 1e-9, floor: 1e-6,
-                  "individual of feature \(j)", file: file, line: line)
+      assertClose(
+        curve.individual.flatMap(\.values), individual, relative: 1e-9, floor: 1e-6,
+        "individual of feature \(j)", file: file, line: line)
     }
     // Importance: the same draws, so the same scores: equal to rounding, repeat by repeat.
     let auc = ref["auc"] as! [[Any]]
@@ -71,35 +79,39 @@ final class ExplanationTests: XCTestCase {
     XCTAssertEqual(auc.count, sets.count, file: file, line: line)
     for (s, entry) in importance.entries.enumerated() {
       // Scores differ only in the rounding of sums taken in another order: at most 1e-12 absolute.
-      assertClose(entry.rocAUCDrops, doubles(auc[s]), relative: 1e-12, floor: 1, "ROC AUC drops of set \(s)",
-                  file: file, line: line)
-      assertClose(entry.balancedAccuracyDrops, doubles(balanced[s]), relative: 1e-12, floor: 1,
-                  "balanced accuracy drops of set \(s)", file: file, line: line)
+      assertClose(
+        entry.rocAUCDrops, doubles(auc[s]), relative: 1e-12, floor: 1, "ROC AUC drops of set \(s)",
+        file: file, line: line)
+      assertClose(
+        entry.balancedAccuracyDrops, doubles(balanced[s]), relative: 1e-12, floor: 1,
+        "balanced accuracy drops of set \(s)", file: file, line: line)
       XCTAssertEqual(entry.rocAUC.mean, doubles(ref["auc_mean"])[s], accuracy: 1e-12, file: file, line: line)
       XCTAssertEqual(entry.rocAUC.std, doubles(ref["auc_std"])[s], accuracy: 1e-12, file: file, line: line)
     }
     let drops = importance.entries.map(\.rocAUC.mean)
-    print("baseline ROC AUC \(importance.baseline.rocAUC), balanced accuracy \(importance.baseline.balancedAccuracy); "
-      + "largest ROC AUC drops \(drops.enumerated().sorted { $0.1 > $1.1 }.prefix(5).map { "set \($0.0): \($0.1)" })")
+    print(
+      "baseline ROC AUC \(importance.baseline.rocAUC), balanced accuracy \(importance.baseline.balancedAccuracy); "
+        + "largest ROC AUC drops \(drops.enumerated().sorted { $0.1 > $1.1 }.prefix(5).map { "set \($0.0): \($0.1)" })")
   }
 
   /// A synthetic table: column 0 carries the class, column 1 is column 0 plus a little noise (the two hide each other
   /// when permuted alone), column 2 is pure noise, column 3 takes 7 values (its grid is those values).
   func synthetic(classes: Int) throws -> TemporaryDirectory {
     let folder = try TemporaryDirectory()
-    _ = try reference(Self.sklearnDraws + """
-      import json, sys, numpy as np
-      rng = np.random.default_rng(3)
-      n, k = 240, \(classes)
-      y = rng.integers(0, k, size=n)
-      signal = y + rng.normal(scale=0.8, size=n)
-      X = np.column_stack([signal, signal + rng.normal(scale=0.1, size=n), rng.normal(size=n),
-                           rng.integers(0, 7, size=n) + 0.5 * y, rng.normal(size=n) * 3])
-      X.tofile(sys.argv[1] + "/X.bin"); y.astype(np.int64).tofile(sys.argv[1] + "/y.bin")
-      groups = [f"g{i % 24:02d}" for i in range(n)]
-      json.dump({"groups": groups, "draws": sklearn_draws(n, 6)}, open(sys.argv[1] + "/setup.json", "w"))
-      print("{}")
-      """, in: folder)
+    _ = try reference(
+      Self.sklearnDraws + """
+        import json, sys, numpy as np
+        rng = np.random.default_rng(3)
+        n, k = 240, \(classes)
+        y = rng.integers(0, k, size=n)
+        signal = y + rng.normal(scale=0.8, size=n)
+        X = np.column_stack([signal, signal + rng.normal(scale=0.1, size=n), rng.normal(size=n),
+                             rng.integers(0, 7, size=n) + 0.5 * y, rng.normal(size=n) * 3])
+        X.tofile(sys.argv[1] + "/X.bin"); y.astype(np.int64).tofile(sys.argv[1] + "/y.bin")
+        groups = [f"g{i % 24:02d}" for i in range(n)]
+        json.dump({"groups": groups, "draws": sklearn_draws(n, 6)}, open(sys.argv[1] + "/setup.json", "w"))
+        print("{}")
+        """, in: folder)
     return folder
   }
 
@@ -116,26 +128,30 @@ final class ExplanationTests: XCTestCase {
   /// LINCS SQ00015054 (384 wells x 454 features): DMSO against compound wells (binary), grouped by plate column, and
   /// the plate row (16 classes); every CellProfiler module as a family and every 30th feature alone.
   func testLINCSEqualsScikitLearn() throws {
-    for (target, name) in [("np.array([int(v == 'DMSO') for v in column('Metadata_broad_sample')])", "dmso"),
-                           ("np.array([ord(w[0]) - 65 for w in column('Metadata_Well')])", "row")] {
+    for (target, name) in [
+      ("np.array([int(v == 'DMSO') for v in column('Metadata_broad_sample')])", "dmso"),
+      ("np.array([ord(w[0]) - 65 for w in column('Metadata_Well')])", "row"),
+    ] {
       let folder = try TemporaryDirectory()
-      let ref = try reference(try lincsPrelude() + Self.sklearnDraws + """
-        X = features()
-        y = \(target)
-        X.tofile(sys.argv[1] + "/X.bin"); y.astype(np.int64).tofile(sys.argv[1] + "/y.bin")
-        names = [c for c in head if not c.startswith("Metadata_")]
-        modules = sorted(set(c.split("_")[1] for c in names))
-        families = [[j for j, c in enumerate(names) if c.split("_")[1] == m] for m in modules]
-        groups = [w[1:] for w in column("Metadata_Well")]
-        json.dump({"groups": groups, "draws": sklearn_draws(len(X), 3)}, open(sys.argv[1] + "/setup.json", "w"))
-        print(json.dumps({"shape": X.shape, "families": families}))
-        """, in: folder)
+      let ref = try reference(
+        try lincsPrelude() + Self.sklearnDraws + """
+          X = features()
+          y = \(target)
+          X.tofile(sys.argv[1] + "/X.bin"); y.astype(np.int64).tofile(sys.argv[1] + "/y.bin")
+          names = [c for c in head if not c.startswith("Metadata_")]
+          modules = sorted(set(c.split("_")[1] for c in names))
+          families = [[j for j, c in enumerate(names) if c.split("_")[1] == m] for m in modules]
+          groups = [w[1:] for w in column("Metadata_Well")]
+          json.dump({"groups": groups, "draws": sklearn_draws(len(X), 3)}, open(sys.argv[1] + "/setup.json", "w"))
+          print(json.dumps({"shape": X.shape, "families": families}))
+          """, in: folder)
       let shape = ref["shape"] as! [Int]
       let families = ref["families"] as! [[Int]]
       print("LINCS \(name): \(shape[0]) x \(shape[1]), \(families.count) families")
       // Every 30th feature alone: scikit-learn's side costs 5 pipelines per permuted set and repeat (minutes for all).
-      try compare(folder: folder, rows: shape[0], columns: shape[1], families: families, pdFeatures: [0, 100, 453],
-                  singles: Array(stride(from: 0, to: shape[1], by: 30)))
+      try compare(
+        folder: folder, rows: shape[0], columns: shape[1], families: families, pdFeatures: [0, 100, 453],
+        singles: Array(stride(from: 0, to: shape[1], by: 30)))
     }
   }
 
@@ -170,7 +186,8 @@ final class ExplanationTests: XCTestCase {
   }
 
   /// Two copies of the signal hide each other: each alone matters less (the other still carries the class) than the
-  /// family of both, which drops held-out ROC AUC by more than the two alone added up; a constant column has coefficient 0 and drops exactly nothing.
+  /// family of both, which drops held-out ROC AUC by more than the two alone added up; a constant column has
+  /// coefficient 0 and drops exactly nothing.
   func testFamiliesRevealWhatCorrelatedFeaturesHide() throws {
     var generator = SeededGenerator(seed: 4)
     let n = 200
@@ -179,8 +196,10 @@ final class ExplanationTests: XCTestCase {
     for i in 0..<n {
       let label = i % 2
       let signal = Double(label) + Double.random(in: -0.9...0.9, using: &generator)
-      values += [signal, signal + Double.random(in: -0.05...0.05, using: &generator),
-                 Double.random(in: -1...1, using: &generator), 2.5]
+      values += [
+        signal, signal + Double.random(in: -0.05...0.05, using: &generator),
+        Double.random(in: -1...1, using: &generator), 2.5,
+      ]
       labels.append(label)
     }
     let x = try FeatureMatrix(rows: n, columns: 4, values: values)
@@ -196,11 +215,14 @@ final class ExplanationTests: XCTestCase {
     XCTAssertLessThan(abs(drop[2]), 0.02, "noise")
     XCTAssertEqual(importance.entries[3].rocAUCDrops, [Double](repeating: 0, count: 10), "constant column")
     XCTAssertGreaterThan(drop[4], 0.3, "the family of both copies")
-    XCTAssertGreaterThan(drop[4], drop[0] + drop[1], "each copy alone hides behind the other: the pair drops more "
-      + "than the two alone added up")
-    XCTAssertEqual(importance.entries[4].rocAUC.std,
-                   (importance.entries[4].rocAUCDrops.map { ($0 - drop[4]) * ($0 - drop[4]) }.reduce(0, +) / 10)
-                     .squareRoot(), accuracy: 1e-15)
+    XCTAssertGreaterThan(
+      drop[4], drop[0] + drop[1],
+      "each copy alone hides behind the other: the pair drops more "
+        + "than the two alone added up")
+    XCTAssertEqual(
+      importance.entries[4].rocAUC.std,
+      (importance.entries[4].rocAUCDrops.map { ($0 - drop[4]) * ($0 - drop[4]) }.reduce(0, +) / 10)
+        .squareRoot(), accuracy: 1e-15)
   }
 }
 
@@ -209,6 +231,7 @@ func inspectReference(_ folder: TemporaryDirectory) throws -> [String: Any] {
   let script = SharedData.projectRoot.appendingPathComponent("Tests/python/test_probe_reference.py")
   let source = try String(contentsOf: script, encoding: .utf8)
   // One BLAS thread: scikit-learn's many small predictions run ten times slower on two here (FINDINGS.md).
-  return try reference("import os, sys; os.environ['OPENBLAS_NUM_THREADS'] = '1'; "
-    + "sys.argv = ['ref', 'inspect'] + sys.argv[1:]\n" + source, in: folder)
+  return try reference(
+    "import os, sys; os.environ['OPENBLAS_NUM_THREADS'] = '1'; "
+      + "sys.argv = ['ref', 'inspect'] + sys.argv[1:]\n" + source, in: folder)
 }

@@ -34,6 +34,7 @@ let package = Package(
     .library(name: "confound-plugin-probe", type: .dynamic, targets: ["ProbePlugin"]),
     .library(name: "confound-plugin-segmenter", type: .dynamic, targets: ["SegmenterPlugin"]),
     .library(name: "confound-plugin-embedder", type: .dynamic, targets: ["EmbedderPlugin"]),
+    .library(name: "confound-plugin-explainer", type: .dynamic, targets: ["ExplainerPlugin"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -85,6 +86,7 @@ let package = Package(
     plugin("ProbePlugin", folder: "Probe", dependencies: ["Statistics"]),
     plugin("SegmenterPlugin", folder: "Segmenter", dependencies: ["Segmentation"]),
     plugin("EmbedderPlugin", folder: "Embedder", dependencies: ["NeuralNet", "Statistics"]),
+    plugin("ExplainerPlugin", folder: "Explainer", dependencies: ["Statistics"]),
 
     // Tests.
     .target(name: "TestSupport", path: "Tests/TestSupport"),

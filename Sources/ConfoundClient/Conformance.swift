@@ -40,7 +40,8 @@ public enum Conformance {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("confound-check-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
-    let kit = Kit(host: host, plugin: info.manifest.id, scratch: scratch)
+    var kit = Kit(host: host, plugin: info.manifest.id, scratch: scratch)
+    kit.offersProbeMethod = info.manifest.parameters.contains { $0.name == "method" && ($0.choices ?? []).contains("probe") }
 
     record("runs with default parameters") { try kit.run(kind: info.manifest.kind, seed: 1).failure }
     record("gives the same result twice") {
@@ -73,6 +74,8 @@ public enum Conformance {
     let host: HostConnection
     let plugin: String
     let scratch: URL
+    /// An explainer whose `method` parameter offers "probe" (the feature-table case of Protocol/README.md).
+    var offersProbeMethod = false
 
     struct Outcome {
       var failure: String?
@@ -127,10 +130,18 @@ public enum Conformance {
         return Outcome(failure: response.result["metrics"] == nil ? "a probe result must have \"metrics\"" : nil,
                        fingerprint: JSONWriter.string(response.result))
       case .explainer:
-        let path = try write(NPYArray(shape: [10, 2], values: (0..<20).map(Double.init)), "features-\(seed).npy")
-        let response = try host.request(PluginsRunRequest.self, .init(plugin: plugin, inputs: [InputRef(name: "features", npy: path)], outputDir: scratch.path))
-        return Outcome(failure: response.result.objectValue == nil ? "an explainer result must be a JSON object" : nil,
-                       fingerprint: JSONWriter.string(response.result))
+        guard offersProbeMethod else {
+          let path = try write(NPYArray(shape: [10, 2], values: (0..<20).map(Double.init)), "features-\(seed).npy")
+          let response = try host.request(PluginsRunRequest.self, .init(plugin: plugin, inputs: [InputRef(name: "features", npy: path)], outputDir: scratch.path))
+          return Outcome(failure: response.result.objectValue == nil ? "an explainer result must be a JSON object" : nil,
+                         fingerprint: JSONWriter.string(response.result))
+        }
+        let table = ExplainerCase(seed: seed)
+        let path = try write(NPYArray(shape: [table.rows, 3], values: table.values), "features-\(seed).npy")
+        let response = try host.request(PluginsRunRequest.self, .init(
+          plugin: plugin, parameters: ["method": "probe", "n_repeats": 10], context: table.context,
+          inputs: [InputRef(name: "features", npy: path)], outputDir: scratch.path))
+        return Outcome(failure: table.contract(response.result), fingerprint: JSONWriter.string(response.result))
       }
     }
 

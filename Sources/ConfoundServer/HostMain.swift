@@ -84,6 +84,7 @@ public enum HostMain {
     HostHandlers.registerEmbed(on: server, registry: registry)
     HostHandlers.registerAudit(on: server, registry: registry)
     HostHandlers.registerProbe(on: server, registry: registry)
+    HostHandlers.registerExplain(on: server, registry: registry)
     HostHandlers.registerProject(on: server)
     HostHandlers.registerScreen(on: server)
     HostHandlers.registerDesign(on: server)

@@ -75,9 +75,17 @@ public struct LogisticRegression: Sendable {
 
   /// Class probabilities, one column per entry of `classes` (scikit-learn's `predict_proba`).
   public func probabilities(_ x: FeatureMatrix) throws -> FeatureMatrix {
-    let z = try decisionFunction(x)
-    var p = FeatureMatrix(zeros: x.rows, classes.count)
-    for r in 0..<x.rows {
+    try probabilities(decision: try decisionFunction(x))
+  }
+
+  /// Class probabilities from linear scores `z` (one column per output, as `decisionFunction` gives): the sigmoid
+  /// for two classes, the softmax for more. Partial dependence moves one feature's term of `z` without refitting.
+  public func probabilities(decision z: FeatureMatrix) throws -> FeatureMatrix {
+    guard z.columns == coefficients.rows else {
+      throw StatisticsError.shape("LogisticRegression: \(z.columns) decision columns for \(coefficients.rows) outputs")
+    }
+    var p = FeatureMatrix(zeros: z.rows, classes.count)
+    for r in 0..<z.rows {
       if z.columns == 1 {
         let q = sigmoid(z[r, 0])
         p[r, 0] = 1 - q

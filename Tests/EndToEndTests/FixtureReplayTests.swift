@@ -26,6 +26,7 @@ final class FixtureReplayTests: XCTestCase {
   func testFramingTooLarge() throws { try replay("framing-too-large") }
   func testProbeProject() throws { try replay("probe-project") }
   func testAuditRunFocusStage() throws { try replay("audit-run-focus") }
+  func testExplain() throws { try replay("explain") }
 
   /// A fixture added to the folder without a test above would silently never run.
   func testEveryFixtureIsReplayed() throws {

@@ -11,6 +11,14 @@
         accuracy per C. Prints JSON.
     python test_probe_reference.py embeddings DIR OUT.csv
         Writes the DeepProfiler per-cell embeddings (npz per plate/well/site) as one CSV table.
+    python test_probe_reference.py explain TABLE RESPONSE.json
+        scikit-learn's partial_dependence (kind "both") of every curve in an explain/table response, computed on
+        the response's own all-rows model (StandardScaler mean_/scale_, LogisticRegression coef_/intercept_) over
+        the same features of TABLE: the largest absolute differences from the response's grids and curves (those
+        it has). JSON.
+    python test_probe_reference.py inspect FOLDER
+        scikit-learn's partial_dependence and permutation_importance on the models, folds, column sets and draws
+        that Tests/StatisticsTests/ExplanationTests writes into FOLDER (explanation.json, X.bin, y.bin). JSON.
     python test_probe_reference.py association TABLE TARGET COVARIATE
         Cramer's V (scipy.stats.contingency.association) and the chi-square p-value of two columns. Prints JSON.
 """
@@ -119,6 +127,97 @@ def embeddings(folder, out):
                 writer.writerow([plate, well, site, f"{plate}/{well}"] + [repr(float(a)) for a in v])
 
 
+def fitted_pipeline(means, scales, coefficients, intercepts, classes, c, rows):
+    """StandardScaler + LogisticRegression holding the given parameters (ours), as if fitted on `rows` rows."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler()
+    scaler.mean_, scaler.scale_ = np.array(means), np.array(scales)
+    scaler.var_, scaler.n_features_in_, scaler.n_samples_seen_ = scaler.scale_ ** 2, len(means), rows
+    model = LogisticRegression(C=c)
+    model.coef_, model.intercept_ = np.array(coefficients), np.array(intercepts)
+    model.classes_, model.n_features_in_ = np.array(classes), len(means)
+    return make_pipeline(scaler, model)
+
+
+def inspect(folder):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.inspection import partial_dependence, permutation_importance
+
+    with open(folder + "/explanation.json") as f:
+        e = json.load(f)
+    x = np.fromfile(folder + "/X.bin").reshape(e["rows"], e["columns"])
+    y = np.fromfile(folder + "/y.bin", dtype=np.int64)
+
+    def pipeline(m):
+        return fitted_pipeline(m["means"], m["scales"], m["coef"], m["intercept"], m["classes"], e["c"], len(x))
+
+    class HeldOut(ClassifierMixin, BaseEstimator):
+        # Each row predicted by the model of the fold that tests it. Column s of the input holds row indices: the
+        # rows whose values set s takes, so permuting that one column permutes the set's columns together.
+        def fit(self, z, t):
+            return self
+
+        def predict_proba(self, z):
+            xf = x.copy()
+            for s, cols in enumerate(self.sets):
+                rows = z[:, s].astype(int)
+                if (rows != identity).any():  # the one column permutation_importance is permuting
+                    xf[:, cols] = x[np.ix_(rows, cols)]
+            p = np.zeros((len(x), len(self.classes_)))
+            for pipe, test in zip(self.pipes, self.tests):
+                p[np.ix_(test, np.searchsorted(self.classes_, pipe.classes_))] = pipe.predict_proba(xf[test])
+            return p
+
+        def predict(self, z):
+            return self.classes_[self.predict_proba(z).argmax(axis=1)]
+
+    identity = np.arange(len(x))
+    full = pipeline(e["model"])
+    curves = []
+    for j in e["pd_features"]:
+        r = partial_dependence(full, x, [j], kind="both", grid_resolution=100, percentiles=(0.05, 0.95))
+        curves.append({"grid": r["grid_values"][0].tolist(), "average": r["average"].tolist(),
+                       "individual": r["individual"].tolist()})
+    held = HeldOut()
+    held.sets, held.classes_ = e["sets"], np.unique(y)
+    held.pipes, held.tests = [pipeline(m) for m in e["fold_models"]], e["tests"]
+    auc = "roc_auc" if len(held.classes_) == 2 else "roc_auc_ovr"
+    z = np.tile(np.arange(len(x), dtype=float)[:, None], (1, len(e["sets"])))
+    imp = permutation_importance(held, z, y, scoring=[auc, "balanced_accuracy"], n_repeats=e["repeats"],
+                                 random_state=0)
+    return {"curves": curves, "auc": imp[auc]["importances"].tolist(),
+            "balanced": imp["balanced_accuracy"]["importances"].tolist(),
+            "auc_mean": imp[auc]["importances_mean"].tolist(), "auc_std": imp[auc]["importances_std"].tolist()}
+
+
+def explain(table, response_path):
+    from sklearn.inspection import partial_dependence
+
+    with open(response_path) as f:
+        response = json.load(f)
+    result, rows = response["result"], read_table(table)
+    names = [k for k in rows[0] if not k.startswith("Metadata_")]
+    x = np.array([[float(r[k]) for k in names] for r in rows])
+    keep = np.isfinite(x).all(axis=0)
+    x, names = x[:, keep], [n for n, k in zip(names, keep) if k]
+    m = result["model"]
+    pipe = fitted_pipeline(m["means"], m["scales"], m["coefficients"], m["intercepts"], m["classes"], m["c"], len(x))
+    classes = list(m["classes"])
+    worst = {"grid": 0.0, "average": 0.0, "individual": 0.0, "curves": 0}
+    for curve in result["partial_dependence"]:
+        ref = partial_dependence(pipe, x, [names.index(curve["feature"])], kind="both")
+        output = 0 if len(classes) == 2 else classes.index(curve["class"])
+        for key, theirs in [("grid", ref["grid_values"][0]), ("average", ref["average"][output]),
+                            ("individual", ref["individual"][output])]:
+            if key in curve:  # individual only for kind "individual" or "both"
+                worst[key] = max(worst[key], float(np.abs(np.array(curve[key]) - theirs).max()))
+        worst["curves"] += 1
+    return worst
+
+
 def association(table, target, covariate):
     from scipy.stats import chi2_contingency
     from scipy.stats.contingency import association as cramer, crosstab
@@ -136,5 +235,9 @@ if __name__ == "__main__":
         print(json.dumps(nested(*arguments)))
     elif command == "embeddings":
         embeddings(*arguments)
+    elif command == "inspect":
+        print(json.dumps(inspect(*arguments)))
+    elif command == "explain":
+        print(json.dumps(explain(*arguments)))
     elif command == "association":
         print(json.dumps(association(*arguments)))

@@ -1,0 +1,92 @@
+import CConfoundPlugin
+import ConfoundKit
+import ConfoundProtocol
+import JSONRPC
+import Statistics
+
+/// The built-in explainer: what a model relies on. Method "probe" explains the probe's model on a feature table:
+/// partial dependence and ICE of the standardised logistic regression fitted on all rows, and permutation
+/// importance on held-out grouped folds, per feature and per feature family. Image methods (GradCAM, gradients,
+/// occlusion) are to come as further values of `method`, each with its own inputs. A thin adapter over `Statistics`.
+final class Explainer: ExplainerPlugin {
+  static let methods = ["probe"]
+
+  static let manifest = PluginManifest(
+    id: "confound.explainer", name: "Explainer", kind: .explainer, version: "0.1.0",
+    abiVersion: Int(CONFOUND_ABI_VERSION),
+    description: "What a model relies on. Method probe: partial dependence and ICE of the probe's standardised L2 "
+      + "logistic regression fitted on all rows (scikit-learn's definitions), and permutation importance (drop in "
+      + "held-out ROC AUC and balanced accuracy over grouped folds) per feature and per feature family, a family's "
+      + "columns permuted together.",
+    parameters: [
+      ParameterSpec(
+        name: "method", type: .string, default: "probe", choices: methods,
+        description: "What to explain. probe: a logistic model on input \"features\" [N, D] with "
+          + "context.labels; image methods will be further values."),
+      ParameterSpec(
+        name: "kind", type: .string, default: "both", choices: ["average", "individual", "both"],
+        description: "Partial dependence (average), ICE curves (individual) or both, as scikit-learn's kind."),
+      ParameterSpec(
+        name: "c", type: .number, default: 1.0, minimum: 1e-12,
+        description: "Inverse L2 strength of the logistic regression, as scikit-learn's C."),
+      ParameterSpec(
+        name: "folds", type: .integer, default: 5, minimum: 2, maximum: 1000,
+        description: "Group folds of the permutation importance (capped at the number of groups)."),
+      ParameterSpec(
+        name: "n_repeats", type: .integer, default: 5, minimum: 1, maximum: 10_000,
+        description: "Permutations per feature and per family, as scikit-learn's n_repeats."),
+      ParameterSpec(name: "seed", type: .integer, default: 0, minimum: 0, description: "Seed of the permutations."),
+      ParameterSpec(
+        name: "grid_resolution", type: .integer, default: 100, minimum: 2, maximum: 10_000,
+        description: "Grid points of a feature with at least this many distinct values (fewer: the "
+          + "values themselves)."),
+      ParameterSpec(
+        name: "lower_percentile", type: .number, default: 0.05, minimum: 0, maximum: 1,
+        description: "Where the grid starts, as a quantile of the feature."),
+      ParameterSpec(
+        name: "upper_percentile", type: .number, default: 0.95, minimum: 0, maximum: 1,
+        description: "Where the grid ends, as a quantile of the feature."),
+      ParameterSpec(
+        name: "top", type: .integer, default: 10, minimum: 0, maximum: 100_000,
+        description: "Partial dependence of this many features, the most important first (by ROC AUC "
+          + "drop), unless context.partial_dependence_features names them; 0: every feature."),
+      ParameterSpec(
+        name: "importance", type: .boolean, default: true,
+        description: "Compute permutation importance (off: partial dependence of the first features only)."),
+    ],
+    outputs: [
+      OutputSpec(
+        name: "partial_dependence", type: .json, description: "per feature (and class): grid, average, individual"),
+      OutputSpec(
+        name: "permutation_importance", type: .json,
+        description: "per family and per feature: mean and std of the held-out ROC AUC and balanced accuracy drops"),
+    ])
+
+  init() {
+    // Many small products: OpenBLAS's threads only slow them, and two workers run side by side.
+    BLASThreads.set(1)
+  }
+
+  func explain(inputs: [String: TensorView], context: CallContext) throws -> AnalysisResult {
+    let method = context.string("method") ?? "probe"
+    guard method == "probe" else {
+      throw PluginError.invalidParams(
+        "parameter method must be one of \(Self.methods.joined(separator: ", ")), got \"\(method)\"")
+    }
+    let request = try ProbeExplanationRequest(inputs: inputs, context: context)
+    do {
+      let explanation = try ProbeExplanation(request)
+      return AnalysisResult(
+        summary: try explanation.run(
+          check: { try context.checkCancellation() },
+          progress: { context.progress($0, $1) }))
+    } catch let error as StatisticsError {
+      throw PluginError.badInput("\(error)")
+    }
+  }
+}
+
+@_cdecl("confound_plugin_entry")
+public func confoundPluginEntry(_ hostABI: UInt32) -> UnsafePointer<cf_plugin>? {
+  PluginExport.entry(Explainer.self, hostABI: hostABI)
+}

@@ -79,7 +79,9 @@ public final class HostConnection: @unchecked Sendable {
       object["workDoneToken"] = .string("\(progressTitle)#\(id)")
       params = .object(object)
     }
-    guard channel.send(.request(id: id, method: method, params: params)) else { throw ClientError("the host has exited") }
+    guard channel.send(.request(id: id, method: method, params: params)) else {
+      throw ClientError("the host exited before \(method) could be sent (\(hostTermination))")
+    }
     condition.lock()
     defer { condition.unlock() }
     while responses[id] == nil && !closed { condition.wait() }

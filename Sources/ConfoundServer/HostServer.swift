@@ -172,32 +172,41 @@ public final class HostServer: @unchecked Sendable {
   }
 
   /// The responses of one batch as serialised bytes, within a byte budget: each response is encoded as it is
-  /// ready and kept only while the total stays under the budget; one that would go over is replaced by a short
-  /// error with its id. So a batch never holds more than the budget (plus one short error per message), whatever
-  /// its requests return.
+  /// ready and kept only while the total stays under the budget; one that would go over is replaced at once by a
+  /// short error with its id, and at the end the largest results are demoted the same way until errors included
+  /// the whole fits. So a batch never holds more than the budget plus one short error per message (at most
+  /// `--max-batch` of them), and the array sent fits the client's limit whenever its errors alone do.
   private final class BatchResponse: @unchecked Sendable {
     private let lock = NSLock()
-    private var items: [[UInt8]] = []
+    private var items: [(bytes: [UInt8], id: RequestID?, demoted: Bool)] = []
     private var used = 2
     private let budget: Int
     init(budget: Int) { self.budget = budget }
+
+    private func demoted(_ id: RequestID?) -> [UInt8] {
+      Message.failure(id, ResponseError(
+        .invalidRequest, "the batch's responses would exceed \(budget) bytes (--max-message-bytes): send this request alone or in a smaller batch")).bytes
+    }
 
     func add(_ reply: Reply) {
       var bytes = reply.bytes
       lock.lock()
       defer { lock.unlock() }
-      if used + bytes.count + 1 > budget {
-        bytes = Message.failure(reply.id, ResponseError(
-          .invalidRequest, "the batch's responses would exceed \(budget) bytes (--max-message-bytes): send this request alone or in a smaller batch")).bytes
-      }
+      let over = used + bytes.count + 1 > budget
+      if over { bytes = demoted(reply.id) }
       used += bytes.count + 1
-      items.append(bytes)
+      items.append((bytes, reply.id, over))
     }
 
     var parts: [[UInt8]] {
       lock.lock()
       defer { lock.unlock() }
-      return items
+      while used > budget, let largest = items.indices.filter({ !items[$0].demoted }).max(by: { items[$0].bytes.count < items[$1].bytes.count }) {
+        let replacement = demoted(items[largest].id)
+        used += replacement.count - items[largest].bytes.count
+        items[largest] = (replacement, items[largest].id, true)
+      }
+      return items.map(\.bytes)
     }
   }
 

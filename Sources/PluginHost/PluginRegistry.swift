@@ -11,13 +11,18 @@ public final class PluginRegistry: @unchecked Sendable {
     let workerExecutable: String
     let maxWorkers: Int
     let limits: WorkerLimits
+    let tracker: WorkerTracker
     private let condition = NSCondition()
     private var idle: [PluginWorker] = []
     /// Every worker started and not yet known dead, busy or idle: shutdown ends them all.
     private var started: [PluginWorker] = []
     private var running = 0
 
-    init(first: PluginWorker, manifest: PluginManifest, workerExecutable: String, maxWorkers: Int, limits: WorkerLimits) {
+    init(
+      first: PluginWorker, manifest: PluginManifest, workerExecutable: String, maxWorkers: Int, limits: WorkerLimits,
+      tracker: WorkerTracker
+    ) {
+      self.tracker = tracker
       self.path = first.pluginPath
       self.manifest = manifest
       self.workerExecutable = workerExecutable
@@ -45,7 +50,7 @@ public final class PluginRegistry: @unchecked Sendable {
       condition.unlock()
       if worker == nil {
         do {
-          let fresh = try PluginWorker(pluginPath: path, workerExecutable: workerExecutable, limits: limits)
+          let fresh = try PluginWorker(pluginPath: path, workerExecutable: workerExecutable, limits: limits, tracker: tracker)
           condition.lock()
           started.removeAll { !$0.isAlive }
           started.append(fresh)
@@ -92,6 +97,8 @@ public final class PluginRegistry: @unchecked Sendable {
   private var changes = 0
   /// Startup loads still running (`loadAll`); requests that need a plugin wait for them, boundedly.
   private var startupPending = 0
+  /// Every worker started and not exited, including those still loading.
+  private let tracker = WorkerTracker()
 
   /// Grows whenever a plugin loads or fails to load, so listings can be cached between changes.
   public var generation: Int {
@@ -137,7 +144,8 @@ public final class PluginRegistry: @unchecked Sendable {
 
   private func start(_ absolute: String, isCancelled: () -> Bool) throws -> Result<PluginWorker, PluginLoadError> {
     do {
-      return .success(try PluginWorker(pluginPath: absolute, workerExecutable: workerExecutable, limits: limits, isCancelled: isCancelled))
+      return .success(try PluginWorker(pluginPath: absolute, workerExecutable: workerExecutable, limits: limits, tracker: tracker,
+                                       isCancelled: isCancelled))
     } catch let error as PluginLoadError {
       return .failure(error)
     }
@@ -159,7 +167,7 @@ public final class PluginRegistry: @unchecked Sendable {
         throw PluginLoadError(path: absolute, reason: "a plugin with id \(manifest.id) is already loaded from \(existing.path): give this one another id or remove one of them")
       }
       if entries.contains(where: { $0.path == absolute }) { worker.close() } else {
-        entries.append(Entry(first: worker, manifest: manifest, workerExecutable: workerExecutable, maxWorkers: maxWorkersPerPlugin, limits: limits))
+        entries.append(Entry(first: worker, manifest: manifest, workerExecutable: workerExecutable, maxWorkers: maxWorkersPerPlugin, limits: limits, tracker: tracker))
       }
       var seenKinds = Set<PluginKind>()
       let infos = entries.map { e in PluginInfo(manifest: e.manifest, path: e.path, isDefault: seenKinds.insert(e.manifest.kind).inserted) }
@@ -330,6 +338,8 @@ public final class PluginRegistry: @unchecked Sendable {
     let deadline = Date(timeIntervalSinceNow: grace)
     for worker in workers where !worker.waitForExit(timeout: max(0, deadline.timeIntervalSinceNow)) { worker.kill() }
     for worker in workers { _ = worker.waitForExit(timeout: 5) }
+    // Workers not yet registered: still loading, or started by a call that has not returned.
+    tracker.stopAll(timeout: 5)
     try? FileManager.default.removeItem(atPath: Self.scratchDirectory)
   }
 }

@@ -40,7 +40,7 @@ final class PluginWorker: @unchecked Sendable {
   /// Starts a worker and waits for its manifest, at most `loadTimeout` seconds, polling `isCancelled`. Throws
   /// `PluginLoadError` when the plugin does not load, `ResponseError(-32800)` when cancelled.
   init(
-    pluginPath: String, workerExecutable: String, limits: WorkerLimits = WorkerLimits(),
+    pluginPath: String, workerExecutable: String, limits: WorkerLimits = WorkerLimits(), tracker: WorkerTracker,
     isCancelled: () -> Bool = { false }
   ) throws {
     self.pluginPath = pluginPath
@@ -50,7 +50,8 @@ final class PluginWorker: @unchecked Sendable {
     if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
     do {
       process = try WorkerProcess(
-        executable: workerExecutable, arguments: ["--plugin", pluginPath] + limits.arguments, environment: environment
+        executable: workerExecutable, arguments: ["--plugin", pluginPath] + limits.arguments, environment: environment,
+        tracker: tracker
       ) { [weak self] in self?.markExited() }
     } catch {
       throw PluginLoadError(path: pluginPath, reason: "could not start the worker \(workerExecutable): \(error)")

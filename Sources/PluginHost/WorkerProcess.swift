@@ -30,7 +30,10 @@ final class WorkerProcess: @unchecked Sendable {
 
   /// Starts `executable` with `arguments`; `onExit` runs once, on a Foundation thread, when the process has exited
   /// (its group has been ended by then).
-  init(executable: String, arguments: [String], environment: [String: String], onExit: @escaping () -> Void) throws {
+  init(
+    executable: String, arguments: [String], environment: [String: String], tracker: WorkerTracker,
+    onExit: @escaping () -> Void
+  ) throws {
     let toWorker = Pipe()
     let fromWorker = Pipe()
     input = toWorker.fileHandleForWriting
@@ -41,6 +44,7 @@ final class WorkerProcess: @unchecked Sendable {
     process.standardOutput = fromWorker
     process.environment = environment
     try process.run()
+    tracker.insert(self)
     let pid = process.processIdentifier
     Thread { [self] in
       // WNOWAIT: learn of the exit without reaping, so the pid cannot be reused while we still signal its group,
@@ -62,17 +66,12 @@ final class WorkerProcess: @unchecked Sendable {
       exitStatus = seen
       condition.broadcast()
       condition.unlock()
+      tracker.remove(self)
       onExit()
     }.start()
   }
 
   var pid: Int32 { process.processIdentifier }
-
-  var hasExited: Bool {
-    condition.lock()
-    defer { condition.unlock() }
-    return exitStatus != nil
-  }
 
   /// Why the host stopped it, if it did.
   var reason: StopReason? {
@@ -126,6 +125,35 @@ final class WorkerProcess: @unchecked Sendable {
     defer { condition.unlock() }
     guard let (reason, status) = exitStatus, reason == .exit else { return nil }
     return status
+  }
+}
+
+/// The workers of one registry that have not exited, loading ones included: what a host must end on its way out.
+public final class WorkerTracker: @unchecked Sendable {
+  private let lock = NSLock()
+  private var items: [ObjectIdentifier: WorkerProcess] = [:]
+  public init() {}
+
+  func insert(_ w: WorkerProcess) {
+    lock.lock()
+    items[ObjectIdentifier(w)] = w
+    lock.unlock()
+  }
+
+  func remove(_ w: WorkerProcess) {
+    lock.lock()
+    items[ObjectIdentifier(w)] = nil
+    lock.unlock()
+  }
+
+  /// Stops every worker still running and waits up to `timeout` seconds for them to exit.
+  func stopAll(timeout: Double) {
+    lock.lock()
+    let all = Array(items.values)
+    lock.unlock()
+    all.forEach { $0.stop(.shutdown) }
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    for worker in all { worker.waitForExit(timeout: max(0, deadline.timeIntervalSinceNow)) }
   }
 }
 

@@ -88,7 +88,7 @@ def test_batch_response_is_bounded_by_the_message_limit(raw_host_factory):
   batch = [{"jsonrpc": "2.0", "id": i, "method": "plugins/list"} for i in range(count)]
   host.send_bytes(frame(json.dumps(batch).encode()))
   replies = next_frame(host)
-  assert len(json.dumps(replies).encode()) <= 30000
+  assert len(json.dumps(replies, separators=(",", ":"), ensure_ascii=False).encode()) <= 30000
   assert sorted(r["id"] for r in replies) == list(range(count)), "every request answered exactly once"
   over = [r for r in replies if "error" in r]
   assert over and all("would exceed 30000 bytes" in r["error"]["message"] for r in over)

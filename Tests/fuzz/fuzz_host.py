@@ -5,7 +5,7 @@ the round and the bytes that preceded it (written to --out), so the case replays
 
   .venv/bin/python Tests/fuzz/fuzz_host.py --frames 20000 --images 2000 --seed 18 [--bin-dir .build/release]
 
-Standard library only (besides the built host); see Tests/fuzz/README.md.
+Run it with the test venv's Python (it reuses Tests/python/conftest.py's raw host); see Tests/fuzz/README.md.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import os
 import queue
 import random
 import re
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "Tests/python"))
+from conftest import RawHost  # noqa: E402  (the test suite's raw-pipe host; needs the venv's pytest)
 STRUCTURAL = b'{}[]",:\\0123456789eE.-+ \r\n\x00\xff'
 # The host's --max-message-bytes in this run. A header may announce any length up to it; longer ones are clamped,
 # since the host rightly skips that many bytes (a 2^62-byte skip would swallow the rest of the run).
@@ -52,44 +52,17 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
   return bytes(out)
 
 
-class Host:
-  def __init__(self, bin_dir: Path, stderr):
-    env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
-    self.process = subprocess.Popen([str(bin_dir / "confound-host"), "--max-message-bytes", str(LIMIT)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, bufsize=0)
-    self.answers: queue.Queue = queue.Queue()
-    threading.Thread(target=self._read, daemon=True).start()
+class Host(RawHost):
+  """conftest's raw host (exact bytes in, frames parsed by hand out), plus a probe with a deadline."""
 
-  def _read(self):
-    stream = self.process.stdout
-    while True:
-      length = None
-      while True:
-        line = stream.readline()
-        if not line:
-          self.answers.put(None)
-          return
-        if line in (b"\r\n", b"\n"):
-          break
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-          length = int(value.strip())
-      body = b""
-      while length and len(body) < length:
-        chunk = stream.read(length - len(body))
-        if not chunk:
-          self.answers.put(None)
-          return
-        body += chunk
-      try:
-        self.answers.put(json.loads(body))
-      except ValueError:
-        self.answers.put({"malformed": body[:200].decode(errors="replace")})
+  def __init__(self, bin_dir: Path, stderr_path: Path):
+    super().__init__([str(bin_dir / "confound-host"), "--max-message-bytes", str(LIMIT)], stderr_path)
 
   def send(self, data: bytes):
-    self.process.stdin.write(data)
+    self.send_bytes(data)
 
-  def frame(self, body: bytes) -> bytes:
+  @staticmethod
+  def frame(body: bytes) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
   def probe(self, probe_id: str, wait: float) -> bool:
@@ -98,13 +71,11 @@ class Host:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
       try:
-        message = self.answers.get(timeout=max(0.01, deadline - time.monotonic()))
+        message = self.frames.get(timeout=max(0.01, deadline - time.monotonic()))
       except queue.Empty:
         break
       if message is None:
         return False
-      if isinstance(message, dict) and "malformed" in message:
-        raise SystemExit(f"the host wrote a frame that is not JSON: {message['malformed']}")
       if isinstance(message, dict) and message.get("id") == probe_id:
         return True
     return False
@@ -124,8 +95,7 @@ def main() -> int:
   bodies = [p.read_bytes().strip() for p in sorted((HERE / "corpus").glob("*.json"))]
   images = {p.suffix: p.read_bytes() for p in sorted((HERE / "corpus").glob("site.*"))}
   work = Path(tempfile.mkdtemp(prefix="confound-fuzz-"))
-  stderr = open(work / "host.stderr", "wb")
-  host = Host(args.bin_dir, stderr)
+  host = Host(args.bin_dir, work / "host.stderr")
   host.send(host.frame(bodies[[b"initialize" in b for b in bodies].index(True)]))
   sent: list[bytes] = []
   started = time.monotonic()

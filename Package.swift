@@ -90,9 +90,9 @@ let package = Package(
 
     // Tests.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
-    .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+    .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "Statistics"]),
     .testTarget(name: "ConfoundProtocolTests", dependencies: ["ConfoundProtocol", "JSONRPC"]),
-    .testTarget(name: "ConfoundImagingTests", dependencies: ["ConfoundImaging", "TestSupport"]),
+    .testTarget(name: "ConfoundImagingTests", dependencies: ["ConfoundImaging", "Statistics", "TestSupport"]),
     .testTarget(name: "FocusMeasuresTests", dependencies: ["FocusMeasures", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
@@ -101,6 +101,8 @@ let package = Package(
     .testTarget(name: "PlateMapsTests", dependencies: ["PlateMaps", "ConfoundImaging", "FocusMeasures", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "ConfoundServerTests", dependencies: ["ConfoundServer", "ConfoundProtocol", "PluginHost", "ConfoundCore", "JSONRPC", "TestSupport"]),
+    // The plugin registry and its workers against misbehaving C plugins (needs the built confound-worker).
+    .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "JSONRPC", "ConfoundProtocol", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "ConfoundCore", "TestSupport"]),
   ],
   // Swift 5 mode: the code is concurrency-safe by construction (locks, queues) without Swift 6's checker.

@@ -79,13 +79,18 @@ public final class HostConnection: @unchecked Sendable {
       object["workDoneToken"] = .string("\(progressTitle)#\(id)")
       params = .object(object)
     }
-    guard channel.send(.request(id: id, method: method, params: params)) else { throw ClientError("the host has exited") }
+    guard channel.send(.request(id: id, method: method, params: params)) else {
+      throw ClientError("the host exited before \(method) could be sent (\(hostTermination))")
+    }
     condition.lock()
     defer { condition.unlock() }
     while responses[id] == nil && !closed { condition.wait() }
     waiting.remove(id)
     guard let response = responses.removeValue(forKey: id), case .response(_, let result, let error) = response else {
-      throw ClientError("the host exited before answering \(method) (status \(process.isRunning ? 0 : process.terminationStatus))")
+      condition.unlock()
+      let how = hostTermination
+      condition.lock()
+      throw ClientError("the host exited before answering \(method) (\(how))")
     }
     if let error { throw error }
     return result ?? .null
@@ -95,7 +100,20 @@ public final class HostConnection: @unchecked Sendable {
     channel.send(.notification(method: N.method, params: try JSONCodec.encode(params)))
   }
 
-  /// `shutdown` then `exit`; waits for the host to end. Returns its exit status.
+  /// How the host ended, once its output has closed: "killed by signal 9 (Killed)" or "exit status 1". Waits up to
+  /// 5 s for the exit status, which arrives after the end of output.
+  public var hostTermination: String {
+    let deadline = Date(timeIntervalSinceNow: 5)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning { return "its output closed, but it is still running" }
+    let status = process.terminationStatus
+    if process.terminationReason == .uncaughtSignal {
+      return "killed by signal \(status) (\(strsignal(status).map { String(cString: $0) } ?? "unknown signal"))"
+    }
+    return "exit status \(status)"
+  }
+
+  /// `shutdown` then `exit`; waits for the host to end (the host ends its workers first). Returns its exit status.
   @discardableResult
   public func close() -> Int32 {
     _ = try? request(method: ShutdownRequest.method, params: nil)

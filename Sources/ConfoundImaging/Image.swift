@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the samples of an image were stored on disk, before conversion to `Float`.
 public enum SampleFormat: String, Sendable, Equatable, CaseIterable {
   /// Unsigned integers (TIFF SampleFormat 1, every PNG).
@@ -108,17 +110,57 @@ public struct Image: Sendable, Equatable {
   }
 }
 
-/// The most samples a decoded image may hold (2^31, 8 GiB of float32): a header claiming more is damaged or
-/// beyond what a screen's site images need, and must not crash the reader with an overflow or a failed allocation.
-let maximumDecodedSamples = 1 << 31
+/// How large an image this process decodes, counted in samples (width x height x channels, over every page of a
+/// file and every file of a site): a header may claim any size, and a small file (a PNG under 1 MB, a TIFF whose
+/// thousand pages share one strip) can decode to gigabytes. The check runs before anything is allocated.
+public enum ImageLimits {
+  /// 2^28 samples: 1 GiB as float32, far above a screen's site (2160 x 2160 x 5 is 2^24.5).
+  public static let defaultMaxDecodedSamples = 1 << 28
+  nonisolated(unsafe) private static var value = defaultMaxDecodedSamples
+  private static let lock = NSLock()
 
-/// Throws `.unsupported` when `width x height x channels` exceeds `maximumDecodedSamples`.
-func checkDecodedSize(width: Int, height: Int, channels: Int, path: String) throws {
-  let (area, overflowA) = width.multipliedReportingOverflow(by: height)
-  let (samples, overflowB) = area.multipliedReportingOverflow(by: channels)
-  guard !overflowA, !overflowB, samples <= maximumDecodedSamples else {
-    throw ImageError(
-      .unsupported, path: path,
-      detail: "\(width)x\(height)x\(channels) samples exceed the \(maximumDecodedSamples) a decoded image may hold")
+  /// The limit in force; `confound-host --max-image-pixels N` (and the worker it starts) set it.
+  public static var maxDecodedSamples: Int {
+    get {
+      lock.lock()
+      defer { lock.unlock() }
+      return value
+    }
+    set {
+      lock.lock()
+      value = max(1, newValue)
+      lock.unlock()
+    }
   }
+
+  /// Throws `.tooLarge` naming `path` when `samples` (nil: beyond Int) is over the limit; `what` describes the size.
+  public static func check(samples: Int?, what: String, path: String) throws {
+    let limit = maxDecodedSamples
+    guard let samples, samples <= limit else {
+      let count = samples.map { " = \($0)" } ?? " (beyond 2^63)"
+      throw ImageError(.tooLarge, path: path, detail: "it decodes to \(what)\(count) samples, over the limit of \(limit)")
+    }
+  }
+
+  /// `a + b`, or nil on overflow.
+  public static func sum(_ a: Int, _ b: Int) -> Int? {
+    let (s, overflow) = a.addingReportingOverflow(b)
+    return overflow ? nil : s
+  }
+
+  /// `a * b * ...`, or nil on overflow or a negative factor.
+  public static func product(_ factors: [Int]) -> Int? {
+    var total = 1
+    for f in factors {
+      let (p, overflow) = total.multipliedReportingOverflow(by: f)
+      if overflow || f < 0 { return nil }
+      total = p
+    }
+    return total
+  }
+}
+
+/// Throws `.tooLarge` when `width x height x channels` exceeds `ImageLimits.maxDecodedSamples`.
+func checkDecodedSize(width: Int, height: Int, channels: Int, path: String) throws {
+  try ImageLimits.check(samples: ImageLimits.product([width, height, channels]), what: "\(width)x\(height)x\(channels)", path: path)
 }

@@ -11,6 +11,8 @@ public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt
     /// A valid file using a feature this reader does not handle (bit depth, photometric, dtype).
     case unsupported
+    /// Valid, but it decodes to more samples than `ImageLimits.maxDecodedSamples` allows.
+    case tooLarge
     /// Writing failed (permissions, disk full) or the values cannot be stored as asked.
     case writeFailed
   }
@@ -38,6 +40,8 @@ public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
       return "\(path): truncated or corrupt (\(detail)); copy the file again from the acquisition system"
     case .unsupported:
       return "\(path): unsupported (\(detail)); re-save it as 8/16-bit integer or 32-bit float TIFF"
+    case .tooLarge:
+      return "\(path): too large (\(detail)); raise the limit with --max-image-pixels if the machine has the memory (4 bytes per sample, twice over while decoding)"
     case .writeFailed:
       return "\(path): cannot write (\(detail)); check the folder exists, is writable and has space"
     }

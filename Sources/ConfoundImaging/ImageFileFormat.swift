@@ -18,6 +18,13 @@ public enum ImageFileFormat: String, Sendable, Equatable {
 
   /// The format of the file at `path`; throws `.missingFile` or `.unknownFormat`.
   public static func of(path: String) throws -> ImageFileFormat {
+    // Only regular files and folders get opened: opening a FIFO blocks until a writer comes, which may be never,
+    // and a device may stream without end.
+    var info = stat()
+    if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
+      let kind = [S_IFIFO: "a FIFO (named pipe)", S_IFSOCK: "a socket", S_IFCHR: "a character device", S_IFBLK: "a block device"]
+      throw ImageError(.unknownFormat, path: path, detail: "it is \(kind[info.st_mode & S_IFMT] ?? "not a regular file"), not a file")
+    }
     guard let handle = FileHandle(forReadingAtPath: path) else {
       var isDirectory: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {

@@ -20,7 +20,10 @@ extension NPYArray {
     guard bytes.count >= start else { throw ImageError(.corrupt, path: path, detail: "header cut short") }
     let header = String(decoding: bytes[8 + lengthBytes..<start], as: UTF8.self)
     let (dtype, shape) = try parseHeader(header, path: path)
-    let byteCount = shape.reduce(1, *) * dtype.size
+    // A shape is the file's claim: its product may overflow or dwarf the file, so check before multiplying it out.
+    guard let byteCount = ImageLimits.product(shape + [dtype.size]) else {
+      throw ImageError(.corrupt, path: path, detail: "shape \(shape) holds more elements than can be counted")
+    }
     guard bytes.count >= start + byteCount else {
       throw ImageError(.corrupt, path: path, detail: "data has \(bytes.count - start) of \(byteCount) bytes")
     }

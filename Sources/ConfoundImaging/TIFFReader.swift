@@ -36,14 +36,35 @@ public func readTIFF(_ url: URL, pages: TIFFPages = .all) throws -> Image {
       throw ImageError(.unsupported, path: path, detail: "page \(n) requested, file has \(count) pages")
     }
     return try decodeCurrentPage(tiff)
-  case .all: return try stackPages(try decodeAllPages(tiff), path: path)
+  case .all:
+    try checkWholeFile(tiff)
+    return try stackPages(try decodeAllPages(tiff), path: path)
   }
+}
+
+/// Refuses a file whose pages together decode to more than `ImageLimits.maxDecodedSamples`, reading only the tags
+/// of every page first: thousands of pages may point at one small strip, so the file's size says nothing.
+func checkWholeFile(_ tiff: TIFFSession) throws {
+  var total: Int? = 0
+  var pages = 0
+  var first = ""
+  repeat {
+    let page = try TIFFPage(tiff)
+    if pages == 0 { first = "\(page.width)x\(page.height)x\(page.samplesPerPixel)" }
+    pages += 1
+    total = total.flatMap { ImageLimits.sum($0, page.width * page.height * page.samplesPerPixel) }
+  } while TIFFReadDirectory(tiff.handle) == 1
+  let what = pages == 1 ? first : "\(pages) pages (the first \(first))"
+  try ImageLimits.check(samples: total, what: what, path: tiff.path)
+  guard TIFFSetDirectory(tiff.handle, 0) == 1 else { throw tiff.failure(.corrupt, "cannot return to the first page") }
 }
 
 /// Reads every page of a TIFF file as its own `Image` (pages may differ in size and type).
 public func readTIFFPages(_ url: URL) throws -> [Image] {
   try ImageFileFormat.require(.tiff, at: url.path)
-  return try decodeAllPages(try TIFFSession(path: url.path, mode: "r"))
+  let tiff = try TIFFSession(path: url.path, mode: "r")
+  try checkWholeFile(tiff)
+  return try decodeAllPages(tiff)
 }
 
 func decodeAllPages(_ tiff: TIFFSession) throws -> [Image] {

@@ -22,8 +22,11 @@ enum HostHandlers {
   }
 
   static func register(on server: HostServer, registry: PluginRegistry, maxMessageBytes: Int) {
-    server.on(InitializeRequest.self, inline: true) { [unowned server] _, _ in
-      InitializeRequest.Response(
+    // Not inline: it waits (boundedly, --plugin-load-timeout) for the startup plugins, and the reader thread must go
+    // on meanwhile, so that shutdown, exit and end of input are still heard.
+    server.on(InitializeRequest.self) { [unowned server] _, _ in
+      registry.waitForStartup()
+      return InitializeRequest.Response(
         serverInfo: .init(name: "confound-host", version: HostMain.version),
         protocolVersion: confoundProtocolVersion,
         capabilities: ServerCapabilities(
@@ -33,14 +36,15 @@ enum HostHandlers {
     server.on(ShutdownRequest.self, inline: true) { _, _ in .null }
     // The listing changes only when a plugin loads: encode it once per registry generation.
     let listing = CachedValue<Int, [UInt8]>()
-    server.onEncoded(PluginsListRequest.self, inline: true) { _, _ in
-      try listing.value(for: registry.generation) {
+    server.onEncoded(PluginsListRequest.self) { _, _ in
+      registry.waitForStartup()
+      return try listing.value(for: registry.generation) {
         JSONWriter.bytes(try JSONCodec.encode(PluginsListRequest.Response(plugins: registry.plugins, errors: registry.loadErrors)))
       }
     }
-    server.on(PluginsLoadRequest.self) { params, _ in
+    server.on(PluginsLoadRequest.self) { params, context in
       do {
-        return try registry.load(path: params.path)
+        return try registry.load(path: params.path, isCancelled: { context.token.isCancelled })
       } catch let error as PluginLoadError {
         throw ResponseError(.pluginLoadFailed, "plugin \(error.path) not loaded: \(error.reason)",
                             data: ["plugin": .string(error.path), "reason": .string(error.reason)])

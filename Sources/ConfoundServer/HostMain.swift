@@ -2,15 +2,21 @@ import CConfoundPlugin
 import ConfoundProtocol
 import Foundation
 import JSONRPC
+import ConfoundImaging
 import PluginHost
 
-/// `confound-host [--plugin-dir DIR]... [--max-message-bytes N] [--workers N] [--no-builtin-plugins] [--log-level L]`
+/// `confound-host [--plugin-dir DIR]... [--max-message-bytes N] [--max-batch N] [--max-image-pixels N]
+/// [--plugin-load-timeout S] [--plugin-timeout S] [--workers N] [--no-builtin-plugins] [--log-level L]`
 public enum HostMain {
   public static let version = "0.1.0"
 
   struct Options {
     var pluginDirs: [String] = []
     var maxMessageBytes = 64 << 20
+    var maxBatch = HostServer.defaultMaxBatch
+    var maxImagePixels = ImageLimits.defaultMaxDecodedSamples
+    var pluginLoadTimeout = 10.0
+    var pluginTimeout = 600.0
     var workers = 2
     var builtins = true
     var logLevel = HostLog.Level.info
@@ -29,6 +35,15 @@ public enum HostMain {
       case "--max-message-bytes":
         guard let n = Int(try value(arg)), n > 0 else { throw UsageError("--max-message-bytes takes a positive integer") }
         options.maxMessageBytes = n
+      case "--max-batch":
+        guard let n = Int(try value(arg)), n > 0 else { throw UsageError("--max-batch takes a positive integer") }
+        options.maxBatch = n
+      case "--max-image-pixels":
+        guard let n = Int(try value(arg)), n > 0 else { throw UsageError("--max-image-pixels takes a positive integer (samples: width x height x channels)") }
+        options.maxImagePixels = n
+      case "--plugin-load-timeout", "--plugin-timeout":
+        guard let t = Double(try value(arg)), t > 0, t.isFinite else { throw UsageError("\(arg) takes a positive number of seconds") }
+        if arg == "--plugin-timeout" { options.pluginTimeout = t } else { options.pluginLoadTimeout = t }
       case "--workers":
         guard let n = Int(try value(arg)), n > 0 else { throw UsageError("--workers takes a positive integer") }
         options.workers = n
@@ -40,7 +55,11 @@ public enum HostMain {
         }
         options.logLevel = level
       case "--help", "-h":
-        throw UsageError("usage: confound-host [--plugin-dir DIR]... [--max-message-bytes N] [--workers N] [--no-builtin-plugins] [--log-level L]\nSpeaks JSON-RPC 2.0 with LSP framing on stdin/stdout; see Protocol/README.md.")
+        throw UsageError("""
+          usage: confound-host [--plugin-dir DIR]... [--max-message-bytes N] [--max-batch N] [--max-image-pixels N]
+                               [--plugin-load-timeout S] [--plugin-timeout S] [--workers N] [--no-builtin-plugins] [--log-level L]
+          Speaks JSON-RPC 2.0 with LSP framing on stdin/stdout; see Protocol/README.md ("Limits" has every default).
+          """)
       default: throw UsageError("unknown option \(arg); see --help")
       }
     }
@@ -65,19 +84,41 @@ public enum HostMain {
     dup2(2, 1)
     let log = HostLog(threshold: options.logLevel)
     let channel = FrameChannel(readFD: 0, writeFD: protocolFD, maxBodyBytes: options.maxMessageBytes)
+    ImageLimits.maxDecodedSamples = options.maxImagePixels
+    for stale in PluginRegistry.removeStaleScratchDirectories() { log(.debug, "removed \(stale), left by a host that has gone") }
     let hostDir = PluginDiscovery.executableDirectory
     let worker = ProcessInfo.processInfo.environment["CONFOUND_WORKER"] ?? (hostDir as NSString).appendingPathComponent("confound-worker")
-    let registry = PluginRegistry(workerExecutable: worker, maxWorkersPerPlugin: options.workers)
+    let limits = WorkerLimits(loadTimeout: options.pluginLoadTimeout, maxMessageBytes: options.maxMessageBytes,
+                              maxImagePixels: options.maxImagePixels)
+    let registry = PluginRegistry(workerExecutable: worker, maxWorkersPerPlugin: options.workers, limits: limits,
+                                  defaultCallTimeout: options.pluginTimeout)
     let candidates = PluginDiscovery.candidates(
       hostDirectory: options.builtins ? hostDir : "/nonexistent", pluginDirs: options.pluginDirs,
       environment: ProcessInfo.processInfo.environment)
+    // In the background, all at once: the reader below answers shutdown, exit and end of input meanwhile.
     registry.loadAll(paths: candidates) { log(.error, "plugin not loaded: \($0)") }
 
-    let server = HostServer(channel: channel, log: log)
+    let server = HostServer(channel: channel, log: log, maxBatch: options.maxBatch, maxMessageBytes: options.maxMessageBytes)
+    let ending = NSLock()
     server.onExit = { status in
+      // Once: a signal may arrive while an exit is under way.
+      ending.lock()
       registry.shutdown()
       exit(status)
     }
+    // SIGTERM, SIGINT and SIGHUP end the host the way `exit` does (workers ended, scratch folder removed), with the
+    // status a shell expects of a signal, 128 + its number.
+    let signalSources = [SIGTERM, SIGINT, SIGHUP].map { number in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler {
+        log(.info, "stopping on \(String(cString: strsignal(number)))")
+        server.onExit(128 + number)
+      }
+      source.resume()
+      return source
+    }
+    defer { withExtendedLifetime(signalSources) {} }
     HostHandlers.register(on: server, registry: registry, maxMessageBytes: options.maxMessageBytes)
     HostHandlers.registerFocus(on: server, registry: registry)
     HostHandlers.registerSegment(on: server, registry: registry)

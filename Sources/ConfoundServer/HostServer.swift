@@ -23,6 +23,14 @@ public final class HostServer: @unchecked Sendable {
     case message(Message)
     case encoded(RequestID, [UInt8])
 
+    var id: RequestID? {
+      switch self {
+      case .message(.response(let id, _, _)): return id
+      case .message: return nil
+      case .encoded(let id, _): return id
+      }
+    }
+
     var bytes: [UInt8] {
       switch self {
       case .message(let m): return m.bytes
@@ -30,11 +38,16 @@ public final class HostServer: @unchecked Sendable {
         return Array("{\"jsonrpc\":\"2.0\",\"id\":".utf8) + JSONWriter.bytes(id.json) + Array(",\"result\":".utf8) + result + [0x7D]
       }
     }
-
-    var json: JSONValue { (try? JSONParser.parse(bytes)) ?? .null }
   }
 
+  /// The most messages one batch may hold (`--max-batch`).
+  public static let defaultMaxBatch = 1000
+
   public let log: HostLog
+  /// A batch with more messages is refused whole, before any runs: its responses would be unbounded.
+  public let maxBatch: Int
+  /// The most bytes a batch's combined response may take; the client reads it as one message.
+  public let maxResponseBytes: Int
   private let channel: FrameChannel
   private var handlers: [String: Handler] = [:]
   private var notificationHandlers: [String: (JSONValue?) -> Void] = [:]
@@ -46,9 +59,11 @@ public final class HostServer: @unchecked Sendable {
   /// Runs when the client sends `exit` or its input ends; the argument is the process exit status.
   public var onExit: (Int32) -> Void = { exit($0) }
 
-  public init(channel: FrameChannel, log: HostLog) {
+  public init(channel: FrameChannel, log: HostLog, maxBatch: Int = HostServer.defaultMaxBatch, maxMessageBytes: Int = 64 << 20) {
     self.channel = channel
     self.log = log
+    self.maxBatch = maxBatch
+    self.maxResponseBytes = maxMessageBytes
     onNotification(CancelRequestNotification.method) { [unowned self] params in
       guard let id = params?["id"].flatMap(RequestID.init(json:)) else { return }
       lock.lock()
@@ -131,37 +146,67 @@ public final class HostServer: @unchecked Sendable {
     case .single(let item):
       dispatch(item) { [channel] reply in channel.sendBody(reply.bytes) }
     case .batch(let items):
+      guard items.count <= maxBatch else {
+        channel.send(.failure(nil, ResponseError(
+          .invalidRequest, "a batch of \(items.count) messages is over the limit of \(maxBatch) (--max-batch); none of them was run: send them in smaller batches",
+          data: ["count": .int(Int64(items.count)), "limit": .int(Int64(maxBatch))])))
+        return
+      }
       let group = DispatchGroup()
-      let collected = Collected()
+      let collected = BatchResponse(budget: maxResponseBytes)
       for item in items {
         group.enter()
-        dispatch(item) { response in
-          collected.append(response)
+        dispatch(item) { reply in
+          collected.add(reply)
           group.leave()
         } onNoResponse: {
           group.leave()
         }
       }
       group.notify(queue: work) { [channel] in
-        let responses = collected.messages
-        guard !responses.isEmpty else { return }
-        channel.sendBody(JSONWriter.bytes(.array(responses.map(\.json))))
+        let parts = collected.parts
+        guard !parts.isEmpty else { return }
+        channel.sendChunks([[0x5B]] + parts.enumerated().map { i, part in i == 0 ? part : [0x2C] + part } + [[0x5D]])
       }
     }
   }
 
-  private final class Collected: @unchecked Sendable {
+  /// The responses of one batch as serialised bytes, within a byte budget: each response is encoded as it is
+  /// ready and kept only while the total stays under the budget; one that would go over is replaced at once by a
+  /// short error with its id, and at the end the largest results are demoted the same way until errors included
+  /// the whole fits. So a batch never holds more than the budget plus one short error per message (at most
+  /// `--max-batch` of them), and the array sent fits the client's limit whenever its errors alone do.
+  private final class BatchResponse: @unchecked Sendable {
     private let lock = NSLock()
-    private var items: [Reply] = []
-    func append(_ m: Reply) {
-      lock.lock()
-      items.append(m)
-      lock.unlock()
+    private var items: [(bytes: [UInt8], id: RequestID?, demoted: Bool)] = []
+    private var used = 2
+    private let budget: Int
+    init(budget: Int) { self.budget = budget }
+
+    private func demoted(_ id: RequestID?) -> [UInt8] {
+      Message.failure(id, ResponseError(
+        .invalidRequest, "the batch's responses would exceed \(budget) bytes (--max-message-bytes): send this request alone or in a smaller batch")).bytes
     }
-    var messages: [Reply] {
+
+    func add(_ reply: Reply) {
+      var bytes = reply.bytes
       lock.lock()
       defer { lock.unlock() }
-      return items
+      let over = used + bytes.count + 1 > budget
+      if over { bytes = demoted(reply.id) }
+      used += bytes.count + 1
+      items.append((bytes, reply.id, over))
+    }
+
+    var parts: [[UInt8]] {
+      lock.lock()
+      defer { lock.unlock() }
+      while used > budget, let largest = items.indices.filter({ !items[$0].demoted }).max(by: { items[$0].bytes.count < items[$1].bytes.count }) {
+        let replacement = demoted(items[largest].id)
+        used += replacement.count - items[largest].bytes.count
+        items[largest] = (replacement, items[largest].id, true)
+      }
+      return items.map(\.bytes)
     }
   }
 
@@ -174,7 +219,7 @@ public final class HostServer: @unchecked Sendable {
       if let handler = notificationHandlers[method] {
         handler(params)
       } else if !method.hasPrefix("$/") {
-        log(.debug, "ignored notification \(method)")
+        log(.debug, "ignored notification \(Truncated.quote(method))")
       }
       onNoResponse()
     case .success(.response):
@@ -185,7 +230,8 @@ public final class HostServer: @unchecked Sendable {
         return
       }
       guard let handler = handlers[method] else {
-        respond(.failure(id, ResponseError(.methodNotFound, "unknown method \(method)", data: ["method": .string(method)])))
+        let quoted = Truncated.quote(method)
+        respond(.failure(id, ResponseError(.methodNotFound, "unknown method \(quoted)", data: ["method": .string(quoted)])))
         return
       }
       let token = CancellationToken()
@@ -197,12 +243,12 @@ public final class HostServer: @unchecked Sendable {
         let response: Reply
         do {
           if token.isCancelled {
-            response = .message(.failure(id, ResponseError(.requestCancelled, "request \(id) was cancelled")))
+            response = .message(.failure(id, ResponseError(.requestCancelled, "request \(Truncated.quote(id.description)) was cancelled")))
           } else if let encoded = handler.encoded {
             response = .encoded(id, try encoded(params, context))
           } else {
             let result = try handler.body(params, context)
-            response = token.isCancelled ? .message(.failure(id, ResponseError(.requestCancelled, "request \(id) was cancelled"))) : .message(.success(id, result))
+            response = token.isCancelled ? .message(.failure(id, ResponseError(.requestCancelled, "request \(Truncated.quote(id.description)) was cancelled"))) : .message(.success(id, result))
           }
         } catch let error as ResponseError {
           response = .message(.failure(id, error))
@@ -231,7 +277,7 @@ public final class HostServer: @unchecked Sendable {
       return nil
     }
     if !initialized {
-      return ResponseError(.serverNotInitialized, "send initialize first (request \(method) arrived before it)")
+      return ResponseError(.serverNotInitialized, "send initialize first (request \(Truncated.quote(method)) arrived before it)")
     }
     if shuttingDown { return ResponseError(.invalidRequest, "the host is shutting down; only exit is accepted") }
     if method == ShutdownRequest.method {

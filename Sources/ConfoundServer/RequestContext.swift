@@ -39,9 +39,12 @@ public final class RequestContext: @unchecked Sendable {
     self.send = send
   }
 
+  /// The request's cancellation as a poll, for readers that take an `isCancelled` hook (LoadDataReader, CSVTable).
+  public var isCancelled: () -> Bool { { [token] in token.isCancelled } }
+
   /// Throws -32800 when the request was cancelled; call between units of work.
   public func checkCancellation() throws {
-    if token.isCancelled { throw ResponseError(.requestCancelled, "request \(id) was cancelled") }
+    if token.isCancelled { throw ResponseError(.requestCancelled, "request \(Truncated.quote(id.description)) was cancelled") }
   }
 
   /// Starts the progress bar (`$/progress` begin).

@@ -10,7 +10,7 @@ extension HostHandlers {
     server.on(SimulateRequest.self) { params, context in try simulate(params, context: context) }
     server.on(ScreenCheckRequest.self) { params, context in
       context.beginProgress("screen check")
-      let check = try checkScreen(params)
+      let check = try checkScreen(params, isCancelled: { context.token.isCancelled })
       return ScreenCheckRequest.Response(check)
     }
     server.on(ExportRequest.self) { params, _ in try export(params) }
@@ -82,7 +82,8 @@ extension HostHandlers {
   }
 
   /// Reads `params.spec` (LoadData CSV or folder), joins the platemaps and checks every image.
-  static func checkScreen(_ params: ScreenCheckRequest.Params) throws -> ScreenCheck {
+  /// `isCancelled` is polled while a LoadData CSV is read (a cancel there is -32800).
+  static func checkScreen(_ params: ScreenCheckRequest.Params, isCancelled: () -> Bool = { false }) throws -> ScreenCheck {
     let spec = URL(fileURLWithPath: params.spec).standardizedFileURL
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: spec.path, isDirectory: &isFolder) else {
@@ -100,7 +101,7 @@ extension HostHandlers {
             .invalidParams, "template applies to a folder of images, not to the LoadData CSV \(spec.path)",
             data: ["field": "template"])
         }
-        (screen, problems) = try LoadDataReader.read(spec)
+        (screen, problems) = try LoadDataReader.read(spec, isCancelled: isCancelled)
       }
       if let platemap = params.platemap {
         problems += screen.join(try Platemap(contentsOf: URL(fileURLWithPath: platemap)))
@@ -115,6 +116,8 @@ extension HostHandlers {
       throw ResponseError(.invalidParams, error.description, data: ["field": "template"])
     } catch let error as CSVError {
       throw ResponseError(.badInputFile, error.description, data: ["file": .string(error.file)])
+    } catch let error as ReadCancelled {
+      throw ResponseError(.requestCancelled, "\(error)")
     }
   }
 

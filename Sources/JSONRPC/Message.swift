@@ -3,9 +3,12 @@ public enum RequestID: Hashable, Sendable, CustomStringConvertible, Codable {
   case int(Int64)
   case string(String)
 
+  /// A number or a string. JSON has one number type: `3.0` is the integer 3 (and is answered as `3`); a number
+  /// with a fraction, or beyond 64-bit integers, is not an id.
   public init?(json: JSONValue) {
     switch json {
     case .int(let i): self = .int(i)
+    case .double(let d) where d == d.rounded() && abs(d) < 0x1p63: self = .int(Int64(d))
     case .string(let s): self = .string(s)
     default: return nil
     }
@@ -83,10 +86,13 @@ public enum Message: Hashable, Sendable {
     }
     guard object["jsonrpc"] == .string("2.0") else { return invalid("\"jsonrpc\" must be \"2.0\"") }
     if let idValue, id == nil, idValue != .null {
+      if case .double(let d) = idValue {
+        return invalid("\"id\" must be an integer or a string, got the number \(d), which is not an integer")
+      }
       return invalid("\"id\" must be a number or a string, got \(idValue.typeName)")
     }
     if let methodValue = object["method"] {
-      guard case .string(let method) = methodValue else { return invalid("\"method\" must be a string") }
+      guard case .string(let method) = methodValue else { return invalid("\"method\" must be a string, got \(methodValue.typeName)") }
       let params = object["params"]
       if let params {
         switch params {

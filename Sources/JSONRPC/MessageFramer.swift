@@ -14,6 +14,8 @@ public struct MessageFramer: Sendable {
   public enum FramingError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingContentLength
     case invalidContentLength(String)
+    /// A Content-Length of digits only, but too large to represent in 63 bits.
+    case unrepresentableContentLength(String)
     case tooLarge(length: Int, limit: Int)
     case headerTooLong(limit: Int)
     /// The input ended inside a frame: `expected` body bytes announced, `received` arrived.
@@ -24,7 +26,9 @@ public struct MessageFramer: Sendable {
     public var description: String {
       switch self {
       case .missingContentLength: return "the header block has no Content-Length"
-      case .invalidContentLength(let v): return "Content-Length '\(v)' is not a non-negative integer"
+      case .invalidContentLength(let v): return "Content-Length '\(Truncated.quote(v))' is not a non-negative integer"
+      case .unrepresentableContentLength(let v):
+        return "Content-Length \(Truncated.quote(v)) is too large to represent (over \(Int.max)); no message is that long"
       case .tooLarge(let length, let limit):
         return "Content-Length \(length) exceeds the limit of \(limit) bytes (start the host with a larger --max-message-bytes)"
       case .headerTooLong(let limit): return "a header block longer than \(limit) bytes"
@@ -151,12 +155,18 @@ public struct MessageFramer: Sendable {
     }
     guard let value else { return .failure(.missingContentLength) }
     var length = 0
+    var overflow = false
     for byte in value {
-      guard byte >= 0x30, byte <= 0x39, length < Int.max / 10 - 10 else {
+      guard byte >= 0x30, byte <= 0x39 else {
         return .failure(.invalidContentLength(String(decoding: value, as: UTF8.self)))
       }
-      length = length * 10 + Int(byte - 0x30)
+      // Keep scanning after an overflow: a later non-digit makes it invalid rather than too large.
+      let (times10, o1) = length.multipliedReportingOverflow(by: 10)
+      let (next, o2) = times10.addingReportingOverflow(Int(byte - 0x30))
+      overflow = overflow || o1 || o2
+      length = overflow ? 0 : next
     }
+    if overflow { return .failure(.unrepresentableContentLength(String(decoding: value, as: UTF8.self))) }
     guard !value.isEmpty else { return .failure(.invalidContentLength("")) }
     return .success(length)
   }

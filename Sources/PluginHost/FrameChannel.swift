@@ -23,13 +23,23 @@ public final class FrameChannel: @unchecked Sendable {
   @discardableResult
   public func send(_ message: Message) -> Bool { sendBody(message.bytes) }
 
-  /// Sends an already-serialised JSON body (a batch response, for one).
+  /// Sends an already-serialised JSON body.
   @discardableResult
-  public func sendBody(_ body: [UInt8]) -> Bool {
-    let frame = MessageFramer.frame(body)
+  public func sendBody(_ body: [UInt8]) -> Bool { sendChunks([body]) }
+
+  /// Sends one body given as consecutive pieces (a batch response), written one after another under one header,
+  /// never concatenated in memory.
+  @discardableResult
+  public func sendChunks(_ chunks: [[UInt8]]) -> Bool {
+    let header = Array("Content-Length: \(chunks.reduce(0) { $0 + $1.count })\r\n\r\n".utf8)
     writeLock.lock()
     defer { writeLock.unlock() }
-    return frame.withUnsafeBytes { raw in
+    for chunk in [header] + chunks where !writeAll(chunk) { return false }
+    return true
+  }
+
+  private func writeAll(_ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { raw in
       var offset = 0
       while offset < raw.count {
         let n = write(writeFD, raw.baseAddress! + offset, raw.count - offset)

@@ -16,6 +16,12 @@ public final class PluginLibrary {
 
   /// The smallest `cf_plugin` this host can use: everything up to and including `free_result`.
   static let minimumVTableSize = MemoryLayout<cf_plugin>.offset(of: \cf_plugin.unload)!
+  /// A `cf_plugin` that also has `unload`.
+  static let vtableSizeWithUnload = minimumVTableSize + MemoryLayout<UnsafeRawPointer>.size
+  /// The smallest `cf_result` this host reads: up to and including `n_outputs`.
+  static let minimumResultSize = MemoryLayout<cf_result>.offset(of: \cf_result.n_outputs)! + MemoryLayout<UInt32>.size
+  /// The smallest output `cf_tensor` this host reads: all of it, up to and including `nbytes`.
+  static let minimumTensorSize = MemoryLayout<cf_tensor>.offset(of: \cf_tensor.nbytes)! + MemoryLayout<UInt64>.size
 
   /// Opens and checks a plugin. Every failure is a `PluginLoadError` saying what is wrong and what to do.
   public init(path: String) throws {
@@ -43,8 +49,12 @@ public final class PluginLibrary {
     guard v.abi_version <= CONFOUND_ABI_VERSION else {
       throw PluginLoadError(path: path, reason: "ABI version \(v.abi_version) is too new for this host (supports 1...\(CONFOUND_ABI_VERSION)): upgrade Confound or rebuild the plugin against this host's confound_plugin.h")
     }
-    guard Int(v.struct_size) >= Self.minimumVTableSize, v.invoke != nil, v.free_result != nil, let manifestText = v.manifest_json else {
-      throw PluginLoadError(path: path, reason: "its cf_plugin is incomplete (struct_size \(v.struct_size), invoke/free_result/manifest_json must be set)")
+    // Members beyond what struct_size covers are not the plugin's: they are not read at all.
+    guard Int(v.struct_size) >= Self.minimumVTableSize else {
+      throw PluginLoadError(path: path, reason: "its cf_plugin has struct_size \(v.struct_size), smaller than the \(Self.minimumVTableSize) bytes up to free_result that every host reads: set struct_size = sizeof(cf_plugin)")
+    }
+    guard v.invoke != nil, v.free_result != nil, let manifestText = v.manifest_json else {
+      throw PluginLoadError(path: path, reason: "its cf_plugin is incomplete (invoke, free_result and manifest_json must be set)")
     }
     do {
       manifest = try ManifestValidation.validate(json: String(cString: manifestText), hostABI: Int(CONFOUND_ABI_VERSION))
@@ -89,6 +99,12 @@ public final class PluginLibrary {
   }
 
   private static func copy(_ r: cf_result, plugin: String) throws -> CallResult {
+    guard Int(r.struct_size) >= minimumResultSize else {
+      throw PluginCallError.noResult("plugin \(plugin) returned a cf_result with struct_size \(r.struct_size), smaller than the \(minimumResultSize) bytes the host reads: set struct_size = sizeof(cf_result)")
+    }
+    guard r.n_outputs == 0 || r.outputs != nil else {
+      throw PluginCallError.noResult("plugin \(plugin) returned n_outputs \(r.n_outputs) but no outputs array")
+    }
     let text = r.json.map { String(cString: $0) } ?? "null"
     let json: JSONValue
     do { json = try JSONParser.parse(Array(text.utf8)) } catch {
@@ -97,11 +113,16 @@ public final class PluginLibrary {
     var outputs: [(name: String, array: NPYArray)] = []
     for i in 0..<Int(r.n_outputs) {
       let t = r.outputs[i]
+      guard Int(t.struct_size) >= minimumTensorSize else {
+        throw PluginCallError.noResult("plugin \(plugin) returned output tensor \(i) with struct_size \(t.struct_size), smaller than the \(minimumTensorSize) bytes of a cf_tensor: set struct_size = sizeof(cf_tensor)")
+      }
+      guard t.ndim <= UInt32(CF_MAX_DIMS) else {
+        throw PluginCallError.noResult("plugin \(plugin) returned output tensor \(i) with \(t.ndim) dimensions (at most \(CF_MAX_DIMS))")
+      }
       guard let dtype = NPYDType(cfDType: t.dtype) else { throw PluginCallError.noResult("plugin \(plugin) returned dtype \(t.dtype)") }
       let ndim = Int(min(t.ndim, UInt32(CF_MAX_DIMS)))
       let shape = withUnsafeBytes(of: t.shape) { raw in (0..<ndim).map { Int(raw.load(fromByteOffset: $0 * 8, as: Int64.self)) } }
-      let count = shape.reduce(1, *) * dtype.size
-      guard shape.allSatisfy({ $0 >= 0 }), UInt64(count) == t.nbytes, count == 0 || t.data != nil else {
+      guard let count = ImageLimits.product(shape + [dtype.size]), UInt64(count) == t.nbytes, count == 0 || t.data != nil else {
         throw PluginCallError.noResult("plugin \(plugin) returned tensor \(i) with shape \(shape) but \(t.nbytes) bytes")
       }
       let bytes = count == 0 ? [] : Array(UnsafeRawBufferPointer(start: t.data, count: count))
@@ -113,7 +134,7 @@ public final class PluginLibrary {
 
   deinit {
     // The library stays mapped: Swift plugins register metadata that must outlive the handle.
-    if let unload = vtable.pointee.unload, Int(vtable.pointee.struct_size) > Self.minimumVTableSize {
+    if Int(vtable.pointee.struct_size) >= Self.vtableSizeWithUnload, let unload = vtable.pointee.unload {
       unload(vtable.pointee.context)
     }
   }

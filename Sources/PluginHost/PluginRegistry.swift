@@ -10,16 +10,26 @@ public final class PluginRegistry: @unchecked Sendable {
     let manifest: PluginManifest
     let workerExecutable: String
     let maxWorkers: Int
+    let limits: WorkerLimits
+    let tracker: WorkerTracker
     private let condition = NSCondition()
     private var idle: [PluginWorker] = []
+    /// Every worker started and not yet known dead, busy or idle: shutdown ends them all.
+    private var started: [PluginWorker] = []
     private var running = 0
 
-    init(first: PluginWorker, manifest: PluginManifest, workerExecutable: String, maxWorkers: Int) {
+    init(
+      first: PluginWorker, manifest: PluginManifest, workerExecutable: String, maxWorkers: Int, limits: WorkerLimits,
+      tracker: WorkerTracker
+    ) {
+      self.tracker = tracker
       self.path = first.pluginPath
       self.manifest = manifest
       self.workerExecutable = workerExecutable
       self.maxWorkers = maxWorkers
+      self.limits = limits
       idle = [first]
+      started = [first]
     }
 
     /// Runs `body` with a live worker: an idle one, a new one while below `maxWorkers`, or the next to free up.
@@ -40,7 +50,12 @@ public final class PluginRegistry: @unchecked Sendable {
       condition.unlock()
       if worker == nil {
         do {
-          worker = try PluginWorker(pluginPath: path, workerExecutable: workerExecutable)
+          let fresh = try PluginWorker(pluginPath: path, workerExecutable: workerExecutable, limits: limits, tracker: tracker)
+          condition.lock()
+          started.removeAll { !$0.isAlive }
+          started.append(fresh)
+          condition.unlock()
+          worker = fresh
         } catch let error as PluginLoadError {
           release(nil)
           throw ResponseError(.pluginLoadFailed, "plugin \(manifest.id) could not be restarted: \(error.reason)",
@@ -59,21 +74,31 @@ public final class PluginRegistry: @unchecked Sendable {
       condition.unlock()
     }
 
-    func shutdown() {
+    /// Every worker this entry started, idle or busy; after shutdown no new one is handed out.
+    func takeAll() -> [PluginWorker] {
       condition.lock()
-      let workers = idle
+      let workers = started
       idle = []
+      started = []
       condition.unlock()
-      workers.forEach { $0.close() }
+      return workers
     }
   }
 
   public let workerExecutable: String
   public let maxWorkersPerPlugin: Int
-  private let lock = NSLock()
+  /// Limits every worker starts with (load timeout, channel size, image size).
+  public let limits: WorkerLimits
+  /// Seconds a plugin call may take when the request sets no `timeoutSeconds`.
+  public let defaultCallTimeout: Double
+  private let lock = NSCondition()
   private var entries: [Entry] = []
   private var failures: [PluginLoadError] = []
   private var changes = 0
+  /// Startup loads still running (`loadAll`); requests that need a plugin wait for them, boundedly.
+  private var startupPending = 0
+  /// Every worker started and not exited, including those still loading.
+  private let tracker = WorkerTracker()
 
   /// Grows whenever a plugin loads or fails to load, so listings can be cached between changes.
   public var generation: Int {
@@ -82,9 +107,14 @@ public final class PluginRegistry: @unchecked Sendable {
     return changes
   }
 
-  public init(workerExecutable: String, maxWorkersPerPlugin: Int = 2) {
+  public init(
+    workerExecutable: String, maxWorkersPerPlugin: Int = 2, limits: WorkerLimits = WorkerLimits(),
+    defaultCallTimeout: Double = 600
+  ) {
     self.workerExecutable = workerExecutable
     self.maxWorkersPerPlugin = maxWorkersPerPlugin
+    self.limits = limits
+    self.defaultCallTimeout = defaultCallTimeout
   }
 
   /// The plugins loaded, in load order; the first of each kind is its default.
@@ -103,49 +133,118 @@ public final class PluginRegistry: @unchecked Sendable {
     return failures
   }
 
-  /// Loads a plugin in a fresh worker. A failure is recorded (for `plugins/list`) and thrown.
+  /// Loads a plugin in a fresh worker, at most `limits.loadTimeout` seconds, stopping early when `isCancelled`.
+  /// A load failure is recorded (for `plugins/list`) and thrown; a cancel throws -32800 and records nothing.
   @discardableResult
-  public func load(path: String) throws -> PluginInfo {
+  public func load(path: String, isCancelled: () -> Bool = { false }) throws -> PluginInfo {
     let absolute = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     if let loaded = plugins.first(where: { $0.path == absolute }) { return loaded }
+    return try register(absolute, try start(absolute, isCancelled: isCancelled))
+  }
+
+  private func start(_ absolute: String, isCancelled: () -> Bool) throws -> Result<PluginWorker, PluginLoadError> {
     do {
-      let worker = try PluginWorker(pluginPath: absolute, workerExecutable: workerExecutable)
+      return .success(try PluginWorker(pluginPath: absolute, workerExecutable: workerExecutable, limits: limits, tracker: tracker,
+                                       isCancelled: isCancelled))
+    } catch let error as PluginLoadError {
+      return .failure(error)
+    }
+  }
+
+  /// Adds a started worker's plugin, or records why it did not load.
+  private func register(_ absolute: String, _ started: Result<PluginWorker, PluginLoadError>) throws -> PluginInfo {
+    lock.lock()
+    defer {
+      changes += 1
+      lock.broadcast()
+      lock.unlock()
+    }
+    do {
+      let worker = try started.get()
       let manifest = worker.manifest!
-      lock.lock()
       if let existing = entries.first(where: { $0.manifest.id == manifest.id }) {
-        lock.unlock()
         worker.close()
         throw PluginLoadError(path: absolute, reason: "a plugin with id \(manifest.id) is already loaded from \(existing.path): give this one another id or remove one of them")
       }
-      entries.append(Entry(first: worker, manifest: manifest, workerExecutable: workerExecutable, maxWorkers: maxWorkersPerPlugin))
-      changes += 1
-      lock.unlock()
-      return plugins.first { $0.manifest.id == manifest.id }!
+      if entries.contains(where: { $0.path == absolute }) { worker.close() } else {
+        entries.append(Entry(first: worker, manifest: manifest, workerExecutable: workerExecutable, maxWorkers: maxWorkersPerPlugin, limits: limits, tracker: tracker))
+      }
+      var seenKinds = Set<PluginKind>()
+      let infos = entries.map { e in PluginInfo(manifest: e.manifest, path: e.path, isDefault: seenKinds.insert(e.manifest.kind).inserted) }
+      return infos.first { $0.manifest.id == manifest.id }!
     } catch let error as PluginLoadError {
-      lock.lock()
       failures.append(error)
-      changes += 1
-      lock.unlock()
       throw error
     }
   }
 
-  /// Loads every plugin found; failures are logged through `onError` and kept, never fatal.
-  public func loadAll(paths: [String], onError: (PluginLoadError) -> Void) {
-    for path in paths {
-      do { try load(path: path) } catch let error as PluginLoadError { onError(error) } catch {}
+  /// Loads every plugin found, all at once, each in its own worker; registers them in the order given (so the first
+  /// of each kind stays its default), logging failures through `onError`, never fatal. Returns at once: the loads go
+  /// on in the background, and requests that need a plugin wait for them (`waitForStartup`).
+  public func loadAll(paths: [String], onError: @escaping @Sendable (PluginLoadError) -> Void) {
+    let absolutes = paths.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+    lock.lock()
+    startupPending += 1
+    lock.unlock()
+    Thread { [self] in
+      let results = StartupResults(count: absolutes.count)
+      // A thread per plugin, not a pool sized by the cores: a plugin that hangs must not hold up the others.
+      let group = DispatchGroup()
+      for i in absolutes.indices {
+        group.enter()
+        Thread { [self] in
+          let started = (try? start(absolutes[i], isCancelled: { false })) ?? .failure(PluginLoadError(path: absolutes[i], reason: "not started"))
+          results.set(i, started)
+          group.leave()
+        }.start()
+      }
+      group.wait()
+      for (path, started) in zip(absolutes, results.all) {
+        do { _ = try register(path, started) } catch let error as PluginLoadError { onError(error) } catch {}
+      }
+      lock.lock()
+      startupPending -= 1
+      changes += 1
+      lock.broadcast()
+      lock.unlock()
+    }.start()
+  }
+
+  /// The outcome of each startup load, by position, filled from one thread per plugin.
+  private final class StartupResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Result<PluginWorker, PluginLoadError>?]
+    init(count: Int) { items = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: Result<PluginWorker, PluginLoadError>) {
+      lock.lock()
+      items[i] = value
+      lock.unlock()
     }
+    var all: [Result<PluginWorker, PluginLoadError>] {
+      lock.lock()
+      defer { lock.unlock() }
+      return items.map { $0 ?? .failure(PluginLoadError(path: "", reason: "not started")) }
+    }
+  }
+
+  /// Waits until the startup loads are done, at most the load timeout (plus a margin for registering) from now.
+  public func waitForStartup() {
+    let deadline = Date(timeIntervalSinceNow: limits.loadTimeout + 5)
+    lock.lock()
+    while startupPending > 0 && lock.wait(until: deadline) {}
+    lock.unlock()
   }
 
   /// The plugin a request names by id, or its kind's default.
   func entry(id: String?, kind: PluginKind?) throws -> Entry {
+    waitForStartup()
     lock.lock()
     defer { lock.unlock() }
     if let id {
       guard let e = entries.first(where: { $0.manifest.id == id }) else {
         let known = entries.map(\.manifest.id).joined(separator: ", ")
-        throw ResponseError(.pluginNotFound, "no plugin with id \(id) is loaded (loaded: \(known.isEmpty ? "none" : known)); load it with plugins/load or --plugin-dir",
-                            data: ["plugin": .string(id)])
+        throw ResponseError(.pluginNotFound, "no plugin with id \(Truncated.quote(id)) is loaded (loaded: \(known.isEmpty ? "none" : known)); load it with plugins/load or --plugin-dir",
+                            data: ["plugin": .string(Truncated.quote(id))])
       }
       if let kind, e.manifest.kind != kind {
         throw ResponseError(.invalidParams, "plugin \(id) is a \(e.manifest.kind.rawValue) plugin, not a \(kind.rawValue) plugin",
@@ -163,15 +262,20 @@ public final class PluginRegistry: @unchecked Sendable {
     return e
   }
 
-  /// Runs a plugin's operation in one of its workers.
+  /// Runs a plugin's operation in one of its workers, within `timeoutSeconds` (default `defaultCallTimeout`), and
+  /// checks the result of a kind's operation against the kind's contract.
   public func run(
     _ params: PluginsRunRequest.Params, isCancelled: @escaping () -> Bool, progress: @escaping (Double, String?) -> Void,
     log: @escaping (Int32, String) -> Void
   ) throws -> PluginsRunRequest.Response {
+    if let t = params.timeoutSeconds, !(t > 0 && t.isFinite) {
+      throw ResponseError(.invalidParams, "timeoutSeconds must be a positive number of seconds, got \(t); leave it out for the default of \(PluginWorker.seconds(defaultCallTimeout)) s",
+                          data: ["field": "timeoutSeconds"])
+    }
     let entry = try entry(id: params.plugin, kind: params.kind)
     let method = params.method ?? entry.manifest.kind.operation
     guard entry.manifest.methods.contains(method) else {
-      throw ResponseError(.invalidParams, "plugin \(entry.manifest.id) has no method \(method) (it offers \(entry.manifest.methods.joined(separator: ", ")))",
+      throw ResponseError(.invalidParams, "plugin \(entry.manifest.id) has no method \(Truncated.quote(method)) (it offers \(entry.manifest.methods.joined(separator: ", ")))",
                           data: ["field": "method", "plugin": .string(entry.manifest.id)])
     }
     let parameters: JSONObject
@@ -184,25 +288,58 @@ public final class PluginRegistry: @unchecked Sendable {
     let outputDir = params.outputDir ?? Self.scratchDirectory
     let call = WorkerCall(method: method, params: ["parameters": .object(parameters), "context": params.context ?? .null],
                           inputs: params.inputs, outputDir: outputDir)
+    let timeout = params.timeoutSeconds ?? defaultCallTimeout
     let result = try entry.withWorker { worker in
-      try worker.call(call, events: .init(progress: progress, log: log), isCancelled: isCancelled, timeout: params.timeoutSeconds)
+      try worker.call(call, events: .init(progress: progress, log: log), isCancelled: isCancelled, timeout: timeout)
     }
-    let outputs = try JSONCodec.decode([TensorRef].self, from: result["outputs"] ?? .array([]))
-    return PluginsRunRequest.Response(plugin: entry.manifest.id, result: result["result"] ?? .null, outputs: outputs)
+    let outputs: [TensorRef]
+    do {
+      outputs = try JSONCodec.decode([TensorRef].self, from: result["outputs"] ?? .array([]))
+    } catch {
+      throw ResultContract.violation(plugin: entry.manifest.id, "its worker returned unreadable outputs")
+    }
+    let response = PluginsRunRequest.Response(plugin: entry.manifest.id, result: result["result"] ?? .null, outputs: outputs)
+    if method == entry.manifest.kind.operation { try ResultContract.check(response, kind: entry.manifest.kind) }
+    return response
   }
 
   /// Where outputs go when a request names no folder: shared memory (tmpfs) when the machine has it.
-  static let scratchDirectory: String = {
-    let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return (base as NSString).appendingPathComponent("confound-\(getpid())")
+  public static let scratchDirectory: String = {
+    (scratchBase as NSString).appendingPathComponent("confound-\(getpid())")
   }()
 
-  /// Ends every worker and removes the scratch folder.
-  public func shutdown() {
+  static let scratchBase = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+
+  /// Removes the scratch folders of hosts that are no longer running (`confound-<pid>` with no such process), left
+  /// by a host killed with SIGKILL. Returns the folders removed.
+  @discardableResult
+  public static func removeStaleScratchDirectories() -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: scratchBase)) ?? []
+    var removed: [String] = []
+    for name in names where name.hasPrefix("confound-") {
+      guard let pid = Int32(name.dropFirst("confound-".count)), pid > 0, pid != getpid() else { continue }
+      // ESRCH: no such process. EPERM means it exists under another user: leave it.
+      if kill(pid, 0) != 0 && errno == ESRCH {
+        let path = (scratchBase as NSString).appendingPathComponent(name)
+        if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
+      }
+    }
+    return removed
+  }
+
+  /// Ends every worker and removes the scratch folder: closes each worker's input, gives them `grace` seconds to
+  /// exit, then ends the process group of any still running; returns once all have exited (or after 5 s more).
+  public func shutdown(grace: Double = 2) {
     lock.lock()
     let all = entries
     lock.unlock()
-    all.forEach { $0.shutdown() }
+    let workers = all.flatMap { $0.takeAll() }
+    workers.forEach { $0.close() }
+    let deadline = Date(timeIntervalSinceNow: grace)
+    for worker in workers where !worker.waitForExit(timeout: max(0, deadline.timeIntervalSinceNow)) { worker.kill() }
+    for worker in workers { _ = worker.waitForExit(timeout: 5) }
+    // Workers not yet registered: still loading, or started by a call that has not returned.
+    tracker.stopAll(timeout: 5)
     try? FileManager.default.removeItem(atPath: Self.scratchDirectory)
   }
 }

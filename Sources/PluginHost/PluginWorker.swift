@@ -2,24 +2,26 @@ import ConfoundProtocol
 import Foundation
 import JSONRPC
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// The host's handle on one worker process serving one plugin. One call at a time.
 ///
-/// Crash: the worker's output ends, the call fails with 1002 naming the plugin and the signal, and the worker
-/// is discarded. Hang or cancel: the host asks the plugin to stop (`worker/cancel`), waits `cancelGrace`,
-/// then kills the process; the call fails with -32800 (cancel) or 1002 (timeout).
+/// Every wait is bounded and every failure names its cause: a worker is dead when its exit status arrives (not at
+/// end of file); loading is bounded by `loadTimeout` and cancellable; a call by its timeout and by cancellation
+/// (`worker/cancel`, then `cancelGrace` seconds, then the process group is killed). Anything in the channel that is
+/// not a protocol message, or a message over the channel's limit, stops the worker: the stream can no longer be
+/// trusted, and the pending call fails naming the plugin.
 final class PluginWorker: @unchecked Sendable {
   let pluginPath: String
   private(set) var manifest: PluginManifest?
-  private let process = Process()
+  private var process: WorkerProcess!
   private var channel: FrameChannel!
+  private let maxMessageBytes: Int
   private let condition = NSCondition()
   private var handshake: Result<PluginManifest, PluginLoadError>?
   private var exited = false
   private var pending: (id: RequestID, events: CallEvents)?
+  /// Set once the worker said it is handing the pending call to the plugin (`worker/invoking`): a crash before that
+  /// is the worker's own (reading inputs), after it the plugin's.
+  private var pluginEntered = false
   private var response: Message?
   private var nextID: Int64 = 0
 
@@ -35,53 +37,94 @@ final class PluginWorker: @unchecked Sendable {
     return !exited
   }
 
-  /// Starts a worker and waits for its manifest. Throws `PluginLoadError` when the plugin does not load.
-  init(pluginPath: String, workerExecutable: String, startTimeout: Double = 60) throws {
+  /// Starts a worker and waits for its manifest, at most `loadTimeout` seconds, polling `isCancelled`. Throws
+  /// `PluginLoadError` when the plugin does not load, `ResponseError(-32800)` when cancelled.
+  init(
+    pluginPath: String, workerExecutable: String, limits: WorkerLimits = WorkerLimits(), tracker: WorkerTracker,
+    isCancelled: () -> Bool = { false }
+  ) throws {
     self.pluginPath = pluginPath
-    let toWorker = Pipe()
-    let fromWorker = Pipe()
-    process.executableURL = URL(fileURLWithPath: workerExecutable)
-    process.arguments = ["--plugin", pluginPath]
-    process.standardInput = toWorker
-    process.standardOutput = fromWorker
+    maxMessageBytes = limits.maxMessageBytes
     var environment = ProcessInfo.processInfo.environment
     // Workers run side by side: each gets one BLAS thread unless the user chose otherwise.
     if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
-    process.environment = environment
     do {
-      try process.run()
+      process = try WorkerProcess(
+        executable: workerExecutable, arguments: ["--plugin", pluginPath] + limits.arguments, environment: environment,
+        tracker: tracker
+      ) { [weak self] in self?.markExited() }
     } catch {
       throw PluginLoadError(path: pluginPath, reason: "could not start the worker \(workerExecutable): \(error)")
     }
-    channel = FrameChannel(readFD: fromWorker.fileHandleForReading.fileDescriptor,
-                           writeFD: toWorker.fileHandleForWriting.fileDescriptor)
-    let reader = Thread { [self] in readLoop(readHandle: fromWorker.fileHandleForReading) }
-    reader.start()
+    channel = FrameChannel(readFD: process.output.fileDescriptor, writeFD: process.input.fileDescriptor,
+                           maxBodyBytes: maxMessageBytes)
+    Thread { [self] in readLoop() }.start()
+    let deadline = Date(timeIntervalSinceNow: limits.loadTimeout)
     condition.lock()
-    let deadline = Date(timeIntervalSinceNow: startTimeout)
-    while handshake == nil && !exited && condition.wait(until: deadline) {}
+    var cancelled = false
+    while handshake == nil && !exited && Date() < deadline {
+      _ = condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.05)))
+      if handshake != nil || exited { break }
+      condition.unlock()
+      cancelled = isCancelled()
+      condition.lock()
+      if cancelled { break }
+    }
     let result = handshake
     condition.unlock()
     switch result {
     case .success(let manifest): self.manifest = manifest
-    case .failure(let error):
-      throw error
+    case .failure(let error): throw error
     case nil:
-      kill()
-      throw PluginLoadError(path: pluginPath, reason: exited ? "the plugin crashed while loading (\(terminationText())): run `confound plugins check \(pluginPath)` to see its own message" : "the plugin did not finish loading in \(Int(startTimeout)) s")
+      if cancelled {
+        process.stop(.cancelled)
+        throw ResponseError(.requestCancelled, "loading \(pluginPath) was cancelled; its worker was stopped",
+                            data: ["plugin": .string(pluginPath)])
+      }
+      if !isAlive {
+        throw PluginLoadError(path: pluginPath, reason: exitReason(during: "loading"))
+      }
+      process.stop(.loadTimeout(limits.loadTimeout))
+      throw PluginLoadError(
+        path: pluginPath,
+        reason: "the plugin did not finish loading within \(Self.seconds(limits.loadTimeout)) s (its entry point or "
+          + "initialisation does not return); its worker was stopped. Raise the limit with --plugin-load-timeout")
     }
   }
 
-  private func readLoop(readHandle: FileHandle) {
-    channel.readLoop { event in
-      guard case .body(let body) = event, case .single(.success(let message)) = Incoming.parse(body) else { return }
-      receive(message)
-    }
-    process.waitUntilExit()
+  private func markExited() {
     condition.lock()
     exited = true
     condition.broadcast()
     condition.unlock()
+  }
+
+  private func readLoop() {
+    channel.readLoop { event in
+      switch event {
+      case .body(let body):
+        guard case .single(.success(let message)) = Incoming.parse(body) else {
+          return fault("a frame that is not a worker message: \(Truncated.quote(body))")
+        }
+        receive(message)
+      case .error(.tooLarge(let length, let limit)):
+        fault("a message of \(length) bytes, over the worker channel's limit of \(limit) bytes (--max-message-bytes)")
+      case .error(.truncated), .error(.truncatedHeader):
+        break
+      case .error(let error):
+        fault("bytes that are not a framed message (\(error))")
+      }
+    }
+    // End of output without an exit: the plugin closed or replaced the worker's descriptors; the worker can no
+    // longer answer. Give a real exit a moment to arrive first, so a crash is reported as the crash it is.
+    if !process.waitForExit(timeout: 1) {
+      fault("nothing: the worker's output was closed while the worker kept running")
+    }
+  }
+
+  /// The channel carried something no worker sends: stop the worker, fail the pending call (via `exited`).
+  private func fault(_ what: String) {
+    process.stop(.channelFault("the worker channel of plugin \(manifest?.id ?? pluginPath) carried \(what)"))
   }
 
   private func receive(_ message: Message) {
@@ -96,6 +139,8 @@ final class PluginWorker: @unchecked Sendable {
       }
     case .notification(WorkerMethod.loadFailed, let params):
       handshake = .failure(PluginLoadError(path: pluginPath, reason: params?["reason"]?.stringValue ?? "unknown"))
+    case .notification(WorkerMethod.invoking, let params):
+      if let pending, params?["id"].flatMap(RequestID.init(json:)) == pending.id { pluginEntered = true }
     case .notification(WorkerMethod.progress, let params):
       if let pending, let fraction = params?["fraction"]?.doubleValue {
         let events = pending.events
@@ -120,7 +165,7 @@ final class PluginWorker: @unchecked Sendable {
 
   /// Runs one call. `isCancelled` is polled; `timeout` (seconds) bounds the wait.
   func call(
-    _ call: WorkerCall, events: CallEvents, isCancelled: @escaping () -> Bool, timeout: Double?, cancelGrace: Double = 2
+    _ call: WorkerCall, events: CallEvents, isCancelled: @escaping () -> Bool, timeout: Double, cancelGrace: Double = 2
   ) throws -> JSONValue {
     let plugin = manifest?.id ?? pluginPath
     condition.lock()
@@ -131,6 +176,7 @@ final class PluginWorker: @unchecked Sendable {
     nextID += 1
     let id = RequestID.int(nextID)
     pending = (id, events)
+    pluginEntered = false
     response = nil
     condition.unlock()
     let params = (try? JSONCodec.encode(call)) ?? .null
@@ -138,6 +184,7 @@ final class PluginWorker: @unchecked Sendable {
 
     let started = Date()
     var cancelSentAt: Date?
+    var cancelled = false
     condition.lock()
     defer {
       pending = nil
@@ -150,55 +197,94 @@ final class PluginWorker: @unchecked Sendable {
       condition.unlock()
       let cancelNow = isCancelled()
       condition.lock()
-      let timedOut = timeout.map { Date().timeIntervalSince(started) > $0 } ?? false
-      if (cancelNow || timedOut) && cancelSentAt == nil {
+      cancelled = cancelled || cancelNow
+      let timedOut = Date().timeIntervalSince(started) > timeout
+      if (cancelled || timedOut) && cancelSentAt == nil {
         cancelSentAt = Date()
         channel.send(.notification(method: WorkerMethod.cancel, params: ["id": id.json]))
       }
       if let sent = cancelSentAt, Date().timeIntervalSince(sent) > cancelGrace {
         condition.unlock()
-        kill()
+        process.stop(cancelled ? .cancelled : .callTimeout(timeout))
         condition.lock()
-        if cancelNow {
-          throw ResponseError(.requestCancelled, "cancelled; plugin \(plugin) did not stop within \(cancelGrace) s and its worker was stopped",
+        if cancelled {
+          throw ResponseError(.requestCancelled, "cancelled; plugin \(plugin) did not stop within \(Self.seconds(cancelGrace)) s and its worker was stopped",
                               data: ["plugin": .string(plugin)])
         }
-        throw ResponseError(.pluginCrashed, "plugin \(plugin) did not answer within \(timeout ?? 0) s; its worker was stopped (a fresh one serves the next request)",
-                            data: ["plugin": .string(plugin), "timeoutSeconds": .double(timeout ?? 0)])
+        throw ResponseError(.pluginCrashed, "plugin \(plugin) did not answer within \(Self.seconds(timeout)) s; its worker was stopped (a fresh one serves the next request)",
+                            data: ["plugin": .string(plugin), "timeoutSeconds": .double(timeout)])
       }
     }
     if let response, case .response(_, let result, let error) = response {
       if let error { throw error }
       return result ?? .null
     }
+    let entered = pluginEntered
     condition.unlock()
-    let how = terminationText()
-    condition.lock()
-    throw ResponseError(.pluginCrashed, "plugin \(plugin) crashed (\(how)) while handling the request; a fresh worker serves the next request",
-                        data: ["plugin": .string(plugin), "path": .string(pluginPath), "termination": .string(how)])
+    defer { condition.lock() }
+    throw callFailure(plugin: plugin, entered: entered)
   }
 
-  /// Stops the worker at once; from now on it counts as dead, even before its exit is reaped.
-  func kill() {
-    condition.lock()
-    exited = true
-    condition.broadcast()
-    condition.unlock()
-    if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+  /// The error of a call whose worker ended without answering, by what ended it.
+  private func callFailure(plugin: String, entered: Bool) -> ResponseError {
+    var data: JSONObject = ["plugin": .string(plugin), "path": .string(pluginPath)]
+    if case .channelFault(let what)? = process.reason {
+      data["termination"] = "channel fault"
+      return ResponseError(.pluginCrashed, "\(what); its worker was stopped (a fresh one serves the next request)", data: .object(data))
+    }
+    let how = process.terminationText
+    data["termination"] = .string(how)
+    if process.normalExitStatus == WorkerExit.channelLost {
+      return ResponseError(.pluginCrashed, "plugin \(plugin) closed or replaced the worker's channel to the host while handling the request (\(how)); a fresh worker serves the next request",
+                           data: .object(data))
+    }
+    if !entered {
+      // The plugin never got the call: the worker died in its own code, reading or checking the inputs.
+      return ResponseError(.internalError, "confound-worker crashed (\(how)) while preparing the inputs for plugin \(plugin), before the plugin ran: a bug in Confound, not in the plugin; please report it with the request's input files",
+                           data: .object(data))
+    }
+    return ResponseError(.pluginCrashed, "plugin \(plugin) crashed (\(how)) while handling the request; a fresh worker serves the next request",
+                         data: .object(data))
+  }
+
+  /// What ended a worker that exited on its own while `during`.
+  private func exitReason(during: String) -> String {
+    if case .channelFault(let what)? = process.reason { return "\(what); its worker was stopped" }
+    return "the plugin crashed while \(during) (\(process.terminationText)): run `confound plugins check \(pluginPath)` to see its own message"
   }
 
   /// Ends the worker by closing its input; it exits when its current call (if any) is done.
-  func close() {
-    try? (process.standardInput as? Pipe)?.fileHandleForWriting.close()
+  func close() { try? process.input.close() }
+
+  /// Ends the worker and its process group now.
+  func kill() { process.stop(.shutdown) }
+
+  /// Waits at most `timeout` seconds for the worker to exit.
+  func waitForExit(timeout: Double) -> Bool { process.waitForExit(timeout: timeout) }
+
+  static func seconds(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
+  }
+}
+
+/// The limits a worker runs under, passed to it on its command line.
+public struct WorkerLimits: Sendable {
+  /// Seconds a plugin may take to load (its entry point, manifest and initialisation).
+  public var loadTimeout: Double
+  /// The largest message on the worker channel, either way.
+  public var maxMessageBytes: Int
+  /// The largest image, in samples over all its pages and channels, the worker decodes (nil: the library default).
+  public var maxImagePixels: Int?
+
+  public init(loadTimeout: Double = 10, maxMessageBytes: Int = 64 << 20, maxImagePixels: Int? = nil) {
+    self.loadTimeout = loadTimeout
+    self.maxMessageBytes = maxMessageBytes
+    self.maxImagePixels = maxImagePixels
   }
 
-  private func terminationText() -> String {
-    process.waitUntilExit()
-    let status = process.terminationStatus
-    if process.terminationReason == .uncaughtSignal {
-      let name = strsignal(status).map { String(cString: $0) } ?? "signal"
-      return "signal \(status), \(name)"
-    }
-    return "exit status \(status)"
+  var arguments: [String] {
+    var a = ["--max-message-bytes", String(maxMessageBytes)]
+    if let maxImagePixels { a += ["--max-image-pixels", String(maxImagePixels)] }
+    return a
   }
 }

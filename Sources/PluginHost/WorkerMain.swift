@@ -13,14 +13,21 @@ import JSONRPC
 public enum WorkerMain {
   public static func run(arguments: [String]) -> Int32 {
     guard let flag = arguments.firstIndex(of: "--plugin"), flag + 1 < arguments.count else {
-      FileHandle.standardError.write(Data("usage: confound-worker --plugin FILE.so\n".utf8))
+      FileHandle.standardError.write(Data("usage: confound-worker --plugin FILE.so [--max-message-bytes N] [--max-image-pixels N]\n".utf8))
       return 2
     }
+    // A process group of our own: the host ends the group, so children a plugin forks end with the worker.
+    _ = setpgid(0, 0)
+    func number(_ name: String) -> Int? {
+      arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil }
+    }
+    let maxMessageBytes = number("--max-message-bytes") ?? 64 << 20
+    if let pixels = number("--max-image-pixels") { ImageLimits.maxDecodedSamples = pixels }
     // The protocol gets a private copy of stdout; fd 1 then points at stderr, so a plugin that prints cannot
     // corrupt the stream.
     let protocolFD = dup(1)
     dup2(2, 1)
-    let channel = FrameChannel(readFD: 0, writeFD: protocolFD)
+    let channel = FrameChannel(readFD: 0, writeFD: protocolFD, maxBodyBytes: maxMessageBytes)
     let path = arguments[flag + 1]
     let library: PluginLibrary
     do {
@@ -28,27 +35,75 @@ public enum WorkerMain {
     } catch {
       let reason = (error as? PluginLoadError)?.reason ?? "\(error)"
       channel.send(.notification(method: WorkerMethod.loadFailed, params: ["reason": .string(reason)]))
-      return 3
+      return WorkerExit.loadFailed
     }
     let manifest = (try? JSONCodec.encode(library.manifest)) ?? .null
     channel.send(.notification(method: WorkerMethod.ready, params: ["manifest": manifest]))
-    Server(library: library, channel: channel).serve()
+    Server(library: library, channel: channel, protocolFD: protocolFD, maxMessageBytes: maxMessageBytes).serve()
     return 0
+  }
+
+  /// Leaves at once with `status`, taking the plugin's forked children along when the worker leads its group.
+  static func leave(_ status: Int32) -> Never {
+    if getpgrp() == getpid() { killGroupMembers() }
+    exit(status)
+  }
+
+  /// SIGKILL to every other process of our group (found in /proc), so that the exit status stays ours.
+  private static func killGroupMembers() {
+    let me = getpid()
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+    for name in names {
+      guard let pid = Int32(name), pid != me,
+        let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { continue }
+      // Fields after the command: state, ppid, pgrp.
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      if fields.count > 2, Int32(fields[2]) == me { kill(pid, SIGKILL) }
+    }
+  }
+
+  /// The identity (device, inode) of a descriptor, to notice a plugin closing or replacing the channel's.
+  static func identity(_ fd: Int32) -> [UInt64]? {
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return nil }
+    return [UInt64(info.st_dev), UInt64(info.st_ino)]
   }
 
   /// Receives calls on a reader thread (so a cancel can arrive mid-call) and runs them on the main thread.
   final class Server: @unchecked Sendable {
     let library: PluginLibrary
     let channel: FrameChannel
+    let maxMessageBytes: Int
+    /// What the channel's descriptors were at start; a plugin that closes or dup2()s over them breaks the channel.
+    private let channelIdentity: [[UInt64]?]
+    private let protocolFD: Int32
     private let condition = NSCondition()
     private var queue: [(RequestID, WorkerCall)] = []
     private var current: RequestID?
     private var cancelled = false
     private var sequence = 0
 
-    init(library: PluginLibrary, channel: FrameChannel) {
+    init(library: PluginLibrary, channel: FrameChannel, protocolFD: Int32, maxMessageBytes: Int) {
       self.library = library
       self.channel = channel
+      self.protocolFD = protocolFD
+      self.maxMessageBytes = maxMessageBytes
+      channelIdentity = [WorkerMain.identity(0), WorkerMain.identity(protocolFD)]
+    }
+
+    /// Sends to the host; a channel that no longer works (the plugin closed or replaced it) ends the worker with
+    /// `WorkerExit.channelLost`, which the host reports as the plugin's doing.
+    private func send(_ message: Message) {
+      if !channel.send(message) { WorkerMain.leave(WorkerExit.channelLost) }
+    }
+
+    /// Exits with `channelLost` when a plugin call closed or replaced the channel's descriptors.
+    private func checkChannel() {
+      if [WorkerMain.identity(0), WorkerMain.identity(protocolFD)] != channelIdentity {
+        WorkerMain.leave(WorkerExit.channelLost)
+      }
     }
 
     func serve() {
@@ -58,7 +113,8 @@ public enum WorkerMain {
           receive(message)
         }
         // The host closed our input or died: leave at once, even from inside a plugin call that never returns.
-        exit(0)
+        // Input that ended because a plugin closed or replaced descriptor 0 is the plugin's doing: say so.
+        WorkerMain.leave(WorkerMain.identity(0) == channelIdentity[0] ? 0 : WorkerExit.channelLost)
       }
       reader.start()
       while let (id, call) = next() { execute(id, call) }
@@ -73,7 +129,7 @@ public enum WorkerMain {
           queue.append((id, call))
           condition.broadcast()
         } else {
-          channel.send(.failure(id, ResponseError(.invalidParams, "malformed worker/call")))
+          send(.failure(id, ResponseError(.invalidParams, "malformed worker/call")))
         }
       case .notification(WorkerMethod.cancel, let params):
         if let id = params?["id"].flatMap(RequestID.init(json:)), id == current { cancelled = true }
@@ -99,15 +155,16 @@ public enum WorkerMain {
     }
 
     private func execute(_ id: RequestID, _ call: WorkerCall) {
+      // A plugin's progress and log text is cut to a few KiB: a line must never outgrow the channel.
       let services = HostServices(
         isCancelled: { [unowned self] in isCancelled },
-        progress: { [channel] fraction, message in
+        progress: { [unowned self] fraction, message in
           var params: JSONObject = ["id": id.json, "fraction": .double(fraction)]
-          if let message { params["message"] = .string(message) }
-          channel.send(.notification(method: WorkerMethod.progress, params: .object(params)))
+          if let message { params["message"] = .string(Truncated.quote(message, limit: 4096)) }
+          send(.notification(method: WorkerMethod.progress, params: .object(params)))
         },
-        log: { [channel] level, message in
-          channel.send(.notification(method: WorkerMethod.log, params: ["id": id.json, "level": .int(Int64(level)), "message": .string(message)]))
+        log: { [unowned self] level, message in
+          send(.notification(method: WorkerMethod.log, params: ["id": id.json, "level": .int(Int64(level)), "message": .string(Truncated.quote(message, limit: 4096))]))
         })
       do {
         let loaded = try call.inputs.map { ($0.name, try InputLoader.load($0)) }
@@ -119,13 +176,32 @@ public enum WorkerMain {
           params = .object(object)
         }
         let inputs = loaded.map { ($0.0, $0.1.array) }
+        // From here a crash is the plugin's: the host attributes it by this notification.
+        send(.notification(method: WorkerMethod.invoking, params: ["id": id.json]))
         let result = try library.invoke(method: call.method, params: params, inputs: inputs, host: services)
-        channel.send(try response(id, result, outputDir: call.outputDir))
+        checkChannel()
+        sendBounded(try response(id, result, outputDir: call.outputDir), id: id)
       } catch let error as ResponseError {
-        channel.send(.failure(id, error))
+        checkChannel()
+        sendBounded(.failure(id, error), id: id)
       } catch {
-        channel.send(.failure(id, ResponseError(.pluginError, "\(error)", data: ["plugin": .string(library.manifest.id)])))
+        checkChannel()
+        send(.failure(id, ResponseError(.pluginError, Truncated.quote("\(error)", limit: 4096), data: ["plugin": .string(library.manifest.id)])))
       }
+    }
+
+    /// Sends a response, or, when it is over the channel's limit, an error saying so: a result the host cannot
+    /// read must not vanish (the host would wait for it until its timeout).
+    private func sendBounded(_ message: Message, id: RequestID) {
+      let body = message.bytes
+      guard body.count > maxMessageBytes else {
+        if !channel.sendBody(body) { WorkerMain.leave(WorkerExit.channelLost) }
+        return
+      }
+      let plugin = library.manifest.id
+      send(.failure(id, ResponseError(
+        .pluginError, "plugin \(plugin) returned a result of \(body.count) bytes, over the worker channel's limit of \(maxMessageBytes) bytes: return large data as output tensors (cf_result.outputs), or start the host with a larger --max-message-bytes",
+        data: ["plugin": .string(plugin), "bytes": .int(Int64(body.count)), "limit": .int(Int64(maxMessageBytes))])))
     }
 
     private func response(_ id: RequestID, _ result: PluginLibrary.CallResult, outputDir: String) throws -> Message {

@@ -6,7 +6,8 @@ import JSONRPC
 /// The JSON-RPC dialect between the host and a worker process (Protocol/README.md, "Plugin isolation").
 ///
 /// worker -> host: notification `worker/ready {manifest}` or `worker/loadFailed {reason}` once at start;
-/// `worker/progress {id, fraction, message}` and `worker/log {id, level, message}` during a call; the response
+/// `worker/progress {id, fraction, message}` and `worker/log {id, level, message}` during a call, `worker/invoking {id}` when the
+/// plugin is handed the call; the response
 /// to each `worker/call`. host -> worker: request `worker/call {method, params, inputs, outputDir}` and
 /// notification `worker/cancel {id}`. Tensors never travel in JSON: inputs are files the worker reads, outputs
 /// are .npy files it writes into `outputDir`.
@@ -15,6 +16,8 @@ enum WorkerMethod {
   static let loadFailed = "worker/loadFailed"
   static let progress = "worker/progress"
   static let log = "worker/log"
+  /// Sent just before the plugin's `invoke`: the inputs were read, what happens next is the plugin's.
+  static let invoking = "worker/invoking"
   static let call = "worker/call"
   static let cancel = "worker/cancel"
 }
@@ -50,7 +53,12 @@ enum InputLoader {
     var scale: Float? = nil
     for file in files {
       let image: Image
-      do { image = try readImage(URL(fileURLWithPath: file)) } catch let e as ImageError { throw badFile(e) }
+      do {
+        image = try readImage(URL(fileURLWithPath: file))
+        // Each file is held to the limit by its reader before it allocates; the site's stack of them here.
+        try ImageLimits.check(samples: pixels.count + image.pixels.count,
+                              what: "\(channels + image.channels) channels of \(image.width)x\(image.height) over its files", path: file)
+      } catch let e as ImageError { throw badFile(e) }
       if let size, size != (image.height, image.width) {
         throw ResponseError(.badInputFile, "\(file) is \(image.width)x\(image.height) but \(files[0]) is \(size.w)x\(size.h): the channels of one site must have one size",
                             data: ["file": .string(file)])

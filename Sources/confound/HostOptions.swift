@@ -11,6 +11,10 @@ struct HostOptions: ParsableArguments {
   @Option(help: "The confound-host executable (default: beside confound).")
   var host: String?
 
+  @Option(name: .customLong("max-image-pixels"),
+          help: "Refuse images that decode to more samples (width x height x channels, over all pages) than this (default 268435456).")
+  var maxImagePixels: Int?
+
   @Flag(name: .customLong("verbose"), help: "Show the host's info and debug log lines.")
   var verbose = false
 
@@ -19,6 +23,7 @@ struct HostOptions: ParsableArguments {
     var arguments: [String] = []
     for dir in pluginDirs { arguments += ["--plugin-dir", dir] }
     if verbose { arguments += ["--log-level", "debug"] }
+    if let maxImagePixels { arguments += ["--max-image-pixels", String(maxImagePixels)] }
     let connection = try HostConnection(hostPath: host, arguments: arguments)
     connection.verbose = verbose
     connection.cancelOnInterrupt()

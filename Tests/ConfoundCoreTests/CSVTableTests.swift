@@ -25,3 +25,24 @@ final class CSVTableTests: XCTestCase {
     XCTAssertEqual(table.raggedLines, [3])
   }
 }
+
+/// Reading a huge LoadData CSV stops when its caller's `isCancelled` turns true (a cancelled request, Ctrl-C).
+final class ReaderCancellationTests: XCTestCase {
+  func testALoadDataReadStopsWhenCancelled() throws {
+    let dir = try TemporaryDirectory()
+    let url = dir.file("load_data.csv")
+    var text = "Metadata_Plate,Metadata_Well,Metadata_Site,FileName_DNA,PathName_DNA\n"
+    for i in 0..<60_000 { text += "P1,A\(String(format: "%02d", i % 12 + 1)),\(i),img\(i).tif,/data\n" }
+    try Data(text.utf8).write(to: url)
+    var polls = 0
+    XCTAssertThrowsError(try LoadDataReader.read(url, isCancelled: {
+      polls += 1
+      return polls > 3
+    })) { error in
+      XCTAssertEqual((error as? ReadCancelled)?.file, url.path, "\(error)")
+    }
+    XCTAssertEqual(polls, 4, "polled while parsing, stopped at the first true")
+    // Never cancelled (the default), the same file reads whole.
+    XCTAssertEqual(try LoadDataReader.read(url).screen.siteCount, 60_000)
+  }
+}

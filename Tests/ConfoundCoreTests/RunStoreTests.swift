@@ -15,6 +15,36 @@ final class RunStoreTests: XCTestCase {
     return builder.build().screen
   }
 
+  /// A store SQLite calls corrupt or "not a database" is named as damaged, with what to do, at open or wherever
+  /// the damage is met later.
+  func testADamagedStoreSaysSoAndWhatToDo() throws {
+    let dir = try TemporaryDirectory()
+    let garbage = dir.file("garbage.sqlite")
+    try Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }).write(to: garbage)
+    XCTAssertThrowsError(try RunStore(url: garbage)) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.contains("the store is damaged (SQLite: file is not a database)"), text)
+      XCTAssertTrue(text.contains("--out DIR") && text.contains("delete \(garbage.path)"), text)
+    }
+    // A real store whose pages after the first were overwritten: it opens, and the first read meets the damage.
+    let url = dir.file("run.sqlite")
+    do {
+      let store = try RunStore(url: url)
+      for key in 0..<400 { try store.complete(stage: "focus", key: "site-\(key)-" + String(repeating: "x", count: 40)) { _ in } }
+    }
+    var bytes = [UInt8](try Data(contentsOf: url))
+    XCTAssertGreaterThan(bytes.count, 3 * 4096)
+    for i in 4096..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: i &* 31) }
+    try Data(bytes).write(to: url)
+    for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
+    XCTAssertThrowsError(try {
+      let store = try RunStore(url: url)
+      _ = try store.isDone(stage: "focus", key: "site-1-" + String(repeating: "x", count: 40))
+    }()) { error in
+      XCTAssertTrue("\(error)".contains("the store is damaged (SQLite: "), "\(error)")
+    }
+  }
+
   func testAUnitThatThrowsLeavesNothingAndCompletedUnitsSurviveReopening() throws {
     let dir = try TemporaryDirectory()
     let url = dir.file("run.sqlite")

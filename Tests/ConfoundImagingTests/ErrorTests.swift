@@ -5,28 +5,6 @@ import XCTest
 
 /// Damaged, missing and foreign files throw an `ImageError` naming the file, and nothing is printed.
 final class ErrorTests: XCTestCase {
-  /// Runs `body` with stdout and stderr sent to a file; returns what was written there.
-  private func captureOutput(_ body: () throws -> Void) rethrows -> String {
-    let scratch = try! TemporaryDirectory(prefix: "imaging-stdio")
-    let log = scratch.file("output.txt")
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let handle = try! FileHandle(forWritingTo: log)
-    fflush(nil)
-    let (savedOut, savedErr) = (dup(1), dup(2))
-    dup2(handle.fileDescriptor, 1)
-    dup2(handle.fileDescriptor, 2)
-    defer {
-      fflush(nil)
-      dup2(savedOut, 1)
-      dup2(savedErr, 2)
-      close(savedOut)
-      close(savedErr)
-    }
-    try body()
-    fflush(nil)
-    return (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-  }
-
   /// Asserts reading `url` throws an ImageError of `kind` whose description names the file.
   private func assertFails(
     _ url: URL, _ kind: ImageError.Kind, read: (URL) throws -> Any = { try readImage($0) },

@@ -95,3 +95,25 @@ func assertMatches(
       "\(name): \(image.pixels[index]) vs reference \(reference.values[index]) at \(index)", file: file, line: line)
   }
 }
+
+/// Runs `body` with stdout and stderr sent to a file; returns what was written there.
+func captureOutput(_ body: () throws -> Void) rethrows -> String {
+  let scratch = try! TemporaryDirectory(prefix: "imaging-stdio")
+  let log = scratch.file("output.txt")
+  _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+  let handle = try! FileHandle(forWritingTo: log)
+  fflush(nil)
+  let (savedOut, savedErr) = (dup(1), dup(2))
+  dup2(handle.fileDescriptor, 1)
+  dup2(handle.fileDescriptor, 2)
+  defer {
+    fflush(nil)
+    dup2(savedOut, 1)
+    dup2(savedErr, 2)
+    close(savedOut)
+    close(savedErr)
+  }
+  try body()
+  fflush(nil)
+  return (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+}

@@ -125,7 +125,14 @@ class RawHost:
         name, _, value = line.decode("ascii").partition(":")
         if name.strip().lower() == "content-length":
           length = int(value.strip())
-      body = stream.read(length) if length else b""
+      # A raw pipe returns what has arrived: read until the whole body is in (large batch responses span reads).
+      body = b""
+      while length and len(body) < length:
+        chunk = stream.read(length - len(body))
+        if not chunk:
+          self.frames.put(None)
+          return
+        body += chunk
       self.frames.put(json.loads(body))
 
   def send_bytes(self, data: bytes) -> None:

@@ -15,18 +15,20 @@ public struct CSVTable: Sendable {
   public let raggedLines: [Int]
   public let file: String
 
-  /// Reads a table from a file; the error names the file.
-  public init(contentsOf url: URL) throws {
+  /// Reads a table from a file; the error names the file. `isCancelled` is polled while parsing (every 64 Ki
+  /// characters): a huge LoadData CSV must not hold off a Ctrl-C; when it turns true, `ReadCancelled` is thrown.
+  public init(contentsOf url: URL, isCancelled: () -> Bool = { false }) throws {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
       throw CSVError(file: url.path, line: nil, message: "cannot read the file (\(error.localizedDescription))")
     }
     let bytes = data.starts(with: [0x1f, 0x8b]) ? try Gunzip.decompress([UInt8](data), file: url.path) : [UInt8](data)
-    try self.init(text: String(decoding: bytes, as: UTF8.self), file: url.path)
+    if isCancelled() { throw ReadCancelled(file: url.path) }
+    try self.init(text: String(decoding: bytes, as: UTF8.self), file: url.path, isCancelled: isCancelled)
   }
 
   /// Parses `text`; `file` is used in messages and `SourceLocation`s.
-  public init(text: String, file: String = "<text>", delimiter: Character? = nil) throws {
+  public init(text: String, file: String = "<text>", delimiter: Character? = nil, isCancelled: () -> Bool = { false }) throws {
     self.file = file
     var scalars = Substring(text).unicodeScalars[...]
     if scalars.first == "\u{FEFF}" { scalars = scalars.dropFirst() }
@@ -35,7 +37,7 @@ public struct CSVTable: Sendable {
     let sep: Unicode.Scalar =
       delimiter.flatMap(\.unicodeScalars.first)
       ?? (header.filter { $0 == "\t" }.count > header.filter { $0 == "," }.count ? "\t" : ",")
-    let records = CSVTable.records(scalars, delimiter: sep)
+    let records = try CSVTable.records(scalars, delimiter: sep, file: file, isCancelled: isCancelled)
     guard let first = records.first else { throw CSVError(file: file, line: 1, message: "the table is empty") }
     columns = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
     var rows: [[String]] = []
@@ -61,8 +63,9 @@ public struct CSVTable: Sendable {
   public func location(ofRow index: Int) -> SourceLocation { SourceLocation(file: file, line: lines[index]) }
 
   /// Splits into records; a record may span lines when a quoted field holds a newline.
-  static func records(_ text: Substring.UnicodeScalarView, delimiter: Unicode.Scalar) -> [(line: Int, fields: [String])]
-  {
+  static func records(
+    _ text: Substring.UnicodeScalarView, delimiter: Unicode.Scalar, file: String = "<text>", isCancelled: () -> Bool = { false }
+  ) throws -> [(line: Int, fields: [String])] {
     var result: [(Int, [String])] = []
     var fields: [String] = []
     var field = String.UnicodeScalarView()
@@ -72,6 +75,7 @@ public struct CSVTable: Sendable {
     var fieldStarted = false
     var iterator = text.makeIterator()
     var pending: Unicode.Scalar? = nil
+    var sinceCheck = 0
     func endRecord() {
       fields.append(String(field))
       if !(fields.count == 1 && fields[0].isEmpty && !fieldStarted) { result.append((recordLine, fields)) }
@@ -81,6 +85,11 @@ public struct CSVTable: Sendable {
     }
     while let c = pending ?? iterator.next() {
       pending = nil
+      sinceCheck += 1
+      if sinceCheck == 1 << 16 {
+        sinceCheck = 0
+        if isCancelled() { throw ReadCancelled(file: file) }
+      }
       if inQuotes {
         if c == "\"" {
           if let next = iterator.next() {
@@ -118,6 +127,12 @@ public struct CSVTable: Sendable {
     if !field.isEmpty || !fields.isEmpty || fieldStarted { endRecord() }
     return result
   }
+}
+
+/// Reading stopped because the caller's `isCancelled` turned true (a request cancelled, Ctrl-C).
+public struct ReadCancelled: Error, CustomStringConvertible, Sendable {
+  public let file: String
+  public var description: String { "reading \(file) was cancelled" }
 }
 
 /// A table that could not be read; names the file and line and says what to do.

@@ -8,16 +8,18 @@ import Foundation
 /// `Metadata_*` column becomes a covariate named without the prefix. `URL_<Channel>` with `file:` URLs is read
 /// as well. Problems (bad rows, bad well names) are collected, never thrown, so one bad row does not hide others.
 public enum LoadDataReader {
-  public static func read(_ url: URL, format: PlateFormat? = nil) throws -> (screen: Screen, problems: [ScreenProblem])
+  /// Reads a LoadData CSV; `isCancelled` is polled while reading (`ReadCancelled` is thrown when it turns true).
+  public static func read(_ url: URL, format: PlateFormat? = nil, isCancelled: () -> Bool = { false }) throws
+    -> (screen: Screen, problems: [ScreenProblem])
   {
     var builder = ScreenBuilder(format: format)
-    try add(url, to: &builder)
+    try add(url, to: &builder, isCancelled: isCancelled)
     return builder.build()
   }
 
-  /// Adds every row of the CSV at `url` to `builder`.
-  public static func add(_ url: URL, to builder: inout ScreenBuilder) throws {
-    let table = try CSVTable(contentsOf: url)
+  /// Adds every row of the CSV at `url` to `builder`, polling `isCancelled` while parsing and every 4096 rows.
+  public static func add(_ url: URL, to builder: inout ScreenBuilder, isCancelled: () -> Bool = { false }) throws {
+    let table = try CSVTable(contentsOf: url, isCancelled: isCancelled)
     let folder = url.deletingLastPathComponent()
     var channels: [(name: String, file: Int?, path: Int?, url: Int?)] = []
     for (i, column) in table.columns.enumerated() {
@@ -42,6 +44,7 @@ public enum LoadDataReader {
       .map { (index: $0.offset, name: String($0.element.dropFirst("Metadata_".count))) }
     let special: Set<String> = ["plate", "well", "site", "row", "col", "column"]
     for (r, row) in table.rows.enumerated() {
+      if r % 4096 == 4095, isCancelled() { throw ReadCancelled(file: url.path) }
       let location = table.location(ofRow: r)
       var fields: [String: String] = [:]
       for m in metadata { fields[m.name] = row[m.index] }

@@ -25,7 +25,15 @@ final class SQLiteDatabase {
   deinit { sqlite3_close_v2(handle) }
 
   func error(_ what: String) -> StoreError {
-    StoreError(path: path, message: "\(what): \(String(cString: sqlite3_errmsg(handle)))")
+    damaged() ?? StoreError(path: path, message: "\(what): \(String(cString: sqlite3_errmsg(handle)))")
+  }
+
+  /// The error to give when SQLite's last failure says the file is damaged or not a database: every statement
+  /// goes through here, so a damaged store is named as one wherever the damage is met, with what to do.
+  private func damaged() -> StoreError? {
+    let code = sqlite3_errcode(handle) & 0xFF
+    guard code == SQLITE_CORRUPT || code == SQLITE_NOTADB else { return nil }
+    return StoreError(path: path, message: StoreError.damagedAdvice(path: path, sqlite: String(cString: sqlite3_errmsg(handle))))
   }
 
   func execute(_ sql: String) throws {
@@ -33,7 +41,7 @@ final class SQLiteDatabase {
     guard sqlite3_exec(handle, sql, nil, nil, &message) == SQLITE_OK else {
       let text = message.map { String(cString: $0) } ?? "unknown error"
       sqlite3_free(message)
-      throw StoreError(path: path, message: "\(text) in: \(sql.prefix(80))")
+      throw damaged() ?? StoreError(path: path, message: "\(text) in: \(sql.prefix(80))")
     }
   }
 
@@ -151,4 +159,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
   public let path: String
   public let message: String
   public var description: String { "run store \(path): \(message)" }
+
+  /// The message for a store SQLite reports as corrupt or not a database.
+  static func damagedAdvice(path: String, sqlite: String) -> String {
+    "the store is damaged (SQLite: \(sqlite)); it cannot be resumed: write this run elsewhere with --out DIR, or "
+      + "delete \(path) (with its -wal and -shm files) to start the run again"
+  }
 }

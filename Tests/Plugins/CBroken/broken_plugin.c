@@ -2,9 +2,12 @@
  *   -DABI_FUTURE    a vtable of a newer ABI than the host's
  *   -DBAD_MANIFEST  a manifest of an unknown kind and a bad version
  *   -DNO_ENTRY      a shared object that is not a plugin at all
- *   -DCRASH_ON_LOAD a plugin whose entry point crashes */
+ *   -DCRASH_ON_LOAD a plugin whose entry point crashes
+ *   -DHANG_ON_LOAD  a plugin whose entry point never returns
+ *   -DSMALL_STRUCT  a vtable whose struct_size does not cover free_result */
 #include <confound_plugin.h>
 #include <stddef.h>
+#include <unistd.h>
 
 #ifdef NO_ENTRY
 int not_a_plugin(void) { return 42; }
@@ -26,6 +29,12 @@ const cf_plugin *confound_plugin_entry(uint32_t host_abi_version) {
   plugin.manifest_json = "{\"id\":\"Test Bad\",\"kind\":\"telepathy\",\"version\":\"one\",\"abi_version\":1}";
 #elif defined(CRASH_ON_LOAD)
   *(volatile int *)NULL = 1; /* a real fault, as a buggy plugin would make */
+#elif defined(HANG_ON_LOAD)
+  for (;;) pause();
+#elif defined(SMALL_STRUCT)
+  plugin.abi_version = CONFOUND_ABI_VERSION;
+  plugin.struct_size = offsetof(cf_plugin, invoke);
+  plugin.manifest_json = "{\"id\":\"test.small\",\"kind\":\"focus\",\"version\":\"1.0.0\",\"abi_version\":1}";
 #endif
   return &plugin;
 }

@@ -2,6 +2,7 @@ import ConfoundCore
 import ConfoundProtocol
 import Foundation
 import JSONRPC
+import Statistics
 
 /// The target probe (the paper's Figures 4 and 5): the target predicted from each feature set of the ladder side
 /// by side -- density alone, focus alone, well position alone, hand features, CNN embeddings (pretrained, and the
@@ -35,7 +36,9 @@ struct TargetStage: AuditStage {
     let formats = Dictionary(audit.screen.plates.map { ($0.name, $0.format) }, uniquingKeysWith: { a, _ in a })
     let plates = Array(Set(wells.map(\.plate))).sorted()
     var scored: [(set: FeatureSet, result: ProbeCall.Result, index: Int)] = []
-    for set in FeatureSet.ladder(table, rows: wells, formats: formats) {
+    let ladder = FeatureSet.ladder(table, rows: wells, formats: formats)
+    let density = ladder.first { $0.role == "density" }
+    for set in ladder {
       try audit.context.checkCancellation()
       let (kept, columns, values) = try set.matrix(wells)
       let rows = kept.map { wells[$0] }
@@ -46,16 +49,44 @@ struct TargetStage: AuditStage {
                            cv: "paired", metric: "roc_auc", disease: disease)
       if Set(units).count < 4 { call.cv = "stratified-group-kfold" }
       let result = try call.run(audit)
+      // A nuisance set other than density (focus, position) is probed again with density regressed out of each
+      // column: focus measures count edges, and denser sites have more of them.
+      var adjusted: ProbeCall.Result?
+      if set.nuisance, let density, density.name != set.name {
+        let (densityKept, _, densityValues) = try density.matrix(rows)
+        if densityKept.count == rows.count {
+          var residual = values
+          let covariates = (0..<(densityValues.first?.count ?? 0)).map { j in densityValues.map { $0[j] } }
+          for j in 0..<columns.count {
+            let r = try LinearAdjustment.residuals(values.map { $0[j] }, covariates: covariates)
+            for i in residual.indices { residual[i][j] = r[i] }
+          }
+          var again = call
+          again.rows = residual
+          adjusted = try again.run(audit)
+        }
+      }
+      var evidence = Self.foldEvidence(result, rows: rows, audit: audit)
+      if let adjusted, case .object(var o) = evidence {
+        o["adjustedForDensity"] = ["rocAUC": .double(adjusted.score), "pValue": adjusted.pValue.map(JSONValue.double) ?? .null,
+                                   "ciLow": adjusted.low.map(JSONValue.double) ?? .null, "ciHigh": adjusted.high.map(JSONValue.double) ?? .null]
+        evidence = .object(o)
+      }
       let finding = AuditFinding(
         kind: "target-probe", stage: Self.name, covariate: target, measure: .init(name: set.name, role: set.role),
         metric: result.findingMetric, baseline: result.findingBaseline, pValue: result.pValue,
         units: .init(name: audit.design.unit ?? "wells", count: Set(units).count), plates: plates,
-        evidence: Self.foldEvidence(result, rows: rows, audit: audit), significant: false, verdict: "")
+        evidence: evidence, significant: false, verdict: "")
       let index = audit.drafts.count
       audit.add(FindingDraft(finding: finding, eligible: result.score > 0.5) { f in
         let head = "\(target) from \(set.name): \(result.numbers), over folds holding out "
           + (call.cv == "paired" ? "\(levels.joined(separator: "/")) pairs of \(audit.design.unit ?? "units")" : "whole units")
-        if f.significant { return head + "; \(target) is predictable (\(Say.pCorrected(f)))." }
+        let survives = adjusted.map { a -> String in
+          let kept = (a.pValue ?? 1) < AuditCorrection.level && a.score > 0.5
+          return " With density regressed out of its columns: ROC AUC \(Say.fixed(a.score)), p = \(Say.p(a.pValue)): "
+            + (kept ? "it survives, so it is not density alone." : "it does not survive: \(set.role) predicts \(target) through density.")
+        } ?? ""
+        if f.significant { return head + "; \(target) is predictable (\(Say.pCorrected(f)))." + survives }
         if !result.canReachLevel {
           return head + "; cannot tell: with \(f.units.count) units the smallest attainable p is \(Say.fixed(result.smallestP ?? 1, 3))."
         }

@@ -102,6 +102,8 @@ extension HostHandlers {
       {
         throw first
       }
+      // When every site failed no response named the plugin: name the one that would have run.
+      if pluginID.isEmpty { pluginID = registry.plugins.first { $0.manifest.kind == .focus && $0.isDefault }?.manifest.id ?? "" }
       return FocusScoreRequest.Response(plugin: pluginID, sites: results.map { $0! })
     }
   }

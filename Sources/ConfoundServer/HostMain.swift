@@ -10,6 +10,9 @@ import PluginHost
 public enum HostMain {
   public static let version = "0.1.0"
 
+  /// The signal handlers, held for the life of the process (a source that is released stops delivering).
+  nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
+
   struct Options {
     var pluginDirs: [String] = []
     var maxMessageBytes = 64 << 20
@@ -108,7 +111,7 @@ public enum HostMain {
     }
     // SIGTERM, SIGINT and SIGHUP end the host the way `exit` does (workers ended, scratch folder removed), with the
     // status a shell expects of a signal, 128 + its number.
-    let signalSources = [SIGTERM, SIGINT, SIGHUP].map { number in
+    signalSources = [SIGTERM, SIGINT, SIGHUP].map { number in
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler {
@@ -118,7 +121,6 @@ public enum HostMain {
       source.resume()
       return source
     }
-    defer { withExtendedLifetime(signalSources) {} }
     HostHandlers.register(on: server, registry: registry, maxMessageBytes: options.maxMessageBytes)
     HostHandlers.registerFocus(on: server, registry: registry)
     HostHandlers.registerSegment(on: server, registry: registry)

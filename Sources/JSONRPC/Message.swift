@@ -92,7 +92,7 @@ public enum Message: Hashable, Sendable {
       return invalid("\"id\" must be a number or a string, got \(idValue.typeName)")
     }
     if let methodValue = object["method"] {
-      guard case .string(let method) = methodValue else { return invalid("\"method\" must be a string, got \(methodValue.typeName)") }
+      guard case .string(let method) = methodValue else { return invalid("\"method\" must be a string") }
       let params = object["params"]
       if let params {
         switch params {

@@ -77,19 +77,25 @@ final class PluginWorker: @unchecked Sendable {
     case .failure(let error): throw error
     case nil:
       if cancelled {
-        process.stop(.cancelled)
+        stop(.cancelled)
         throw ResponseError(.requestCancelled, "loading \(pluginPath) was cancelled; its worker was stopped",
                             data: ["plugin": .string(pluginPath)])
       }
       if !isAlive {
         throw PluginLoadError(path: pluginPath, reason: exitReason(during: "loading"))
       }
-      process.stop(.loadTimeout(limits.loadTimeout))
+      stop(.loadTimeout(limits.loadTimeout))
       throw PluginLoadError(
         path: pluginPath,
         reason: "the plugin did not finish loading within \(Self.seconds(limits.loadTimeout)) s (its entry point or "
           + "initialisation does not return); its worker was stopped. Raise the limit with --plugin-load-timeout")
     }
+  }
+
+  /// Stops the worker; from now on it counts as dead, before its exit arrives, so it is never handed out again.
+  private func stop(_ reason: WorkerProcess.StopReason) {
+    process.stop(reason)
+    markExited()
   }
 
   private func markExited() {
@@ -124,7 +130,7 @@ final class PluginWorker: @unchecked Sendable {
 
   /// The channel carried something no worker sends: stop the worker, fail the pending call (via `exited`).
   private func fault(_ what: String) {
-    process.stop(.channelFault("the worker channel of plugin \(manifest?.id ?? pluginPath) carried \(what)"))
+    stop(.channelFault("the worker channel of plugin \(manifest?.id ?? pluginPath) carried \(what)"))
   }
 
   private func receive(_ message: Message) {
@@ -205,7 +211,7 @@ final class PluginWorker: @unchecked Sendable {
       }
       if let sent = cancelSentAt, Date().timeIntervalSince(sent) > cancelGrace {
         condition.unlock()
-        process.stop(cancelled ? .cancelled : .callTimeout(timeout))
+        stop(cancelled ? .cancelled : .callTimeout(timeout))
         condition.lock()
         if cancelled {
           throw ResponseError(.requestCancelled, "cancelled; plugin \(plugin) did not stop within \(Self.seconds(cancelGrace)) s and its worker was stopped",
@@ -257,7 +263,7 @@ final class PluginWorker: @unchecked Sendable {
   func close() { try? process.input.close() }
 
   /// Ends the worker and its process group now.
-  func kill() { process.stop(.shutdown) }
+  func kill() { stop(.shutdown) }
 
   /// Waits at most `timeout` seconds for the worker to exit.
   func waitForExit(timeout: Double) -> Bool { process.waitForExit(timeout: timeout) }

@@ -57,13 +57,15 @@ public struct DotPlot: Figure, Sendable {
     self.reference = reference
     self.categoryName = categoryName
     let categories = rows.flatMap(\.pointCategories)
-    self.palette = palette ?? CategoryPalette(levels: categories)
+    self.palette = (palette ?? CategoryPalette()).adding(covariate: categoryName, levels: categories)
     let m = Canvas.measuring()
     labelWidth = min(Self.maxLabel, rows.map { m.measure($0.label, size: FigureStyle.label).width }.max() ?? 0)
     legendWidth = Self.legend(rows, palette: self.palette, name: categoryName).width(m)
     let values = rows.flatMap { r in [r.estimate, r.low, r.high, r.baseline, r.baselineLow, r.baselineHigh]
       .compactMap { $0 } + r.points } + (reference.map { [$0] } ?? [])
-    self.domain = domain.map { ($0.lowerBound, $0.upperBound) } ?? LinearScale.padded(values, pad: 0.08)
+    // A given domain widens to every value, so no interval runs off the axis.
+    let padded = LinearScale.padded(values, pad: 0.08)
+    self.domain = domain.map { (min($0.lowerBound, padded.0), max($0.upperBound, padded.1)) } ?? padded
   }
 
   static func legend(_ rows: [Row], palette: CategoryPalette, name: String) -> Legend {
@@ -73,8 +75,10 @@ public struct DotPlot: Figure, Sendable {
       entries.append(("permuted baseline", RGB(0xb8, 0xb8, 0xb8)))
     }
     let levels = Array(Set(rows.flatMap(\.pointCategories))).sorted(by: naturalOrder)
-    entries += levels.prefix(12).map { ((name.isEmpty ? "" : "\(name): ") + $0, palette.colour($0)) }
-    if levels.isEmpty && rows.contains(where: { !$0.points.isEmpty }) { entries.append(("one fold", palette.colour(""))) }
+    entries += levels.prefix(12).map { ((name.isEmpty ? "" : "\(name): ") + $0, palette.colour($0, covariate: name)) }
+    if levels.isEmpty && rows.contains(where: { !$0.points.isEmpty }) {
+      entries.append(("one fold", palette.colour("", covariate: name)))
+    }
     return Legend(entries: entries, more: max(0, levels.count - 12), maxWidth: 220)
   }
 
@@ -111,7 +115,8 @@ public struct DotPlot: Figure, Sendable {
         // Folds spread over the row's height in a fixed pattern, so equal scores stay visible.
         let dy = (Double(k % 5) - 2) * 2.5
         let category = k < row.pointCategories.count ? row.pointCategories[k] : ""
-        c.circle(Point(sx(v), y + dy), radius: 3.6, palette.colour(category), outline: FigureStyle.white)
+        c.circle(Point(sx(v), y + dy), radius: 3.6, palette.colour(category, covariate: categoryName),
+                 outline: FigureStyle.white)
       }
       if let lo = row.low, let hi = row.high, lo.isFinite, hi.isFinite {
         c.line([Point(sx(lo), y), Point(sx(hi), y)], FigureStyle.ink, width: 1.6)

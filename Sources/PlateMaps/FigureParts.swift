@@ -84,7 +84,7 @@ struct ColourBar {
   }
 
   func ticks() -> [Double] {
-    var t = niceTicks(range.lowerBound, range.upperBound, count: 4)
+    var t = niceTicks(range.lowerBound, range.upperBound, count: 5)
     if range.lowerBound == range.upperBound { t = [range.lowerBound] }
     return t
   }
@@ -101,7 +101,7 @@ struct ColourBar {
     }
     let scale = LinearScale(domain: (range.lowerBound, range.upperBound), range: (y0 + height, y0))
     var lastTop = -Double.infinity
-    for v in ticks().reversed() {
+    for v in ticks() {
       let y = range.lowerBound == range.upperBound ? y0 + height / 2 : scale(v)
       // Ticks are drawn bottom up; one too close to the last is left out instead of overlapping it.
       let baseline = y + FigureStyle.tick * 0.35

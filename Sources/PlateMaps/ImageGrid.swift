@@ -59,7 +59,8 @@ public struct ImageGrid: Figure, Sendable {
     barWidth = bar?.width(Canvas.measuring()) ?? 0
   }
 
-  static let captionHeight = 20.0
+  /// Two caption lines a tile (the caption's first line break splits it).
+  static let captionHeight = 32.0
   var rows: Int { (tiles.count + columns - 1) / max(1, columns) }
   var gridTop: Double { 10 + FigureStyle.title + 12 }
   public var width: Int {
@@ -100,8 +101,10 @@ public struct ImageGrid: Figure, Sendable {
       }
       let cellX = 10 + Double(k % columns) * (tileSize + 10)
       let captionY = gridTop + Double(k / columns) * (tileSize + Self.captionHeight + 8) + tileSize + 14
-      c.text(c.fitted(t.caption, size: FigureStyle.tick, width: tileSize), x: cellX + tileSize / 2, y: captionY,
-             size: FigureStyle.tick, anchor: .middle)
+      for (line, text) in t.caption.split(separator: "\n").prefix(2).enumerated() {
+        c.text(c.fitted(String(text), size: FigureStyle.tick, width: tileSize), x: cellX + tileSize / 2,
+               y: captionY + Double(line) * (FigureStyle.tick + 3), size: FigureStyle.tick, anchor: .middle)
+      }
     }
     if let bar {
       bar.draw(c, x: 10 + Double(columns) * (tileSize + 10) + 14, top: gridTop, height: 180)

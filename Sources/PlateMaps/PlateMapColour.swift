@@ -53,9 +53,10 @@ func interpolate(_ anchors: [RGB], _ t: Double) -> RGB {
   return RGB(mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b))
 }
 
-/// Colours of categories keyed by name, so one category has one colour in every figure of a report: the levels a
-/// report knows (every covariate's levels, given once) take the colour-blind-safe palette in their natural order;
-/// a name it was not given gets a colour from a hash of the name (FNV-1a), the same in every run.
+/// Colours of categories keyed by covariate and name, so one category has one colour in every figure of a report:
+/// each covariate's levels (given once for the report) take the colour-blind-safe palette in their natural order,
+/// beyond 20 levels evenly spaced viridis colours; a name it was not given gets a colour from a hash of the name
+/// (FNV-1a), the same in every run.
 public struct CategoryPalette: Sendable, Equatable {
   /// Tableau's 10 colours (distinct for the common colour blindnesses), then their lighter partners.
   public static let colours: [RGB] = [
@@ -66,25 +67,39 @@ public struct CategoryPalette: Sendable, Equatable {
   ]
   public static let missing = RGB(0xbb, 0xbb, 0xbb)
 
-  /// Name -> colour for the names given at creation.
-  public let assigned: [String: RGB]
+  /// Covariate -> level -> colour for the levels given at creation ("" is the covariate of `init(levels:)`).
+  public private(set) var assigned: [String: [String: RGB]] = [:]
 
-  /// Assigns colours to `levels` (deduplicated, in natural order: "2" before "10"); missing labels stay grey.
-  /// Beyond the palette's 20 colours, levels take evenly spaced viridis colours.
-  public init(levels: [String]) {
-    let sorted = Array(Set(levels.filter { !ScatterPlot.isMissingLabel($0) })).sorted(by: naturalOrder)
-    var map: [String: RGB] = [:]
-    for (k, level) in sorted.enumerated() {
-      map[level] = sorted.count <= Self.colours.count
-        ? Self.colours[k] : Viridis.colour(Double(k) / Double(max(1, sorted.count - 1)))
-    }
-    assigned = map
+  /// One anonymous covariate's `levels` (deduplicated, in natural order: "2" before "10"); missing labels stay grey.
+  public init(levels: [String] = []) { self = adding(covariate: "", levels: levels) }
+
+  /// Each covariate's levels, coloured independently of the others'.
+  public init(covariates: [(name: String, levels: [String])]) {
+    for c in covariates { self = adding(covariate: c.name, levels: c.levels) }
   }
 
-  /// The colour of `name`.
-  public func colour(_ name: String) -> RGB {
+  /// This palette with `levels` of `covariate` it does not know yet, in natural order, on colours that covariate
+  /// does not use yet.
+  public func adding(covariate: String, levels: [String]) -> CategoryPalette {
+    var copy = self
+    var known = assigned[covariate] ?? [:]
+    let new = Array(Set(levels.filter { !ScatterPlot.isMissingLabel($0) && known[$0] == nil })).sorted(by: naturalOrder)
+    let total = known.count + new.count
+    let used = Set(known.values)
+    let free = Self.colours.filter { !used.contains($0) }
+    for (k, level) in new.enumerated() {
+      known[level] = total <= Self.colours.count && k < free.count
+        ? free[k] : Viridis.colour(Double(known.count) / Double(max(1, total - 1)))
+    }
+    copy.assigned[covariate] = known
+    return copy
+  }
+
+  /// The colour of level `name` of `covariate` (nil: the anonymous covariate, then any covariate's).
+  public func colour(_ name: String, covariate: String? = nil) -> RGB {
     if ScatterPlot.isMissingLabel(name) { return Self.missing }
-    if let c = assigned[name] { return c }
+    if let c = assigned[covariate ?? ""]?[name] { return c }
+    if covariate == nil, let c = assigned.keys.sorted().lazy.compactMap({ self.assigned[$0]?[name] }).first { return c }
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
     return Self.colours[Int(hash % UInt64(Self.colours.count))]

@@ -59,7 +59,7 @@ public struct ScatterPlot: Figure, Sendable {
     self.title = title
     self.palette = palette
     let m = Canvas.measuring()
-    let resolved = panels.map { Self.resolve($0.colouring, palette: palette) }
+    let resolved = panels.map { Self.resolve($0, palette: palette) }
     let legend = resolved.map { r in
       r.range.map { ColourBar(title: "", range: $0, map: Viridis.colour).width(m) }
         ?? Legend(entries: r.legend, more: r.hiddenLevels).width(m)
@@ -81,14 +81,15 @@ public struct ScatterPlot: Figure, Sendable {
     var hiddenLevels: Int
   }
 
-  static func resolve(_ colouring: Colouring, palette: CategoryPalette?) -> Resolved {
-    switch colouring {
+  static func resolve(_ panel: Panel, palette: CategoryPalette?) -> Resolved {
+    switch panel.colouring {
     case .categorical(let labels):
       let levels = Array(Set(labels.filter { !isMissingLabel($0) })).sorted(by: naturalOrder)
-      let colours = palette ?? CategoryPalette(levels: levels)
-      var legend = levels.prefix(legendEntries).map { ($0, colours.colour($0)) }
+      let colours = (palette ?? CategoryPalette()).adding(covariate: panel.covariate, levels: levels)
+      let colour = { (level: String) in colours.colour(level, covariate: panel.covariate) }
+      var legend = levels.prefix(legendEntries).map { ($0, colour($0)) }
       if labels.contains(where: isMissingLabel) { legend.append(("missing", missing)) }
-      return Resolved(colours: labels.map(colours.colour), legend: legend, range: nil,
+      return Resolved(colours: labels.map(colour), legend: legend, range: nil,
                       hiddenLevels: max(0, levels.count - legendEntries))
     case .numeric(let values):
       let finite = values.filter(\.isFinite)
@@ -119,7 +120,7 @@ public struct ScatterPlot: Figure, Sendable {
     let ys = LinearScale.padded(y)
     for (k, panel) in panels.enumerated() {
       let area = layout.area(k)
-      let resolved = Self.resolve(panel.colouring, palette: palette)
+      let resolved = Self.resolve(panel, palette: palette)
       let sx = LinearScale(domain: xs, range: (area.x, area.maxX))
       let sy = LinearScale(domain: ys, range: (area.maxY, area.y))
       c.text(c.fitted(panel.covariate, size: FigureStyle.label, width: area.width, bold: true), x: area.x,

@@ -1,4 +1,5 @@
 import Foundation
+import PlateMaps
 
 /// Reads findings into `Verdict`s from JSON that may be of either schema: today's flat one (`effect`, `ciLow`,
 /// `ciHigh`, `pValue`, `verdict`, `plates`) or the honest-findings one (`metric {name, value, ciLow, ciHigh}`,
@@ -20,12 +21,25 @@ public enum FindingReader {
   public static func verdict(_ o: [String: Any]) -> Verdict {
     let kind = string(o["kind"]) ?? "finding"
     var metric = (o["metric"] as? [String: Any]).map(self.metric)
-    if metric == nil, let effect = number(o["effect"]) {
-      metric = Verdict.Metric(name: metricName(kind), value: effect, ciLow: number(o["ciLow"]),
-                              ciHigh: number(o["ciHigh"]))
-    }
     var baseline: Verdict.Metric?
-    if let b = o["baseline"] as? [String: Any] { baseline = self.metric(b) } else if let b = number(o["baseline"]) {
+    var evidence: [String] = []
+    if metric == nil, let effect = number(o["effect"]) {
+      let (lo, hi) = (number(o["ciLow"]), number(o["ciHigh"]))
+      switch kind {
+      // Today's flat schema reuses ciLow/ciHigh: a confound alert's hold the best feature set's AUC, a target
+      // probe's the interval of its leakage score (not of the AUC).
+      case "confound-alert":
+        metric = Verdict.Metric(name: metricName(kind), value: effect)
+        baseline = lo.map { Verdict.Metric(name: "best feature set", value: $0) }
+      case "target-probe":
+        metric = Verdict.Metric(name: metricName(kind), value: effect)
+        if let lo, let hi { evidence.append("leakage score 95% CI [\(formatNumber(lo)), \(formatNumber(hi))]") }
+      default:
+        metric = Verdict.Metric(name: metricName(kind), value: effect, ciLow: lo, ciHigh: hi)
+      }
+    }
+    if baseline != nil {
+    } else if let b = o["baseline"] as? [String: Any] { baseline = self.metric(b) } else if let b = number(o["baseline"]) {
       baseline = Verdict.Metric(name: "", value: b)
     }
     var units: Verdict.Units?
@@ -39,11 +53,12 @@ public enum FindingReader {
       correction = [string(c["method"]), number(c["tests"]).map { "over \(Int($0)) tests" }].compactMap { $0 }
         .joined(separator: " ")
     }
-    var evidence: [String] = []
-    if let e = o["evidence"] as? [Any] { evidence = e.compactMap { string($0) ?? compact($0) } } else if let e = string(o["evidence"]) {
-      evidence = [e]
+    if let e = o["evidence"] as? [Any] {
+      evidence += e.compactMap { string($0) ?? compact($0) }
+    } else if let e = string(o["evidence"]) {
+      evidence.append(e)
     } else if let e = o["evidence"] as? [String: Any] {
-      evidence = e.keys.sorted().map { "\($0): \(string(e[$0]) ?? compact(e[$0]!) ?? "")" }
+      evidence += e.keys.sorted().map { "\($0): \(string(e[$0]) ?? compact(e[$0]!) ?? "")" }
     }
     let folds = (o["folds"] as? [Any] ?? []).compactMap { f -> Verdict.Fold? in
       guard let f = f as? [String: Any], let v = number(f["value"]) ?? number(f["auc"]) ?? number(f["score"]) else {

@@ -23,12 +23,9 @@ public struct ReportBuilder {
     store = try RunStore(url: storeURL)
     sites = try store.siteRecords()
     measurements = try store.allMeasurements()
-    var levels = Set<String>()
-    for site in sites {
-      levels.insert(site.key.plate)
-      for (_, v) in site.covariates { levels.insert(v) }
-    }
-    palette = CategoryPalette(levels: Array(levels))
+    var levels: [String: Set<String>] = ["plate": Set(sites.map(\.key.plate))]
+    for site in sites { for (k, v) in site.covariates { levels[k, default: []].insert(v) } }
+    palette = CategoryPalette(covariates: levels.keys.sorted().map { ($0, Array(levels[$0]!)) })
   }
 
   /// The whole model: verdicts, the sections, failures, provenance.

@@ -83,7 +83,7 @@ extension ReportSections {
     for (why, site) in picked {
       guard let path = images[site.key], let image = try? readImage(URL(fileURLWithPath: path)) else { continue }
       let (w, h, grey) = Self.thumbnail(image, side: 96)
-      tiles.append(ImageGrid.Tile(caption: "\(why): \(site.key.plate) \(site.key.well) s\(site.key.site)", width: w,
+      tiles.append(ImageGrid.Tile(caption: "\(why)\n\(site.key.plate) \(site.key.well) s\(site.key.site)", width: w,
                                   height: h, grey: grey))
     }
     guard !tiles.isEmpty else {

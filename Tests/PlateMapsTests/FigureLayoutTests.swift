@@ -120,33 +120,36 @@ final class FigurePixelTests: XCTestCase {
 
   /// The estimate dot sits at its value on the axis; a fold's dot carries its category's colour.
   func testDotPlotPutsEstimatesAndFoldsWhereTheirValuesAre() throws {
-    let palette = CategoryPalette(levels: ["lab A", "lab B"])
+    let palette = CategoryPalette(covariates: [("lab", ["lab A", "lab B"])])
     let plot = DotPlot(title: "t", rows: [DotPlot.Row(label: "density", estimate: 0.8),
                                          DotPlot.Row(label: "focus", points: [0.3], pointCategories: ["lab B"])],
-                       axisLabel: "ROC AUC", palette: palette, domain: 0...1)
+                       axisLabel: "ROC AUC", categoryName: "lab", palette: palette, domain: 0...1)
     let image = try plot.raster().image
     let a = plot.area
     XCTAssertEqual(pixel(image, a.x + 0.8 * a.width, a.y + 0.5 * DotPlot.rowHeight), FigureStyle.ink)
-    XCTAssertEqual(pixel(image, a.x + 0.3 * a.width, a.y + 1.5 * DotPlot.rowHeight - 5), palette.colour("lab B"))
-    XCTAssertEqual(palette.colour("lab B"), CategoryPalette.colours[1])
+    XCTAssertEqual(pixel(image, a.x + 0.3 * a.width, a.y + 1.5 * DotPlot.rowHeight - 5), CategoryPalette.colours[1])
     XCTAssertNotEqual(pixel(image, a.x + 0.5 * a.width, a.y + 0.5 * DotPlot.rowHeight), FigureStyle.ink)
   }
 
   /// One palette, one colour per category in every figure; unknown names hash to the same colour every time.
   func testCategoryColoursAreStableAcrossFigures() throws {
-    let palette = CategoryPalette(levels: ["B2", "B10", "B1", "NA"])
-    XCTAssertEqual(palette.colour("B1"), CategoryPalette.colours[0])
-    XCTAssertEqual(palette.colour("B10"), CategoryPalette.colours[1], "B1 < B10 < B2 alphabetically")
-    XCTAssertEqual(palette.colour("NA"), CategoryPalette.missing)
-    XCTAssertEqual(palette.colour("unseen"), CategoryPalette(levels: []).colour("unseen"))
-    let scatter = try ScatterPlot(x: [0, 1, 2], y: [0, 1, 2], panels: [.init(covariate: "batch",
-                                                                            colouring: .categorical(["B2", "B2", "B2"]))],
-                                  xLabel: "x", yLabel: "y", title: "t", palette: palette)
-    let resolved = ScatterPlot.resolve(scatter.panels[0].colouring, palette: palette)
-    XCTAssertEqual(resolved.colours[0], palette.colour("B2"))
+    let palette = CategoryPalette(covariates: [("batch", ["B2", "B10", "B1", "NA"]), ("plate", ["P1", "P2"])])
+    XCTAssertEqual(palette.colour("B1", covariate: "batch"), CategoryPalette.colours[0])
+    XCTAssertEqual(palette.colour("B10", covariate: "batch"), CategoryPalette.colours[1], "B1 < B10 < B2 by characters")
+    XCTAssertEqual(palette.colour("NA", covariate: "batch"), CategoryPalette.missing)
+    XCTAssertEqual(palette.colour("P2", covariate: "plate"), CategoryPalette.colours[1], "each covariate on its own")
+    XCTAssertEqual(palette.colour("unseen"), CategoryPalette().colour("unseen"), "a hash of the name")
+    let panel = ScatterPlot.Panel(covariate: "batch", colouring: .categorical(["B2", "B2", "B2"]))
+    let resolved = ScatterPlot.resolve(panel, palette: palette)
     XCTAssertEqual(resolved.colours[0], CategoryPalette.colours[2])
-    // Without a shared palette, a lone B2 would take the first colour: the palette is what keeps it.
-    XCTAssertEqual(ScatterPlot.resolve(scatter.panels[0].colouring, palette: nil).colours[0], CategoryPalette.colours[0])
+    // Without the report's palette, a lone B2 would take the first colour: the palette is what keeps it.
+    XCTAssertEqual(ScatterPlot.resolve(panel, palette: nil).colours[0], CategoryPalette.colours[0])
+    let dots = DotPlot(title: "t", rows: [DotPlot.Row(label: "r", points: [0.5], pointCategories: ["B2"])],
+                       axisLabel: "x", categoryName: "batch", palette: palette)
+    XCTAssertEqual(dots.palette.colour("B2", covariate: "batch"), CategoryPalette.colours[2])
+    // Levels the palette was not given join their covariate on its unused colours.
+    XCTAssertEqual(palette.adding(covariate: "plate", levels: ["P3"]).colour("P3", covariate: "plate"),
+                   CategoryPalette.colours[2])
   }
 
   /// An overlay at its maximum over a black crop is viridis' yellow at half strength.

@@ -126,6 +126,8 @@ final class ReportBuildTests: XCTestCase {
     XCTAssertTrue(html.contains("p = 0.03 (Holm over 6 tests)"))
     XCTAssertTrue(html.contains("units: 8 cell lines"))
     XCTAssertTrue(html.contains("P2/A01/2: corrupt TIFF"))
+    XCTAssertTrue(html.contains("no images to show (a profiles-only input)"), "the input is not a LoadData CSV")
+    XCTAssertTrue(html.contains("no cell embeddings in the store (no embedder model"))
     XCTAssertTrue(html.contains("href=\"#target-probe\""))
     XCTAssertFalse(html.contains("http://") || html.contains("https://"), "no address to fetch")
     // Every figure is an inline PNG that decodes to its declared size, and has its CSV beside the report.

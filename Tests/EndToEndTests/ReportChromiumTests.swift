@@ -133,11 +133,14 @@ final class ReportChromiumTests: XCTestCase {
   func testReportCommandIsByteIdenticalOnTheSameStore() throws {
     let folder = try audited()
     let confound = try LiveHost.binary("confound").path
-    let a = folder.appendingPathComponent("a.html")
-    let b = folder.appendingPathComponent("b.html")
-    try runCommandStdout(confound, ["report", folder.path, "--out", a.path, "--no-timestamp"])
-    try runCommandStdout(confound, ["report", folder.path, "--out", b.path, "--no-timestamp"])
+    // Same file names in two folders: the pages link their data folders by name.
+    let a = folder.appendingPathComponent("a/report.html")
+    let b = folder.appendingPathComponent("b/report.html")
+    for page in [a, b] {
+      try FileManager.default.createDirectory(at: page.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try runCommandStdout(confound, ["report", folder.path, "--out", page.path, "--no-timestamp"])
+    }
     XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b))
-    XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("a-data").path))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("a/report-data").path))
   }
 }

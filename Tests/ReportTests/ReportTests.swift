@@ -115,6 +115,14 @@ final class ReportBuildTests: XCTestCase {
     XCTAssertEqual(RGB(UInt8(raster.image.pixels[i]), UInt8(raster.image.pixels[n + i]),
                        UInt8(raster.image.pixels[2 * n + i])), Viridis.colour(1))
 
+    // Every figure of the report: no two texts meet, none leaves its page.
+    for figure in model.sections.flatMap(\.figures) {
+      let boxes = try figure.figure.textBoxes()
+      XCTAssertEqual(overlappingTexts(boxes).count, 0, figure.id)
+      for box in boxes where !box.text.isEmpty {
+        XCTAssertLessThanOrEqual(box.rect.maxX, Double(figure.figure.width) + 0.5, "\(figure.id): \(box.text)")
+      }
+    }
     let file = dir.url.appendingPathComponent("report.html")
     let written = try ReportHTML.write(model, to: file, generated: nil)
     let html = try String(contentsOf: file, encoding: .utf8)

@@ -73,7 +73,7 @@ let package = Package(
 
     // Host side.
     .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
-    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics", "PlateMaps", "ConfoundImaging"]),
+    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics", "PlateMaps", "ConfoundImaging", "Report"]),
     .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundImaging"]),
     .executableTarget(name: "confound-host", dependencies: ["ConfoundServer"]),
     .executableTarget(name: "confound-worker", dependencies: ["PluginHost"]),

@@ -46,6 +46,8 @@ let package = Package(
     systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
     systemLibrary("CJansson", pkgConfig: "jansson", apt: ["libjansson-dev"]),
     systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: ["libsqlite3-dev"]),
+    // Figures: Cairo's image, SVG and PDF surfaces; text in DejaVu Sans (fonts-dejavu-core, through fontconfig).
+    systemLibrary("CCairo", pkgConfig: "cairo", apt: ["libcairo2-dev", "fonts-dejavu-core"]),
     // The plugin ABI header, Protocol/confound_plugin.h, as a Clang module.
     .systemLibrary(name: "CConfoundPlugin", path: "Sources/CConfoundPlugin"),
 
@@ -60,24 +62,26 @@ let package = Package(
     .target(name: "Segmentation", swiftSettings: optimisedInDebug),
     .target(name: "Statistics", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
     .target(name: "NeuralNet", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
-    .target(name: "PlateMaps", dependencies: ["ConfoundImaging"]),
+    .target(name: "PlateMaps", dependencies: ["ConfoundImaging", "CCairo"]),
 
     // Screens, layouts, the run store and the simulated screen.
     .target(name: "ConfoundCore", dependencies: ["ConfoundImaging", "CSQLite"], swiftSettings: optimisedInDebug),
+    // The audit's one-page HTML report: a model, its renderer, and its builder from a run folder.
+    .target(name: "Report", dependencies: ["PlateMaps", "ConfoundCore"]),
 
     // The plugin SDK.
     .target(name: "ConfoundKit", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol"]),
 
     // Host side.
     .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
-    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics", "PlateMaps", "ConfoundImaging"]),
+    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics", "PlateMaps", "ConfoundImaging", "Report"]),
     .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundImaging"]),
     .executableTarget(name: "confound-host", dependencies: ["ConfoundServer"]),
     .executableTarget(name: "confound-worker", dependencies: ["PluginHost"]),
     .executableTarget(
       name: "confound",
       dependencies: [
-        "ConfoundClient", "ConfoundProtocol", "FocusMeasures", "ConfoundImaging",
+        "ConfoundClient", "ConfoundProtocol", "FocusMeasures", "ConfoundImaging", "Report",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -99,6 +103,7 @@ let package = Package(
     .testTarget(name: "ProbeTests", dependencies: ["Statistics", "JSONRPC", "TestSupport"]),
     .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
     .testTarget(name: "PlateMapsTests", dependencies: ["PlateMaps", "ConfoundImaging", "FocusMeasures", "TestSupport"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "PlateMaps", "ConfoundCore", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "ConfoundServerTests", dependencies: ["ConfoundServer", "ConfoundProtocol", "PluginHost", "ConfoundCore", "JSONRPC", "TestSupport"]),
     // The plugin registry and its workers against misbehaving C plugins (needs the built confound-worker).

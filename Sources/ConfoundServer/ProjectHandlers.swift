@@ -140,7 +140,7 @@ struct Projection {
       x: stride(from: 0, to: coordinates.count, by: 2).map { coordinates[$0] },
       y: stride(from: 1, to: coordinates.count, by: 2).map { coordinates[$0] },
       panels: panels, xLabel: axes.0, yLabel: axes.1, title: title)
-    let drawing = plot.render()
+    let drawing = try plot.render()
     let png = out.appendingPathComponent("\(base).png")
     let svg = out.appendingPathComponent("\(base).svg")
     try writePNG(drawing.image, to: png)

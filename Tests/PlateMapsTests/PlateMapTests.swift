@@ -78,43 +78,51 @@ final class PlateMapTests: XCTestCase {
     XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 0, column: 0).centre), Viridis.colour(1 / 95))
     XCTAssertEqual(pixel(map.png, p24.centre), Viridis.colour(0))
     XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 0, column: 1).centre), Viridis.colour(0.5 / 95))
-    XCTAssertLessThan(p24.y + p24.height, map.layout.origins[1].y, "second panel below the first")
+    XCTAssertLessThan(p24.x + p24.width, map.layout.origins[1].x, "second panel right of the first")
+    XCTAssertEqual(map.layout.origins[0].y, map.layout.origins[1].y)
     XCTAssertEqual(PlateMapPanel.position(of: "P24")?.row, 15)
     XCTAssertEqual(PlateMapPanel.wellName(row: 15, column: 23), "P24")
     XCTAssertThrowsError(try PlateMapPanel(plate: "x", values: ["I01": [1]]))
   }
 
-  /// Counts elements by class while Foundation's XMLParser checks the document is well-formed.
-  final class Counter: NSObject, XMLParserDelegate {
-    var classes: [String: Int] = [:]
-    var wells: Set<String> = []
-    var texts: [String] = []
-    var inText = false
-    func parser(_ p: XMLParser, didStartElement e: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
-      if let c = attributes["class"] { classes[c, default: 0] += 1 }
-      if attributes["class"] == "well", let w = attributes["data-well"] { wells.insert(w) }
-      inText = e == "text"
-      if inText { texts.append("") }
-    }
-    func parser(_ p: XMLParser, foundCharacters s: String) { if inText { texts[texts.count - 1] += s } }
-    func parser(_ p: XMLParser, didEndElement e: String, namespaceURI: String?, qualifiedName: String?) {
-      inText = false
-    }
-  }
-
-  func testSVGIsWellFormedWithOneRectPerWell() throws {
+  func testSVGIsWellFormedAndListsItsTexts() throws {
     let map = try PlateMap.render(plates: [try gradientPlate(sites: 2, missing: ["H01"])], measure: "Focus & <x>",
                                   unit: "a.u.")
     let parser = XMLParser(data: Data(map.svg.utf8))
-    let counter = Counter()
-    parser.delegate = counter
     XCTAssertTrue(parser.parse(), "SVG not well-formed: \(String(describing: parser.parserError))")
-    XCTAssertEqual(counter.classes["well"], 96)
-    XCTAssertEqual(counter.wells.count, 96)
-    XCTAssertEqual(counter.classes["site"], 95 * 2)
-    XCTAssertEqual(counter.classes["colourbar"], 1)
-    XCTAssertTrue(counter.texts.contains("Plate P1  batch B7  Focus & <x> (a.u.)"), "\(counter.texts.prefix(3))")
+    XCTAssertTrue(map.svg.contains("<title>Focus &amp; &lt;x&gt; (a.u.), 1 plate</title>"), map.svg.prefix(300).description)
+    XCTAssertTrue(map.svg.contains("Plate P1 · batch B7"))
+    XCTAssertTrue(map.svg.contains("width=\"\(map.layout.width)px\""), "SVG in pixels, the PNG's size")
+    let texts = map.textBoxes.map(\.text)
+    XCTAssertEqual(texts.filter { Int($0) != nil && Int($0)! <= 12 }.count >= 12, true, "column numbers")
+    XCTAssertTrue(texts.contains("a.u."), "the colour bar names its unit")
+    XCTAssertTrue(texts.contains("missing"))
+    let pdf = try map.figure.pdf()
+    XCTAssertEqual(String(decoding: pdf.prefix(5), as: UTF8.self), "%PDF-")
+  }
+
+  /// The PNG bytes Cairo writes decode (with our reader) to the raster the figure drew.
+  func testPNGDecodesToTheDrawnRaster() throws {
+    let map = try PlateMap.render(plates: [try gradientPlate(missing: ["A02"])], measure: "m", unit: "u")
+    let dir = try TemporaryDirectory()
+    let file = dir.url.appendingPathComponent("map.png")
+    try map.pngData.write(to: file)
+    let decoded = try readPNG(file)
+    XCTAssertEqual(decoded.width, map.layout.width)
+    XCTAssertEqual(decoded.height, map.layout.height)
+    XCTAssertEqual(decoded.channels, 3)
+    XCTAssertEqual(decoded.pixels, map.png.pixels)
+    XCTAssertEqual(pixel(decoded, map.layout.well(panel: 0, row: 7, column: 11).centre), Viridis.colour(0))
+  }
+
+  /// Signed values on the diverging map: 0 at its grey centre, the ends blue and red.
+  func testSignedMapIsCentredOnZero() throws {
+    let panel = try PlateMapPanel(plate: "S", values: ["A01": [-2], "A02": [0], "A03": [1]])
+    let map = try PlateMap.render(plates: [panel], measure: "log2 ratio", unit: "log2", signed: true)
+    XCTAssertEqual(map.range, -2...2)
+    XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 0, column: 1).centre), RGB(0xdd, 0xdd, 0xdd))
+    XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 0, column: 0).centre), RGB(0x3b, 0x4c, 0xc0))
+    XCTAssertEqual(pixel(map.png, map.layout.well(panel: 0, row: 0, column: 2).centre), Diverging.colour(0.75))
   }
 }
 

@@ -58,7 +58,7 @@ let package = Package(
     .target(name: "FocusMeasures", dependencies: ["Statistics"], swiftSettings: optimisedInDebug),
     .target(name: "Segmentation", swiftSettings: optimisedInDebug),
     .target(name: "Statistics", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
-    .target(name: "NeuralNet", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
+    .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Statistics"], swiftSettings: optimisedInDebug),
     .target(name: "PlateMaps", dependencies: ["ConfoundImaging"]),
 
     // Screens, layouts, the run store and the simulated screen.
@@ -95,7 +95,7 @@ let package = Package(
     .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
     .testTarget(name: "ProbeTests", dependencies: ["Statistics", "JSONRPC", "TestSupport"]),
-    .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
+    .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Statistics", "TestSupport"]),
     .testTarget(name: "PlateMapsTests", dependencies: ["PlateMaps", "ConfoundImaging", "FocusMeasures", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "ConfoundCore", "TestSupport"]),

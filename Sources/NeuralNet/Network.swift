@@ -48,6 +48,13 @@ public final class Network: @unchecked Sendable {
     outputs = graph.outputs
   }
 
+  /// The same model with another graph of the same inputs and outputs (e.g. some weights randomised).
+  init(_ other: Network, graph: LoadedGraph) {
+    self.graph = graph
+    (file, metadata, irVersion, opsetVersion) = (other.file, other.metadata, other.irVersion, other.opsetVersion)
+    (inputs, outputs) = (other.inputs, other.outputs)
+  }
+
   /// Runs a single-input model on `input` and returns the requested values by name.
   ///
   /// - Parameter threads: workers that split the batch between them (1 or more). Each calls OpenBLAS, so
@@ -71,17 +78,7 @@ public final class Network: @unchecked Sendable {
   /// requested values by name.
   public func run(_ feeds: [String: Tensor], outputs requested: [String], threads: Int = 1,
                   anySpatialSize: Bool = false) throws -> [String: Tensor] {
-    for spec in inputs {
-      guard let tensor = feeds[spec.name] else {
-        throw NeuralNetError.unknownValue(name: spec.name, message: "this graph input of \(file) was not fed")
-      }
-      try spec.check(tensor.shape, anySpatialSize: anySpatialSize)
-    }
-    for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
-      throw NeuralNetError.unknownValue(
-        name: name,
-        message: "is fed but is not an input of \(file) (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
-    }
+    try checkFeeds(feeds.mapValues(\.shape), anySpatialSize: anySpatialSize)
     let plan = try self.plan(for: requested)
     let batch = feeds.values.first?.shape.first ?? 0
     let sameBatch = feeds.values.allSatisfy { $0.shape.first == batch }
@@ -89,6 +86,21 @@ public final class Network: @unchecked Sendable {
       return try execute(plan, feeds: feeds)
     }
     return try runInPieces(plan, feeds: feeds, batch: batch, threads: threads)
+  }
+
+  /// Throws unless `shapes` feeds every graph input, with its declared shape, and nothing else.
+  func checkFeeds(_ shapes: [String: [Int]], anySpatialSize: Bool) throws {
+    for spec in inputs {
+      guard let shape = shapes[spec.name] else {
+        throw NeuralNetError.unknownValue(name: spec.name, message: "this graph input of \(file) was not fed")
+      }
+      try spec.check(shape, anySpatialSize: anySpatialSize)
+    }
+    for name in shapes.keys where !inputs.contains(where: { $0.name == name }) {
+      throw NeuralNetError.unknownValue(
+        name: name,
+        message: "is fed but is not an input of \(file) (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+    }
   }
 
   /// Images run through the graph together. Small passes keep each layer's activations in cache and below
@@ -135,11 +147,7 @@ public final class Network: @unchecked Sendable {
     for (name, slot) in plan.inputSlots { slots[slot] = feeds[name] }
     for step in plan.steps {
       let operands = step.inputs.map { slots[$0]! }
-      do {
-        slots[step.output] = try apply(step.node.op, operands)
-      } catch let error as ShapeError {
-        throw NeuralNetError.invalidNode(node: step.node.name, op: step.node.opType, message: error.message)
-      }
+      slots[step.output] = try step.attributing { try apply(step.node.op, operands) }
       for slot in step.release { slots[slot] = nil }
     }
     return plan.outputSlots.mapValues { slots[$0]! }
@@ -158,12 +166,21 @@ private final class ResultBox: @unchecked Sendable {
   }
 }
 
-/// Runs one operation on its run-time operands.
+/// Runs one operation on float32 operands (the kernels' own `TensorOf<Float>` shares the same storage).
 func apply(_ op: Operation, _ x: [Tensor]) throws -> Tensor {
+  Tensor(try apply(op, x.map { TensorOf<Float>($0) }))
+}
+
+/// Runs one operation on its run-time operands, in either precision. Float32 convolutions take the fast kernels
+/// (direct depthwise, the expand+depthwise blocks); float64 ones the im2col and gemm path shared with them.
+func apply<T: NetworkScalar>(_ op: Operation, _ x: [TensorOf<T>]) throws -> TensorOf<T> {
   switch op {
-  case .conv(let spec): return try convolve(x[0], spec)
+  case .conv(let spec):
+    if T.self == Float.self { return TensorOf(try convolve(Tensor(x[0]), spec)) }
+    return try convolve(x[0], spec)
   case .expandDepthwise(let expand, let depthwise):
-    return try expandDepthwise(x[0], expand: expand, depthwise: depthwise)
+    if T.self == Float.self { return TensorOf(try expandDepthwise(Tensor(x[0]), expand: expand, depthwise: depthwise)) }
+    return try convolve(try convolve(x[0], expand), depthwise)
   case .batchNorm(let scale, let shift): return try batchNorm(x[0], scale: scale, shift: shift)
   case .activation(let activation): return activate(x[0], activation)
   case .sigmoid: return sigmoid(x[0])

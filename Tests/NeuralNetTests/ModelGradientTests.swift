@@ -37,7 +37,7 @@ final class ModelGradientTests: XCTestCase {
 
   func testOneSampleGradientIsThatImagesSliceOfTheSummedGradient() throws {
     let (network, input) = try tinyCNN()
-    let tape = try network.record(TensorOf<Float>(input), outputs: ["logits"], watching: ["add1"])
+    let tape = try network.record(TensorOf<Float>(input), outputs: ["logits"], watching: ["input", "add1"])
     let summed = try tape.gradients(of: "logits", column: 3, withRespectTo: ["input", "add1"])
     for n in 0..<input.shape[0] {
       let single = try tape.gradients(of: "logits", column: 3, sample: n, withRespectTo: ["input", "add1"])

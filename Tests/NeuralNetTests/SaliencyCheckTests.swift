@@ -29,7 +29,7 @@ final class SaliencyCheckTests: XCTestCase {
     let map = try network.saliency(x, output: "logits", column: 2, method: .occlusion, options: options)
     XCTAssertEqual(map.shape, [2, 9, 10])
     // f is linear: occluding a patch (baseline 0) drops f by the patch's sum of gradient times input.
-    let g = try network.record(TensorOf<Double>(x), outputs: ["logits"]).gradients(
+    let g = try network.record(TensorOf<Double>(x), outputs: ["logits"], watching: ["x"]).gradients(
       of: "logits", column: 2, withRespectTo: ["x"])["x"]!
     var expected = Tensor(shape: [2, 9, 10])
     var covered = [Float](repeating: 0, count: 90)

@@ -1,11 +1,13 @@
 /// A forward pass of a `Network` that kept every value its backward pass needs, in float32 or float64: reverse-mode
-/// gradients of any output with respect to the input and to any recorded intermediate value, named by its ONNX
-/// name.
+/// gradients of the recorded outputs with respect to the watched values (graph inputs or intermediate values, by
+/// their ONNX names).
 ///
 /// Float32 tapes run the same kernels as `Network.run` and fold BatchNormalization and activations into the Conv
-/// before them where that hides no watched value; float64 tapes evaluate the graph as the file has it, for checks
-/// against finite differences. Every step's output is kept, so memory grows with the batch: record a few images at
-/// a time. A tape is read-only once recorded and can be asked for any number of gradients.
+/// before them where that hides no watched value, and upstream of every watched value run exactly as `Network.run`
+/// (expand+depthwise blocks, values freed after their last reader): GradCAM at a late layer costs about one forward
+/// pass. Float64 tapes evaluate the graph as the file has it, for checks against finite differences. Values from the
+/// first watched one on are kept, so memory grows with the batch: record a few images at a time. A tape is
+/// read-only once recorded and can be asked for any number of gradients.
 public final class Tape<Scalar: NetworkScalar> {
   /// The number of images recorded.
   public let batch: Int
@@ -17,13 +19,23 @@ public final class Tape<Scalar: NetworkScalar> {
 
   init(network: Network, feeds: [String: TensorOf<Scalar>], outputs: [String], watching: [String],
        edit: ((String, inout TensorOf<Scalar>) -> Void)? = nil) throws {
-    let fusion: Plan.Fusion = Scalar.self == Float.self ? .convolutionEpilogues : .none
     let graph = network.graph
-    let watched = Array(Set(watching + outputs + graph.inputs.map(\.name)))
-    let plan = try Plan(graph: graph, requested: watched, fusion: fusion)
+    let watchedNames = Set(watching)
+    let fusion: Plan.Fusion = Scalar.self == Float.self ? .gradients(watched: watchedNames) : .none
+    let plan = try Plan(graph: graph, requested: Array(watchedNames.union(outputs)), fusion: fusion)
     self.plan = plan
     file = graph.file
     batch = feeds.values.first?.shape.first ?? 0
+    let watchedSlots = Set(watchedNames.compactMap { plan.slotsByName[$0] })
+    var downstream = plan.initialSlots.indices.map { watchedSlots.contains($0) }
+    // Kept: what the backward pass reads (operands and output of every step a gradient goes through) and the
+    // requested values; everything upstream of the watched values is freed after its last reader, as in `run`.
+    var kept = watchedSlots.union(outputs.compactMap { plan.slotsByName[$0] })
+    for step in plan.steps where step.inputs.contains(where: { downstream[$0] }) {
+      downstream[step.output] = true
+      kept.formUnion(step.inputs + [step.output])
+    }
+    self.downstream = downstream
     var slots = plan.initialSlots.map { $0.map { TensorOf<Scalar>($0) } }
     for (name, slot) in plan.inputSlots {
       slots[slot] = feeds[name]
@@ -33,12 +45,9 @@ public final class Tape<Scalar: NetworkScalar> {
       let operands = step.inputs.map { slots[$0]! }
       slots[step.output] = try step.attributing { try apply(step.node.op, operands) }
       edit?(step.node.output, &slots[step.output]!)
+      for slot in step.release where !kept.contains(slot) { slots[slot] = nil }
     }
     self.slots = slots
-    let watchedSlots = Set(watching.compactMap { plan.slotsByName[$0] } + plan.inputSlots.values)
-    var downstream = slots.indices.map { watchedSlots.contains($0) }
-    for step in plan.steps where step.inputs.contains(where: { downstream[$0] }) { downstream[step.output] = true }
-    self.downstream = downstream
   }
 
   /// The recorded value `name` (an input, a node output kept by the plan, or an initializer).
@@ -122,7 +131,7 @@ public final class Tape<Scalar: NetworkScalar> {
 
 extension Network {
   /// Runs a single-input model on `input`, recording a `Tape` from which gradients of `outputs` with respect to the
-  /// input and to the `watching` values can be taken. Precision follows the input: `TensorOf<Float>` runs
+  /// `watching` values (the input's name for input gradients) can be taken. Precision follows the input: `TensorOf<Float>` runs
   /// float32, `TensorOf<Double>` float64.
   public func record<Scalar: NetworkScalar>(
     _ input: TensorOf<Scalar>, outputs: [String], watching: [String] = [], anySpatialSize: Bool = false

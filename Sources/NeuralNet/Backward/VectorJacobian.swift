@@ -14,7 +14,7 @@ func vectorJacobian<T: NetworkScalar>(
   case .conv(let spec):
     return try only { try convolveBackward(clampBackward(dy, y, spec.activation), spec, input: x[0].shape) }
   case .expandDepthwise:
-    // Plans made for a tape never pair convolutions (`Plan.Fusion.convolutionEpilogues`).
+    // Tapes pair convolutions only upstream of every watched value, where no gradient goes (`Plan.Fusion.gradients`).
     throw ShapeError("an expand+depthwise pair has no backward pass: record the tape with a plan that keeps them apart")
   case .batchNorm(let scale, _):
     return try only {

@@ -29,12 +29,12 @@ struct Plan {
   let slotsByName: [String: Int]
 
   /// Which fusions a plan may make where they hide no requested value.
-  enum Fusion {
+  enum Fusion: Equatable {
     /// BatchNormalization and activations into the Conv before them, and expand+depthwise pairs (`Network.run`).
     case all
-    /// Only BatchNormalization and activations into the Conv: every remaining step output is still a tensor the
-    /// backward pass can read (the gradient tape in float32).
-    case convolutionEpilogues
+    /// For a gradient tape in float32: BatchNormalization and activations into the Conv everywhere, expand+depthwise
+    /// pairs only upstream of the watched values, where no backward pass goes.
+    case gradients(watched: Set<String>)
     /// None: the graph as the file has it (the float64 evaluation).
     case none
   }
@@ -50,7 +50,14 @@ struct Plan {
     }
     var nodes = Plan.needed(graph.nodes, for: requested)
     if fusion != .none { nodes = Plan.fused(nodes, keeping: Set(requested)) }
-    if fusion == .all { nodes = Plan.pairedExpandDepthwise(nodes, keeping: Set(requested)) }
+    switch fusion {
+    case .all: nodes = Plan.pairedExpandDepthwise(nodes, keeping: Set(requested))
+    case .gradients(let watched):
+      var downstream = watched
+      for node in nodes where node.inputs.contains(where: downstream.contains) { downstream.insert(node.output) }
+      nodes = Plan.pairedExpandDepthwise(nodes, keeping: Set(requested).union(downstream))
+    case .none: break
+    }
     var slots: [String: Int] = [:]
     var initial: [Tensor?] = []
     func slot(_ name: String) -> Int {

@@ -21,7 +21,7 @@ public final class Network: @unchecked Sendable {
   public let outputs: [String]
 
   let graph: LoadedGraph
-  private var plans: [[String]: Plan] = [:]
+  private var plans: [PlanKey: Plan] = [:]
   private let lock = NSLock()
 
   /// Loads an ONNX file; throws `NeuralNetError` naming the file when it is unreadable, corrupt or unsupported.
@@ -112,13 +112,21 @@ public final class Network: @unchecked Sendable {
   /// once, from the executable.
   public static func setBLASThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
 
-  private func plan(for requested: [String]) throws -> Plan {
+  /// The plan for `requested` values with `fusion`, made once per distinct request (folding BatchNormalization
+  /// copies weights, so tapes recorded piece by piece must not re-plan each time).
+  func plan(for requested: [String], fusion: Plan.Fusion = .all) throws -> Plan {
+    let key = PlanKey(requested: requested, fusion: fusion)
     lock.lock()
     defer { lock.unlock() }
-    if let plan = plans[requested] { return plan }
-    let plan = try Plan(graph: graph, requested: requested)
-    plans[requested] = plan
+    if let plan = plans[key] { return plan }
+    let plan = try Plan(graph: graph, requested: requested, fusion: fusion)
+    plans[key] = plan
     return plan
+  }
+
+  private struct PlanKey: Hashable {
+    let requested: [String]
+    let fusion: Plan.Fusion
   }
 
   /// Cuts the batch into passes of `imagesPerPass` images, shares them round-robin between `threads`

@@ -22,7 +22,7 @@ public final class Tape<Scalar: NetworkScalar> {
     let graph = network.graph
     let watchedNames = Set(watching)
     let fusion: Plan.Fusion = Scalar.self == Float.self ? .gradients(watched: watchedNames) : .none
-    let plan = try Plan(graph: graph, requested: Array(watchedNames.union(outputs)), fusion: fusion)
+    let plan = try network.plan(for: Array(watchedNames.union(outputs)).sorted(), fusion: fusion)
     self.plan = plan
     file = graph.file
     batch = feeds.values.first?.shape.first ?? 0

@@ -29,7 +29,7 @@ struct Plan {
   let slotsByName: [String: Int]
 
   /// Which fusions a plan may make where they hide no requested value.
-  enum Fusion: Equatable {
+  enum Fusion: Hashable {
     /// BatchNormalization and activations into the Conv before them, and expand+depthwise pairs (`Network.run`).
     case all
     /// For a gradient tape in float32: BatchNormalization and activations into the Conv everywhere, expand+depthwise

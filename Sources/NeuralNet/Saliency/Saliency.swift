@@ -74,7 +74,7 @@ extension Network {
     _ finish: (TensorOf<Float>, TensorOf<Float>) throws -> Tensor
   ) throws -> [Tensor] {
     let batch = input.shape.first ?? 0
-    let separable = try Plan(graph: graph, requested: [output, layer], fusion: .gradients(watched: [layer])).batchSeparable
+    let separable = try plan(for: [layer, output].sorted(), fusion: .gradients(watched: [layer])).batchSeparable
     guard separable else {
       let tape = try record(TensorOf<Float>(input), outputs: [output], watching: [layer], anySpatialSize: options.anySpatialSize)
       let value = try tape.value(layer)

@@ -93,4 +93,40 @@ final class SaliencyTests: XCTestCase {
     let (network, photos, url) = try lite0()
     try checkCAMIdentity(network, photos, url, layer: "head", head: "logits", weight: "fc_w", column: 285)
   }
+
+  /// A logistic head: GradCAM of the probability `p = sigmoid(z)` is `p (1 - p)` times CAM of the logit z, per image.
+  func testCAMIdentityThroughALogisticHead() throws {
+    let models = try modelsFolder()
+    let dir = try TemporaryDirectory(prefix: "nn-logistic")
+    try python(
+      """
+      import sys, onnx
+      from onnx import helper, TensorProto
+      model = onnx.load(sys.argv[1])
+      model.graph.node.append(helper.make_node('Sigmoid', ['logits'], ['probability']))
+      model.graph.output.append(helper.make_tensor_value_info('probability', TensorProto.FLOAT, None))
+      onnx.save(model, sys.argv[2])
+      """, [models.appendingPathComponent("tiny_cnn.onnx").path, dir.file("logistic.onnx").path])
+    let network = try Network(contentsOf: dir.file("logistic.onnx"))
+    let input = try Npy.read(models.appendingPathComponent("refs/tiny_cnn/input.npy"))
+    XCTAssertEqual(try network.defaultCAMLayer(output: "probability"), "add2")
+    let gradCAM = try network.saliency(
+      input, output: "probability", column: 4, method: .gradCAM, options: SaliencyOptions(polarity: .signed))
+    let tape = try network.record(TensorOf<Float>(input), outputs: ["probability"], watching: ["add2"])
+    let (a, p) = (try tape.value("add2"), try tape.value("probability"))
+    let w = try XCTUnwrap(network.graph.constants.floats["classifier.weight"])
+    let (c, plane) = (a.shape[1], a.shape[2] * a.shape[3])
+    var expected = Tensor(shape: gradCAM.shape)
+    for n in 0..<input.shape[0] {
+      let slope = p.data[n * 10 + 4] * (1 - p.data[n * 10 + 4])
+      for ch in 0..<c {
+        for i in 0..<plane {
+          expected.data[n * plane + i] += slope * w.data[4 * c + ch] * a.data[(n * c + ch) * plane + i] / Float(plane)
+        }
+      }
+    }
+    let scale = expected.data.map(abs).max()!
+    XCTAssertGreaterThan(scale, 0)
+    assertClose(gradCAM, expected, absolute: 1e-5 * scale, "GradCAM of a logistic head against p (1 - p) CAM")
+  }
 }

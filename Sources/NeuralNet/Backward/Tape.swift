@@ -87,6 +87,30 @@ public final class Tape<Scalar: NetworkScalar> {
   public func gradients(seeds: [String: TensorOf<Scalar>], withRespectTo names: [String]) throws
     -> [String: TensorOf<Scalar>]
   {
+    try backward(seeds: seeds, withRespectTo: names, parametersOf: []).values
+  }
+
+  /// The gradient of `sum over outputs of <seed, output>` with respect to the parameters of the named Conv, Gemm
+  /// and MatMul nodes (by node name): the weight, and the bias when the node has one. A node's input must be
+  /// watched (or computed from a watched value) so that the tape kept what its gradient needs. In float32 a
+  /// BatchNormalization folded into a Conv is part of that Conv's weight; record in float64 for the file's own.
+  public func parameterGradients(seeds: [String: TensorOf<Scalar>], layers: [String]) throws
+    -> [String: (weight: TensorOf<Scalar>, bias: TensorOf<Scalar>?)]
+  {
+    for layer in layers {
+      guard let step = plan.steps.first(where: { $0.node.name == layer }), step.inputs.contains(where: { downstream[$0] })
+      else {
+        throw NeuralNetError.unknownValue(
+          name: layer, message: "is not a node of \(file) whose input was recorded: watch its input when recording")
+      }
+    }
+    return try backward(seeds: seeds, withRespectTo: [], parametersOf: Set(layers)).parameters
+  }
+
+  private func backward(seeds: [String: TensorOf<Scalar>], withRespectTo names: [String], parametersOf layers: Set<String>)
+    throws -> (values: [String: TensorOf<Scalar>], parameters: [String: (weight: TensorOf<Scalar>, bias: TensorOf<Scalar>?)])
+  {
+    var parameters: [String: (weight: TensorOf<Scalar>, bias: TensorOf<Scalar>?)] = [:]
     var targets: [String: Int] = [:]
     for name in names {
       guard let slot = plan.slotsByName[name], slots[slot] != nil, downstream[slot] else {
@@ -111,6 +135,11 @@ public final class Tape<Scalar: NetworkScalar> {
       let wanted = step.inputs.map { downstream[$0] && plan.initialSlots[$0] == nil }
       guard wanted.contains(true) else { continue }
       let operands = step.inputs.map { slots[$0]! }
+      if layers.contains(step.node.name) {
+        parameters[step.node.name] = try step.attributing {
+          try layerParameterGradients(step.node.op, x: operands, y: slots[step.output]!, dy: dy)
+        }
+      }
       let dx = try step.attributing {
         try vectorJacobian(step.node.op, x: operands, y: slots[step.output]!, dy: dy, wanted: wanted)
       }
@@ -119,7 +148,7 @@ public final class Tape<Scalar: NetworkScalar> {
       }
       if !kept.contains(step.output) { grads[step.output] = nil }
     }
-    return targets.mapValues { grads[$0] ?? TensorOf(shape: slots[$0]!.shape) }
+    return (targets.mapValues { grads[$0] ?? TensorOf(shape: slots[$0]!.shape) }, parameters)
   }
 
   private func accumulate(_ sum: TensorOf<Scalar>?, _ term: TensorOf<Scalar>) -> TensorOf<Scalar> {

@@ -224,3 +224,49 @@ private func written<T: NetworkScalar>(
   }
   return out
 }
+
+/// The gradient with respect to a layer's own parameters: a Conv's weight `[M, C/g, kh, kw]` and bias `[M]` (its
+/// fused activation undone first; in float32 any BatchNormalization folded into it is part of the weight), or a
+/// Gemm's or MatMul's constant B (and Gemm's C). Per image and group `dW_g += dZ_g colsᵀ`, `db = sum of dZ`.
+func layerParameterGradients<T: NetworkScalar>(_ op: Operation, x: [TensorOf<T>], y: TensorOf<T>, dy: TensorOf<T>) throws
+  -> (weight: TensorOf<T>, bias: TensorOf<T>?)
+{
+  switch op {
+  case .conv(let spec):
+    let dz = clampBackward(dy, y, spec.activation)
+    let (n, c, g) = try convGeometry(x[0].shape, spec)
+    let (m, groups) = (spec.outChannels, spec.group)
+    let (cg, mg) = (c / groups, m / groups)
+    let (k, plane, inPlane) = (cg * g.kh * g.kw, g.outH * g.outW, g.inH * g.inW)
+    var columns = [T](repeating: 0, count: k * plane)
+    var dw = TensorOf<T>(shape: spec.weight.shape)
+    x[0].data.withUnsafeBufferPointer { input in
+      dz.data.withUnsafeBufferPointer { gz in
+        dw.data.withUnsafeMutableBufferPointer { gw in
+          columns.withUnsafeMutableBufferPointer { cols in
+            for image in 0..<n {
+              for group in 0..<groups {
+                im2col(input.baseAddress! + (image * c + group * cg) * inPlane, channels: cg, g, into: cols.baseAddress!)
+                T.gemm(
+                  transA: false, transB: true, m: mg, n: k, k: plane, alpha: 1,
+                  a: gz.baseAddress! + (image * m + group * mg) * plane, lda: plane, b: cols.baseAddress!, ldb: plane,
+                  beta: 1, c: gw.baseAddress! + group * mg * k, ldc: k)
+              }
+            }
+          }
+        }
+      }
+    }
+    var db = TensorOf<T>(shape: [m])
+    for i in dz.data.indices { db.data[(i / plane) % m] += dz.data[i] }
+    return (dw, db)
+  case .gemm(let alpha, let beta, let transA, let transB):
+    let wanted = [false, true, x.count > 2]
+    let result = gemmBackward(x, dy: dy, alpha: T(alpha), beta: T(beta), transA: transA, transB: transB, wanted: wanted)
+    return (result[1]!, x.count > 2 ? result[2] : nil)
+  case .matMul:
+    return (try matMulBackward(x[0], x[1], dy: dy, wanted: [false, true])[1]!, nil)
+  default:
+    throw ShapeError("has no weights of its own: parameter gradients are for Conv, Gemm and MatMul nodes")
+  }
+}

@@ -76,8 +76,10 @@ public final class Network: @unchecked Sendable {
 
   /// Runs the model on named inputs (every graph input, NCHW, sharing one batch size) and returns the
   /// requested values by name.
-  public func run(_ feeds: [String: Tensor], outputs requested: [String], threads: Int = 1,
-                  anySpatialSize: Bool = false) throws -> [String: Tensor] {
+  public func run(
+    _ feeds: [String: Tensor], outputs requested: [String], threads: Int = 1,
+    anySpatialSize: Bool = false
+  ) throws -> [String: Tensor] {
     try checkFeeds(feeds.mapValues(\.shape), anySpatialSize: anySpatialSize)
     let plan = try self.plan(for: requested)
     let batch = feeds.values.first?.shape.first ?? 0

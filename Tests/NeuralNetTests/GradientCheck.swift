@@ -16,7 +16,8 @@ struct GradientError: CustomStringConvertible {
   var largest = 0.0
   var checked = 0
   var description: String {
-    String(format: "%d elements: max abs %.2e, max rel %.2e (largest |g| %.3g)", checked, maxAbsolute, maxRelative, largest)
+    String(
+      format: "%d elements: max abs %.2e, max rel %.2e (largest |g| %.3g)", checked, maxAbsolute, maxRelative, largest)
   }
 }
 
@@ -59,7 +60,9 @@ enum GradientCheck {
         error.largest = max(error.largest, abs(g.data[i]))
         error.checked += 1
         if absolute > tolerance * scale {
-          XCTFail("d<seed, \(output)>/d\(name)[\(i)]: backward \(g.data[i]), finite differences \(numeric)", file: file, line: line)
+          XCTFail(
+            "d<seed, \(output)>/d\(name)[\(i)]: backward \(g.data[i]), finite differences \(numeric)", file: file,
+            line: line)
           return error
         }
       }
@@ -73,14 +76,17 @@ enum GradientCheck {
     _ network: Network, feeds: [String: Tensor], output: String, withRespectTo names: [String],
     anySpatialSize: Bool = false
   ) throws -> (worst: Double, shareAbove1e5: Double) {
-    let t32 = try network.record(feeds.mapValues { TensorOf<Float>($0) }, outputs: [output], watching: names,
-                                 anySpatialSize: anySpatialSize)
-    let t64 = try network.record(feeds.mapValues { TensorOf<Double>($0) }, outputs: [output], watching: names,
-                                 anySpatialSize: anySpatialSize)
+    let t32 = try network.record(
+      feeds.mapValues { TensorOf<Float>($0) }, outputs: [output], watching: names,
+      anySpatialSize: anySpatialSize)
+    let t64 = try network.record(
+      feeds.mapValues { TensorOf<Double>($0) }, outputs: [output], watching: names,
+      anySpatialSize: anySpatialSize)
     var rng = SeededGenerator(seed: 7)
     let y = try t64.value(output)
     let seed = y.data.map { _ in rng.uniform() }
-    let g32 = try t32.gradients(seeds: [output: TensorOf(shape: y.shape, data: seed.map(Float.init))], withRespectTo: names)
+    let g32 = try t32.gradients(
+      seeds: [output: TensorOf(shape: y.shape, data: seed.map(Float.init))], withRespectTo: names)
     let g64 = try t64.gradients(seeds: [output: TensorOf(shape: y.shape, data: seed)], withRespectTo: names)
     var (worst, above, count) = (0.0, 0, 0)
     for name in names {

@@ -29,10 +29,12 @@ final class ModelGradientTests: XCTestCase {
     let (network, input) = try tinyCNN()
     let tape = try network.record(TensorOf<Double>(input), outputs: ["logits", "embedding"])
     let refs = try modelsFolder().appendingPathComponent("refs/tiny_cnn")
-    assertClose(Tensor(try tape.value("logits")), try Npy.read(refs.appendingPathComponent("logits.npy")),
-                absolute: 3e-5, relative: 1e-4, "float64 logits")
-    assertClose(Tensor(try tape.value("embedding")), try Npy.read(refs.appendingPathComponent("embedding.npy")),
-                absolute: 3e-5, relative: 1e-4, "float64 embedding")
+    assertClose(
+      Tensor(try tape.value("logits")), try Npy.read(refs.appendingPathComponent("logits.npy")),
+      absolute: 3e-5, relative: 1e-4, "float64 logits")
+    assertClose(
+      Tensor(try tape.value("embedding")), try Npy.read(refs.appendingPathComponent("embedding.npy")),
+      absolute: 3e-5, relative: 1e-4, "float64 embedding")
   }
 
   func testOneSampleGradientIsThatImagesSliceOfTheSummedGradient() throws {
@@ -79,8 +81,9 @@ final class ModelGradientTests: XCTestCase {
       network, feeds: feeds, output: "logits", withRespectTo: ["conv2", "add2", "conv30"], anySpatialSize: true)
     let input = try GradientCheck.float32Error(
       network, feeds: feeds, output: "logits", withRespectTo: ["input"], anySpatialSize: true)
-    print("MobileNetV2 32x32 crop, logits: \(error); float32 vs float64: past conv1 \(deep.worst), at the input "
-          + "\(input.worst) (\(input.shareAbove1e5 * 100)% of pixels off by more than 1e-5)")
+    print(
+      "MobileNetV2 32x32 crop, logits: \(error); float32 vs float64: past conv1 \(deep.worst), at the input "
+        + "\(input.worst) (\(input.shareAbove1e5 * 100)% of pixels off by more than 1e-5)")
     XCTAssertLessThan(deep.worst, 1e-5)
     XCTAssertLessThan(input.shareAbove1e5, 0.01)
   }

@@ -104,18 +104,22 @@ final class SaliencyCheckTests: XCTestCase {
     let cam = try tiny.saliency(input, output: "logits", column: 1, method: .gradCAM)
     XCTAssertEqual(cam.shape, [4, 9, 10])
     XCTAssertTrue(cam.data.allSatisfy { $0 >= 0 })
-    let up = try tiny.saliency(input, output: "logits", column: 1, method: .gradCAM,
-                               options: SaliencyOptions(upsample: true))
+    let up = try tiny.saliency(
+      input, output: "logits", column: 1, method: .gradCAM,
+      options: SaliencyOptions(upsample: true))
     XCTAssertEqual(up.shape, [4, 33, 40])
-    let early = try tiny.saliency(input, output: "logits", column: 1, method: .gradCAMPlusPlus,
-                                  options: SaliencyOptions(layer: "conv1.relu6", minMax: true))
+    let early = try tiny.saliency(
+      input, output: "logits", column: 1, method: .gradCAMPlusPlus,
+      options: SaliencyOptions(layer: "conv1.relu6", minMax: true))
     XCTAssertEqual(early.shape, [4, 17, 20])
     XCTAssertEqual(early.data.max(), 1)
-    let gradient = try tiny.saliency(input, output: "logits", column: 1, method: .gradient,
-                                     options: SaliencyOptions(polarity: .absolute))
+    let gradient = try tiny.saliency(
+      input, output: "logits", column: 1, method: .gradient,
+      options: SaliencyOptions(polarity: .absolute))
     XCTAssertEqual(gradient.shape, [4, 3, 33, 40])
     XCTAssertThrowsError(
-      try tiny.saliency(input, output: "logits", column: 1, method: .gradCAM, options: SaliencyOptions(layer: "embedding"))
+      try tiny.saliency(
+        input, output: "logits", column: 1, method: .gradCAM, options: SaliencyOptions(layer: "embedding"))
     ) { error in
       XCTAssertTrue("\(error)".contains("'embedding'") && "\(error)".contains("4-D"), "\(error)")
     }
@@ -134,10 +138,13 @@ final class SaliencyCheckTests: XCTestCase {
     XCTAssertEqual(layers.count, 53)
     XCTAssertEqual(network.graph.nodes.first { $0.name == layers[0] }?.opType, "Gemm")
     for method in [SaliencyMethod.gradCAM, .gradient] {
-      let steps = try SanityCheck.cascadingRandomisation(of: network, output: "logits", counts: [0, 1, 4, 16],
-                                                         seed: 1) { randomised in
-        try randomised.saliency(photos, output: "logits", column: 286, method: method,
-                                options: SaliencyOptions(polarity: method == .gradient ? .absolute : .signed))
+      let steps = try SanityCheck.cascadingRandomisation(
+        of: network, output: "logits", counts: [0, 1, 4, 16],
+        seed: 1
+      ) { randomised in
+        try randomised.saliency(
+          photos, output: "logits", column: 286, method: method,
+          options: SaliencyOptions(polarity: method == .gradient ? .absolute : .signed))
       }
       print("\(method.rawValue) cascading randomisation:", steps.map { ($0.layers.count, $0.correlations) })
       XCTAssertEqual(steps[0].mean, 1, accuracy: 1e-12, "nothing randomised: the same maps")

@@ -17,7 +17,8 @@ final class SaliencyTests: XCTestCase {
 
   private func lite0() throws -> (Network, Tensor, URL) {
     let env = ProcessInfo.processInfo.environment
-    let dir = env["CONFOUND_MODEL_DIR"].map { URL(fileURLWithPath: $0) }
+    let dir =
+      env["CONFOUND_MODEL_DIR"].map { URL(fileURLWithPath: $0) }
       ?? URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/confound/models")
     let url = dir.appendingPathComponent("efficientnet_lite0.onnx")
     guard FileManager.default.fileExists(atPath: url.path) else {
@@ -29,8 +30,10 @@ final class SaliencyTests: XCTestCase {
 
   /// GradCAM at the global pool's input of a linear head: the gradient is W[K, c] / (h w) at every position, so
   /// GradCAM is CAM, `sum_c W[K, c] A_c / (h w)`.
-  private func checkCAMIdentity(_ network: Network, _ photos: Tensor, _ url: URL, layer: String, head: String,
-                                weight: String, column: Int) throws {
+  private func checkCAMIdentity(
+    _ network: Network, _ photos: Tensor, _ url: URL, layer: String, head: String,
+    weight: String, column: Int
+  ) throws {
     XCTAssertEqual(try network.defaultCAMLayer(output: head), layer)
     let w = try XCTUnwrap(network.graph.constants.floats[weight])
     // Exactly, in float64: the gradient at the layer is the head's weight over the area.
@@ -74,10 +77,12 @@ final class SaliencyTests: XCTestCase {
       """, [url.path, layer, weight, String(column), dir.url.path])
     let reference = try Npy.read(dir.file("cam.npy"))
     assertClose(gradCAM, reference, absolute: 1e-4, "GradCAM against CAM of onnxruntime's activations")
-    print("\(url.lastPathComponent): GradCAM vs CAM(onnxruntime) max abs \(maxAbsDifference(gradCAM, reference, "cam")), "
-          + "map scale \(scale)")
+    print(
+      "\(url.lastPathComponent): GradCAM vs CAM(onnxruntime) max abs \(maxAbsDifference(gradCAM, reference, "cam")), "
+        + "map scale \(scale)")
     options.polarity = .positive
-    let plusPlus = try network.saliency(photos, output: head, column: column, method: .gradCAMPlusPlus, options: options)
+    let plusPlus = try network.saliency(
+      photos, output: head, column: column, method: .gradCAMPlusPlus, options: options)
     let referencePP = try Npy.read(dir.file("campp.npy"))
     let scalePP = referencePP.data.max()!
     assertClose(plusPlus, referencePP, absolute: 1e-4 * max(1, scalePP), relative: 1e-3, "GradCAM++")
@@ -85,8 +90,9 @@ final class SaliencyTests: XCTestCase {
 
   func testCAMIdentityOnMobileNetV2() throws {
     let (network, photos, url) = try mobileNetV2()
-    try checkCAMIdentity(network, photos, url, layer: "conv35.relu6", head: "logits", weight: "classifier.weight",
-                         column: 286)
+    try checkCAMIdentity(
+      network, photos, url, layer: "conv35.relu6", head: "logits", weight: "classifier.weight",
+      column: 286)
   }
 
   func testCAMIdentityOnEfficientNetLite0() throws {

@@ -17,8 +17,10 @@ public final class Tape<Scalar: NetworkScalar> {
   /// Slots whose gradient can reach a watched value: the watched slots and everything computed from them.
   private let downstream: [Bool]
 
-  init(network: Network, feeds: [String: TensorOf<Scalar>], outputs: [String], watching: [String],
-       edit: ((String, inout TensorOf<Scalar>) -> Void)? = nil) throws {
+  init(
+    network: Network, feeds: [String: TensorOf<Scalar>], outputs: [String], watching: [String],
+    edit: ((String, inout TensorOf<Scalar>) -> Void)? = nil
+  ) throws {
     let graph = network.graph
     let watchedNames = Set(watching)
     let fusion: Plan.Fusion = Scalar.self == Float.self ? .gradients(watched: watchedNames) : .none
@@ -72,7 +74,8 @@ public final class Tape<Scalar: NetworkScalar> {
     let row = y.shape.first.map { $0 > 0 ? y.count / $0 : 0 } ?? y.count
     guard column >= 0 && column < row else {
       throw NeuralNetError.unknownValue(
-        name: output, message: "has \(row) columns per image (shape \(describe(shape: y.shape))); column \(column) is outside")
+        name: output,
+        message: "has \(row) columns per image (shape \(describe(shape: y.shape))); column \(column) is outside")
     }
     if let sample, !(0..<batch).contains(sample) {
       throw NeuralNetError.unknownValue(name: output, message: "sample \(sample) is outside the batch of \(batch)")
@@ -98,7 +101,8 @@ public final class Tape<Scalar: NetworkScalar> {
     -> [String: (weight: TensorOf<Scalar>, bias: TensorOf<Scalar>?)]
   {
     for layer in layers {
-      guard let step = plan.steps.first(where: { $0.node.name == layer }), step.inputs.contains(where: { downstream[$0] })
+      guard let step = plan.steps.first(where: { $0.node.name == layer }),
+        step.inputs.contains(where: { downstream[$0] })
       else {
         throw NeuralNetError.unknownValue(
           name: layer, message: "is not a node of \(file) whose input was recorded: watch its input when recording")
@@ -107,8 +111,12 @@ public final class Tape<Scalar: NetworkScalar> {
     return try backward(seeds: seeds, withRespectTo: [], parametersOf: Set(layers)).parameters
   }
 
-  private func backward(seeds: [String: TensorOf<Scalar>], withRespectTo names: [String], parametersOf layers: Set<String>)
-    throws -> (values: [String: TensorOf<Scalar>], parameters: [String: (weight: TensorOf<Scalar>, bias: TensorOf<Scalar>?)])
+  private func backward(
+    seeds: [String: TensorOf<Scalar>], withRespectTo names: [String], parametersOf layers: Set<String>
+  )
+    throws -> (
+      values: [String: TensorOf<Scalar>], parameters: [String: (weight: TensorOf<Scalar>, bias: TensorOf<Scalar>?)]
+    )
   {
     var parameters: [String: (weight: TensorOf<Scalar>, bias: TensorOf<Scalar>?)] = [:]
     var targets: [String: Int] = [:]
@@ -124,7 +132,8 @@ public final class Tape<Scalar: NetworkScalar> {
       let y = try value(name)
       guard seed.shape == y.shape else {
         throw NeuralNetError.unknownValue(
-          name: name, message: "seed of shape \(describe(shape: seed.shape)) for a value of shape \(describe(shape: y.shape))")
+          name: name,
+          message: "seed of shape \(describe(shape: seed.shape)) for a value of shape \(describe(shape: y.shape))")
       }
       let slot = plan.slotsByName[name]!
       grads[slot] = accumulate(grads[slot], seed)
@@ -160,14 +169,15 @@ public final class Tape<Scalar: NetworkScalar> {
 
 extension Network {
   /// Runs a single-input model on `input`, recording a `Tape` from which gradients of `outputs` with respect to the
-  /// `watching` values (the input's name for input gradients) can be taken. Precision follows the input: `TensorOf<Float>` runs
-  /// float32, `TensorOf<Double>` float64.
+  /// `watching` values (the input's name for input gradients) can be taken. Precision follows the input:
+  /// `TensorOf<Float>` runs float32, `TensorOf<Double>` float64.
   public func record<Scalar: NetworkScalar>(
     _ input: TensorOf<Scalar>, outputs: [String], watching: [String] = [], anySpatialSize: Bool = false
   ) throws -> Tape<Scalar> {
     guard inputs.count == 1 else {
       throw NeuralNetError.unknownValue(
-        name: inputs.map(\.name).joined(separator: ","), message: "the model has \(inputs.count) inputs: feed them by name")
+        name: inputs.map(\.name).joined(separator: ","),
+        message: "the model has \(inputs.count) inputs: feed them by name")
     }
     return try record([inputs[0].name: input], outputs: outputs, watching: watching, anySpatialSize: anySpatialSize)
   }

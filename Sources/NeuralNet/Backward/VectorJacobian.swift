@@ -8,7 +8,9 @@ func vectorJacobian<T: NetworkScalar>(
   _ op: Operation, x: [TensorOf<T>], y: TensorOf<T>, dy: TensorOf<T>, wanted: [Bool]
 ) throws -> [TensorOf<T>?] {
   func only(_ gradient: () throws -> TensorOf<T>) rethrows -> [TensorOf<T>?] {
-    wanted[0] ? [try gradient()] + [TensorOf<T>?](repeating: nil, count: x.count - 1) : [TensorOf<T>?](repeating: nil, count: x.count)
+    wanted[0]
+      ? [try gradient()] + [TensorOf<T>?](repeating: nil, count: x.count - 1)
+      : [TensorOf<T>?](repeating: nil, count: x.count)
   }
   switch op {
   case .conv(let spec):
@@ -228,7 +230,8 @@ private func written<T: NetworkScalar>(
 /// The gradient with respect to a layer's own parameters: a Conv's weight `[M, C/g, kh, kw]` and bias `[M]` (its
 /// fused activation undone first; in float32 any BatchNormalization folded into it is part of the weight), or a
 /// Gemm's or MatMul's constant B (and Gemm's C). Per image and group `dW_g += dZ_g colsᵀ`, `db = sum of dZ`.
-func layerParameterGradients<T: NetworkScalar>(_ op: Operation, x: [TensorOf<T>], y: TensorOf<T>, dy: TensorOf<T>) throws
+func layerParameterGradients<T: NetworkScalar>(_ op: Operation, x: [TensorOf<T>], y: TensorOf<T>, dy: TensorOf<T>)
+  throws
   -> (weight: TensorOf<T>, bias: TensorOf<T>?)
 {
   switch op {
@@ -246,7 +249,8 @@ func layerParameterGradients<T: NetworkScalar>(_ op: Operation, x: [TensorOf<T>]
           columns.withUnsafeMutableBufferPointer { cols in
             for image in 0..<n {
               for group in 0..<groups {
-                im2col(input.baseAddress! + (image * c + group * cg) * inPlane, channels: cg, g, into: cols.baseAddress!)
+                im2col(
+                  input.baseAddress! + (image * c + group * cg) * inPlane, channels: cg, g, into: cols.baseAddress!)
                 T.gemm(
                   transA: false, transB: true, m: mg, n: k, k: plane, alpha: 1,
                   a: gz.baseAddress! + (image * m + group * mg) * plane, lda: plane, b: cols.baseAddress!, ldb: plane,

@@ -13,8 +13,10 @@ extension Network {
       return (0..<count).map { $0 * options.stride }
     }
     let windows = starts(h).flatMap { y in starts(w).map { x in (y, x) } }
-    let base = try selected(try run(input, outputs: [output], threads: options.threads,
-                                    anySpatialSize: options.anySpatialSize)[output]!, output: output, column: column)
+    let base = try selected(
+      try run(
+        input, outputs: [output], threads: options.threads,
+        anySpatialSize: options.anySpatialSize)[output]!, output: output, column: column)
     var map = Tensor(shape: [n, h, w])
     var covered = [Float](repeating: 0, count: h * w)
     let plane = h * w
@@ -59,7 +61,8 @@ extension Network {
     let row = value.count / max(n, 1)
     guard column >= 0 && column < row else {
       throw NeuralNetError.unknownValue(
-        name: output, message: "has \(row) columns per image (shape \(describe(shape: value.shape))); column \(column) is outside")
+        name: output,
+        message: "has \(row) columns per image (shape \(describe(shape: value.shape))); column \(column) is outside")
     }
     return (0..<n).map { value.data[$0 * row + column] }
   }

@@ -16,9 +16,10 @@ extension Network {
       if options.upsample { map = MapFinish.upsample(map, height: input.shape[2], width: input.shape[3]) }
     case .gradient:
       let name = inputs[0].name
-      map = Tensor.concatenate(batches: try taped(input, output: output, column: column, at: name, options: options) {
-        Tensor($1)
-      })
+      map = Tensor.concatenate(
+        batches: try taped(input, output: output, column: column, at: name, options: options) {
+          Tensor($1)
+        })
     case .occlusion:
       map = try occlusion(input, output: output, column: column, options: options)
     }
@@ -76,7 +77,8 @@ extension Network {
     let batch = input.shape.first ?? 0
     let separable = try plan(for: [layer, output].sorted(), fusion: .gradients(watched: [layer])).batchSeparable
     guard separable else {
-      let tape = try record(TensorOf<Float>(input), outputs: [output], watching: [layer], anySpatialSize: options.anySpatialSize)
+      let tape = try record(
+        TensorOf<Float>(input), outputs: [output], watching: [layer], anySpatialSize: options.anySpatialSize)
       let value = try tape.value(layer)
       return try (0..<batch).map { n in
         let gradient = try tape.gradients(of: output, column: column, sample: n, withRespectTo: [layer])[layer]!
@@ -103,7 +105,8 @@ extension Network {
   ) throws -> Tensor {
     guard value.shape.count == 4 else {
       throw NeuralNetError.unknownValue(
-        name: layer, message: "has shape \(describe(shape: value.shape)); the CAM methods need a 4-D [N, C, h, w] layer")
+        name: layer, message: "has shape \(describe(shape: value.shape)); the CAM methods need a 4-D [N, C, h, w] layer"
+      )
     }
     let (n, c, h, w) = (value.shape[0], value.shape[1], value.shape[2], value.shape[3])
     let plane = h * w

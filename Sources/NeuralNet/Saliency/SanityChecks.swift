@@ -35,7 +35,9 @@ public enum SanityCheck {
     precondition(a.shape == b.shape, "maps of shapes \(a.shape) and \(b.shape)")
     let n = a.shape.first ?? 0
     let row = n > 0 ? a.count / n : 0
-    return (0..<n).map { spearman(Array(a.data[($0 * row)..<(($0 + 1) * row)]), Array(b.data[($0 * row)..<(($0 + 1) * row)])) }
+    return (0..<n).map {
+      spearman(Array(a.data[($0 * row)..<(($0 + 1) * row)]), Array(b.data[($0 * row)..<(($0 + 1) * row)]))
+    }
   }
 
   /// Spearman's rank correlation of two maps (ties averaged, SciPy's `spearmanr`); NaN when either is constant.

@@ -61,7 +61,7 @@ let package = Package(
     .target(name: "FocusMeasures", dependencies: ["Statistics"], swiftSettings: optimisedInDebug),
     .target(name: "Segmentation", swiftSettings: optimisedInDebug),
     .target(name: "Statistics", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
-    .target(name: "NeuralNet", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
+    .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Statistics"], swiftSettings: optimisedInDebug),
     .target(name: "PlateMaps", dependencies: ["ConfoundImaging", "CCairo"]),
 
     // Screens, layouts, the run store and the simulated screen.
@@ -101,7 +101,7 @@ let package = Package(
     .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
     .testTarget(name: "ProbeTests", dependencies: ["Statistics", "JSONRPC", "TestSupport"]),
-    .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
+    .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Statistics", "TestSupport"]),
     .testTarget(name: "PlateMapsTests", dependencies: ["PlateMaps", "ConfoundImaging", "FocusMeasures", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "PlateMaps", "ConfoundCore", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),

@@ -21,7 +21,7 @@ public final class Network: @unchecked Sendable {
   public let outputs: [String]
 
   let graph: LoadedGraph
-  private var plans: [[String]: Plan] = [:]
+  private var plans: [PlanKey: Plan] = [:]
   private let lock = NSLock()
 
   /// Loads an ONNX file; throws `NeuralNetError` naming the file when it is unreadable, corrupt or unsupported.
@@ -48,6 +48,13 @@ public final class Network: @unchecked Sendable {
     outputs = graph.outputs
   }
 
+  /// The same model with another graph of the same inputs and outputs (e.g. some weights randomised).
+  init(_ other: Network, graph: LoadedGraph) {
+    self.graph = graph
+    (file, metadata, irVersion, opsetVersion) = (other.file, other.metadata, other.irVersion, other.opsetVersion)
+    (inputs, outputs) = (other.inputs, other.outputs)
+  }
+
   /// Runs a single-input model on `input` and returns the requested values by name.
   ///
   /// - Parameter threads: workers that split the batch between them (1 or more). Each calls OpenBLAS, so
@@ -69,19 +76,11 @@ public final class Network: @unchecked Sendable {
 
   /// Runs the model on named inputs (every graph input, NCHW, sharing one batch size) and returns the
   /// requested values by name.
-  public func run(_ feeds: [String: Tensor], outputs requested: [String], threads: Int = 1,
-                  anySpatialSize: Bool = false) throws -> [String: Tensor] {
-    for spec in inputs {
-      guard let tensor = feeds[spec.name] else {
-        throw NeuralNetError.unknownValue(name: spec.name, message: "this graph input of \(file) was not fed")
-      }
-      try spec.check(tensor.shape, anySpatialSize: anySpatialSize)
-    }
-    for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
-      throw NeuralNetError.unknownValue(
-        name: name,
-        message: "is fed but is not an input of \(file) (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
-    }
+  public func run(
+    _ feeds: [String: Tensor], outputs requested: [String], threads: Int = 1,
+    anySpatialSize: Bool = false
+  ) throws -> [String: Tensor] {
+    try checkFeeds(feeds.mapValues(\.shape), anySpatialSize: anySpatialSize)
     let plan = try self.plan(for: requested)
     let batch = feeds.values.first?.shape.first ?? 0
     let sameBatch = feeds.values.allSatisfy { $0.shape.first == batch }
@@ -89,6 +88,21 @@ public final class Network: @unchecked Sendable {
       return try execute(plan, feeds: feeds)
     }
     return try runInPieces(plan, feeds: feeds, batch: batch, threads: threads)
+  }
+
+  /// Throws unless `shapes` feeds every graph input, with its declared shape, and nothing else.
+  func checkFeeds(_ shapes: [String: [Int]], anySpatialSize: Bool) throws {
+    for spec in inputs {
+      guard let shape = shapes[spec.name] else {
+        throw NeuralNetError.unknownValue(name: spec.name, message: "this graph input of \(file) was not fed")
+      }
+      try spec.check(shape, anySpatialSize: anySpatialSize)
+    }
+    for name in shapes.keys where !inputs.contains(where: { $0.name == name }) {
+      throw NeuralNetError.unknownValue(
+        name: name,
+        message: "is fed but is not an input of \(file) (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+    }
   }
 
   /// Images run through the graph together. Small passes keep each layer's activations in cache and below
@@ -100,13 +114,21 @@ public final class Network: @unchecked Sendable {
   /// once, from the executable.
   public static func setBLASThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
 
-  private func plan(for requested: [String]) throws -> Plan {
+  /// The plan for `requested` values with `fusion`, made once per distinct request (folding BatchNormalization
+  /// copies weights, so tapes recorded piece by piece must not re-plan each time).
+  func plan(for requested: [String], fusion: Plan.Fusion = .all) throws -> Plan {
+    let key = PlanKey(requested: requested, fusion: fusion)
     lock.lock()
     defer { lock.unlock() }
-    if let plan = plans[requested] { return plan }
-    let plan = try Plan(graph: graph, requested: requested)
-    plans[requested] = plan
+    if let plan = plans[key] { return plan }
+    let plan = try Plan(graph: graph, requested: requested, fusion: fusion)
+    plans[key] = plan
     return plan
+  }
+
+  private struct PlanKey: Hashable {
+    let requested: [String]
+    let fusion: Plan.Fusion
   }
 
   /// Cuts the batch into passes of `imagesPerPass` images, shares them round-robin between `threads`
@@ -135,11 +157,7 @@ public final class Network: @unchecked Sendable {
     for (name, slot) in plan.inputSlots { slots[slot] = feeds[name] }
     for step in plan.steps {
       let operands = step.inputs.map { slots[$0]! }
-      do {
-        slots[step.output] = try apply(step.node.op, operands)
-      } catch let error as ShapeError {
-        throw NeuralNetError.invalidNode(node: step.node.name, op: step.node.opType, message: error.message)
-      }
+      slots[step.output] = try step.attributing { try apply(step.node.op, operands) }
       for slot in step.release { slots[slot] = nil }
     }
     return plan.outputSlots.mapValues { slots[$0]! }
@@ -158,12 +176,21 @@ private final class ResultBox: @unchecked Sendable {
   }
 }
 
-/// Runs one operation on its run-time operands.
+/// Runs one operation on float32 operands (the kernels' own `TensorOf<Float>` shares the same storage).
 func apply(_ op: Operation, _ x: [Tensor]) throws -> Tensor {
+  Tensor(try apply(op, x.map { TensorOf<Float>($0) }))
+}
+
+/// Runs one operation on its run-time operands, in either precision. Float32 convolutions take the fast kernels
+/// (direct depthwise, the expand+depthwise blocks); float64 ones the im2col and gemm path shared with them.
+func apply<T: NetworkScalar>(_ op: Operation, _ x: [TensorOf<T>]) throws -> TensorOf<T> {
   switch op {
-  case .conv(let spec): return try convolve(x[0], spec)
+  case .conv(let spec):
+    if T.self == Float.self { return TensorOf(try convolve(Tensor(x[0]), spec)) }
+    return try convolve(x[0], spec)
   case .expandDepthwise(let expand, let depthwise):
-    return try expandDepthwise(x[0], expand: expand, depthwise: depthwise)
+    if T.self == Float.self { return TensorOf(try expandDepthwise(Tensor(x[0]), expand: expand, depthwise: depthwise)) }
+    return try convolve(try convolve(x[0], expand), depthwise)
   case .batchNorm(let scale, let shift): return try batchNorm(x[0], scale: scale, shift: shift)
   case .activation(let activation): return activate(x[0], activation)
   case .sigmoid: return sigmoid(x[0])

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small, fast, seedable random number generator (SplitMix64), so that folds, permutations and bootstrap
 /// replicates are reproducible from a seed on every platform and Swift version.
 ///
@@ -34,5 +36,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     for i in stride(from: array.count - 1, to: 0, by: -1) {
       array.swapAt(i, nextIndex(below: i + 1))
     }
+  }
+}
+
+extension SeededGenerator {
+  /// A standard normal draw (Box-Muller on two uniform draws in (0, 1]).
+  public mutating func nextGaussian() -> Double {
+    let u = (Double(next() >> 11) + 1) / 9_007_199_254_740_992
+    let v = Double(next() >> 11) / 9_007_199_254_740_992
+    return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
   }
 }

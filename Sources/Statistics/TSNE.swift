@@ -145,12 +145,3 @@ public struct TSNE: Sendable {
     return (0..<(2 * n)).map { e in scores.values[e] * scale + 1e-6 * random.nextGaussian() }
   }
 }
-
-extension SeededGenerator {
-  /// A standard normal draw (Box-Muller on two uniform draws in (0, 1]).
-  mutating func nextGaussian() -> Double {
-    let u = (Double(next() >> 11) + 1) / 9_007_199_254_740_992
-    let v = Double(next() >> 11) / 9_007_199_254_740_992
-    return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
-  }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import Statistics
 import TestSupport
 import XCTest
 
@@ -114,31 +115,4 @@ func padded(_ name: String) -> String { "  " + name.padding(toLength: 42, withPa
 func isNearFocus(_ name: String) -> Bool { name.hasPrefix("BBBC006_z_aligned__") && name.hasSuffix("_10.png") }
 
 /// Spearman's rho: Pearson correlation of mid-ranks (ties get the mean of their ranks).
-func spearman(_ a: [Double], _ b: [Double]) -> Double {
-  let ra = midRanks(a)
-  let rb = midRanks(b)
-  let ma = ra.reduce(0, +) / Double(ra.count)
-  let mb = rb.reduce(0, +) / Double(rb.count)
-  var sab = 0.0
-  var saa = 0.0
-  var sbb = 0.0
-  for i in ra.indices {
-    sab += (ra[i] - ma) * (rb[i] - mb)
-    saa += (ra[i] - ma) * (ra[i] - ma)
-    sbb += (rb[i] - mb) * (rb[i] - mb)
-  }
-  return sab / (saa * sbb).squareRoot()
-}
-
-func midRanks(_ values: [Double]) -> [Double] {
-  let order = values.indices.sorted { values[$0] < values[$1] }
-  var ranks = [Double](repeating: 0, count: values.count)
-  var start = 0
-  while start < order.count {
-    var end = start
-    while end + 1 < order.count && values[order[end + 1]] == values[order[start]] { end += 1 }
-    for k in start...end { ranks[order[k]] = Double(start + end) / 2 + 1 }
-    start = end + 1
-  }
-  return ranks
-}
+func spearman(_ a: [Double], _ b: [Double]) -> Double { spearmanCorrelation(a, b) }

@@ -41,4 +41,16 @@ enum Npy {
     }
     return Tensor(shape: shape, data: values)
   }
+
+  /// Writes a float32 C-order `.npy` (format 1.0) for a reference script to read.
+  static func write(_ tensor: Tensor, to url: URL) throws {
+    let shape = tensor.shape.map(String.init).joined(separator: ", ") + (tensor.shape.count == 1 ? "," : "")
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape)), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+    bytes += [UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
+    for value in tensor.data { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+    try Data(bytes).write(to: url)
+  }
 }

@@ -9,6 +9,13 @@ struct Plan {
     let inputs: [Int]
     let output: Int
     let release: [Int]
+
+    /// Runs `body` (this step's forward or backward pass), naming the node in any shape error it throws.
+    func attributing<Result>(_ body: () throws -> Result) throws -> Result {
+      do { return try body() } catch let error as ShapeError {
+        throw NeuralNetError.invalidNode(node: node.name, op: node.opType, message: error.message)
+      }
+    }
   }
 
   let steps: [Step]
@@ -18,8 +25,21 @@ struct Plan {
   let outputSlots: [String: Int]
   /// True when every step treats the images of a batch independently, so the batch can be split over threads.
   let batchSeparable: Bool
+  /// The slot of every value the steps read or write, by name; values folded into a fused step have none.
+  let slotsByName: [String: Int]
 
-  init(graph: LoadedGraph, requested: [String]) throws {
+  /// Which fusions a plan may make where they hide no requested value.
+  enum Fusion: Hashable {
+    /// BatchNormalization and activations into the Conv before them, and expand+depthwise pairs (`Network.run`).
+    case all
+    /// For a gradient tape in float32: BatchNormalization and activations into the Conv everywhere, expand+depthwise
+    /// pairs only upstream of the watched values, where no backward pass goes.
+    case gradients(watched: Set<String>)
+    /// None: the graph as the file has it (the float64 evaluation).
+    case none
+  }
+
+  init(graph: LoadedGraph, requested: [String], fusion: Fusion = .all) throws {
     let producers = Dictionary(graph.nodes.map { ($0.output, $0) }, uniquingKeysWith: { first, _ in first })
     let known = Set(producers.keys).union(graph.inputs.map(\.name)).union(graph.constants.floats.keys)
     for name in requested where !known.contains(name) {
@@ -28,8 +48,16 @@ struct Plan {
         name: name,
         message: "no node, input or initializer of \(graph.file) has this name (node outputs: \(sample), ...)")
     }
-    let nodes = Plan.pairedExpandDepthwise(
-      Plan.fused(Plan.needed(graph.nodes, for: requested), keeping: Set(requested)), keeping: Set(requested))
+    var nodes = Plan.needed(graph.nodes, for: requested)
+    if fusion != .none { nodes = Plan.fused(nodes, keeping: Set(requested)) }
+    switch fusion {
+    case .all: nodes = Plan.pairedExpandDepthwise(nodes, keeping: Set(requested))
+    case .gradients(let watched):
+      var downstream = watched
+      for node in nodes where node.inputs.contains(where: downstream.contains) { downstream.insert(node.output) }
+      nodes = Plan.pairedExpandDepthwise(nodes, keeping: Set(requested).union(downstream))
+    case .none: break
+    }
     var slots: [String: Int] = [:]
     var initial: [Tensor?] = []
     func slot(_ name: String) -> Int {
@@ -51,6 +79,7 @@ struct Plan {
     self.inputSlots = inputSlots
     outputSlots = Dictionary(uniqueKeysWithValues: requested.map { ($0, slot($0)) })
     batchSeparable = nodes.allSatisfy { Plan.isPerImage($0, constants: graph.constants) }
+    slotsByName = slots
   }
 
   /// The nodes some requested value depends on, in their original order.

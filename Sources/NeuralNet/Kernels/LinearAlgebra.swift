@@ -1,7 +1,9 @@
-import COpenBLAS
-
 /// Gemm: `alpha * A' * B' + beta * C`, A' = transA ? Aᵀ : A (likewise B'), C broadcast to `[M, N]`.
-func gemm(_ inputs: [Tensor], alpha: Float, beta: Float, transA: Bool, transB: Bool) throws -> Tensor {
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func gemm<T: NetworkScalar>(_ inputs: [TensorOf<T>], alpha: Float, beta: Float, transA: Bool, transB: Bool) throws
+  -> TensorOf<T>
+{
   guard inputs.count >= 2 else { throw ShapeError("needs inputs A and B") }
   let a = inputs[0]
   let b = inputs[1]
@@ -16,22 +18,21 @@ func gemm(_ inputs: [Tensor], alpha: Float, beta: Float, transA: Bool, transB: B
         + "B \(describe(shape: b.shape)) transB=\(transB)"
     )
   }
-  var out = Tensor(shape: [m, n], repeating: 0)
-  var cWeight: Float = 0
+  var out = TensorOf<T>(shape: [m, n], repeating: 0)
+  var cWeight: T = 0
   if inputs.count > 2 && beta != 0 {
     out = try binary(out, inputs[2], +)
     guard out.shape == [m, n] else {
       throw ShapeError("C \(describe(shape: inputs[2].shape)) does not broadcast to [\(m),\(n)]")
     }
-    cWeight = beta
+    cWeight = T(beta)
   }
   a.data.withUnsafeBufferPointer { pa in
     b.data.withUnsafeBufferPointer { pb in
       out.data.withUnsafeMutableBufferPointer { pc in
-        cblas_sgemm(
-          CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-          Int32(m), Int32(n), Int32(k), alpha, pa.baseAddress, Int32(a.shape[1]), pb.baseAddress, Int32(b.shape[1]),
-          cWeight, pc.baseAddress, Int32(n))
+        T.gemm(
+          transA: transA, transB: transB, m: m, n: n, k: k, alpha: T(alpha), a: pa.baseAddress!, lda: a.shape[1],
+          b: pb.baseAddress!, ldb: b.shape[1], beta: cWeight, c: pc.baseAddress!, ldc: n)
       }
     }
   }
@@ -40,7 +41,9 @@ func gemm(_ inputs: [Tensor], alpha: Float, beta: Float, transA: Bool, transB: B
 
 /// MatMul with numpy semantics: 1-D operands are promoted and the added axis removed; leading (batch) axes
 /// broadcast.
-func matMul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func matMul<T: NetworkScalar>(_ a: TensorOf<T>, _ b: TensorOf<T>) throws -> TensorOf<T> {
   guard !a.shape.isEmpty, !b.shape.isEmpty else { throw ShapeError("MatMul does not take scalars") }
   let sa = a.shape.count == 1 ? [1, a.shape[0]] : a.shape
   let sb = b.shape.count == 1 ? [b.shape[0], 1] : b.shape
@@ -54,29 +57,30 @@ func matMul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
   guard let batch = broadcastShape(batchA, batchB) else {
     throw ShapeError("batch axes do not broadcast: \(describe(shape: a.shape)) x \(describe(shape: b.shape))")
   }
-  let count = batch.reduce(1, *)
-  // Which matrix of A and of B each output matrix uses, by broadcasting matrix indices.
-  let indexA = try binary(Tensor(shape: batch, repeating: 0), indexTensor(batchA), +).data.map { Int($0) }
-  let indexB = try binary(Tensor(shape: batch, repeating: 0), indexTensor(batchB), +).data.map { Int($0) }
+  let (indexA, indexB) = try matrixPairs(batchA, batchB, batch)
   var shape = batch + [m, n]
-  let out = a.data.withUnsafeBufferPointer { pa in
+  var out = TensorOf<T>(shape: shape)
+  a.data.withUnsafeBufferPointer { pa in
     b.data.withUnsafeBufferPointer { pb in
-      Tensor(shape: shape) { pc in
-        for i in 0..<count {
-          cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-            pa.baseAddress! + indexA[i] * m * k, Int32(k), pb.baseAddress! + indexB[i] * k * n, Int32(n),
-            0, pc.baseAddress! + i * m * n, Int32(n))
+      out.data.withUnsafeMutableBufferPointer { pc in
+        for i in indexA.indices {
+          T.gemm(
+            transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress! + indexA[i] * m * k, lda: k,
+            b: pb.baseAddress! + indexB[i] * k * n, ldb: n, beta: 0, c: pc.baseAddress! + i * m * n, ldc: n)
         }
       }
     }
   }
   if a.shape.count == 1 { shape.remove(at: shape.count - 2) }
   if b.shape.count == 1 { shape.removeLast() }
-  return Tensor(shape: shape, data: out.data)
+  return TensorOf(shape: shape, data: out.data)
 }
 
-/// A tensor whose elements are their own flat indices (exact in Float for the small counts of batch axes).
-private func indexTensor(_ shape: [Int]) -> Tensor {
-  Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map(Float.init))
+/// Which matrix of A and of B each output matrix of a batched MatMul uses, by broadcasting matrix indices.
+func matrixPairs(_ batchA: [Int], _ batchB: [Int], _ batch: [Int]) throws -> ([Int], [Int]) {
+  let count = batch.reduce(1, *)
+  var indexA = [Int](repeating: 0, count: count)
+  var indexB = [Int](repeating: 0, count: count)
+  forEachBroadcast(batchA, batchB, batch) { o, i, j in (indexA[o], indexB[o]) = (i, j) }
+  return (indexA, indexB)
 }

@@ -1,5 +1,7 @@
 /// Concat along `axis` (negative counts from the end); all other axes must agree.
-func concat(_ parts: [Tensor], axis rawAxis: Int) throws -> Tensor {
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func concat<T: NetworkScalar>(_ parts: [TensorOf<T>], axis rawAxis: Int) throws -> TensorOf<T> {
   guard let first = parts.first else { throw ShapeError("has no inputs") }
   let rank = first.shape.count
   let axis = rawAxis < 0 ? rawAxis + rank : rawAxis
@@ -18,7 +20,7 @@ func concat(_ parts: [Tensor], axis rawAxis: Int) throws -> Tensor {
     }
   }
   let outer = shape.prefix(axis).reduce(1, *)
-  var data = [Float]()
+  var data = [T]()
   data.reserveCapacity(shape.reduce(1, *))
   for o in 0..<outer {
     for part in parts {
@@ -26,18 +28,18 @@ func concat(_ parts: [Tensor], axis rawAxis: Int) throws -> Tensor {
       data += part.data[(o * block)..<((o + 1) * block)]
     }
   }
-  return Tensor(shape: shape, data: data)
+  return TensorOf(shape: shape, data: data)
 }
 
 /// Flatten: `[prod(shape[..<axis]), prod(shape[axis...])]`.
-func flatten(_ x: Tensor, axis rawAxis: Int) throws -> Tensor {
+func flatten<T: NetworkScalar>(_ x: TensorOf<T>, axis rawAxis: Int) throws -> TensorOf<T> {
   let axis = rawAxis < 0 ? rawAxis + x.shape.count : rawAxis
   guard axis >= 0 && axis <= x.shape.count else { throw ShapeError("axis \(rawAxis) is outside rank \(x.shape.count)") }
-  return Tensor(shape: [x.shape.prefix(axis).reduce(1, *), x.shape.suffix(from: axis).reduce(1, *)], data: x.data)
+  return TensorOf(shape: [x.shape.prefix(axis).reduce(1, *), x.shape.suffix(from: axis).reduce(1, *)], data: x.data)
 }
 
 /// Reshape: 0 copies the input extent (unless `allowZero`), one -1 takes what is left.
-func reshape(_ x: Tensor, to target: [Int], allowZero: Bool) throws -> Tensor {
+func reshape<T: NetworkScalar>(_ x: TensorOf<T>, to target: [Int], allowZero: Bool) throws -> TensorOf<T> {
   var shape = target
   for (axis, extent) in target.enumerated() where extent == 0 && !allowZero {
     guard axis < x.shape.count else {
@@ -57,5 +59,5 @@ func reshape(_ x: Tensor, to target: [Int], allowZero: Bool) throws -> Tensor {
   guard shape.reduce(1, *) == x.count else {
     throw ShapeError("cannot reshape \(describe(shape: x.shape)) to \(target)")
   }
-  return Tensor(shape: shape, data: x.data)
+  return TensorOf(shape: shape, data: x.data)
 }

@@ -87,12 +87,19 @@ extension SimulationTruth {
     let sampleLines = lines.count - 1
     var plates: [PlateTruth] = []
     var wells: [WellTruth] = []
+    // Plate-shift offsets spread evenly over [-1, 1] and dealt to the plates in a seeded order (a stream of their
+    // own, so the other draws do not move): every seed plants plates that differ by the same amount, where a
+    // normal draw per plate sometimes gave two plates the same gain and so planted nothing.
+    var spread = RandomSource(seed: config.seed, stream: [9])
+    var offsets = (0..<config.plates).map { config.plates > 1 ? 2 * Double($0) / Double(config.plates - 1) - 1 : 0 }
+    for i in stride(from: offsets.count - 1, to: 0, by: -1) { offsets.swapAt(i, Int(spread.next() % UInt64(i + 1))) }
     for p in 0..<config.plates {
       var rng = RandomSource(seed: config.seed, stream: [1, UInt64(p)])
       let batchIndex = p * config.batches / config.plates
       // Batches spread evenly over [-1, 1], so the first and last differ the most.
       let u = config.batches > 1 ? 2 * Double(batchIndex) / Double(config.batches - 1) - 1 : 0
-      let plateGain = exp(0.25 * s(.plateShift) * rng.normal())
+      _ = rng.normal()  // the draw plate gains once took, kept so that the rest of the stream stays as it was
+      let plateGain = exp(0.25 * s(.plateShift) * offsets[p])
       plates.append(
         PlateTruth(
           name: plateName(p), batch: batchName(plate: p, config: config),
@@ -130,7 +137,7 @@ extension SimulationTruth {
       .density: ("disease", "cells per site x(1 + 0.8 s) for disease lines"),
       .sourceLab: ("source_lab", "nucleus size x(1 + 0.3 s) for lab-B lines"),
       .edgeEffect: ("edge distance", "outer ring: intensity x(1 - 0.25 s), cells x(1 - 0.35 s)"),
-      .plateShift: ("plate", "gain x exp(0.25 s z), z standard normal per plate"),
+      .plateShift: ("plate", "gain x exp(0.25 s z), z spread evenly over [-1, 1] across the plates in a seeded order"),
     ]
     return Confounder.allCases.compactMap { c in
       let strength = config.strength(c)

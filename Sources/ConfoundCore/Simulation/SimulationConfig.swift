@@ -12,7 +12,7 @@ public enum Confounder: String, Codable, Sendable, CaseIterable {
   case sourceLab = "source-lab"
   /// Outer-ring wells are dimmer and sparser (evaporation).
   case edgeEffect = "edge-effect"
-  /// Each plate has its own random intensity gain.
+  /// Each plate has its own intensity gain (the plates' log gains spread evenly, in a seeded order).
   case plateShift = "plate-shift"
 }
 

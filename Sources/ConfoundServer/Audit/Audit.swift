@@ -3,6 +3,7 @@ import ConfoundProtocol
 import Foundation
 import JSONRPC
 import PluginHost
+import Report
 
 /// Runs `audit/run`: screen -> run store -> the stages of `AuditPlan`, in order -> findings, corrected over every
 /// test of the audit, in the store and in `findings.json`.
@@ -89,6 +90,7 @@ final class Audit {
     try checkSomethingAnalysed()
     let (findings, correction) = AuditCorrection.apply(drafts, finalizers: finalizers)
     try write(findings)
+    writeReport()
     context.endProgress()
     return AuditRequest.Response(
       out: out.path, plates: screen.plates.count, wells: screen.wellCount, sites: screen.siteCount,
@@ -187,6 +189,21 @@ final class Audit {
     let file = out.appendingPathComponent("findings.json")
     try encoder.encode(findings).write(to: file)
     try artifact(file, kind: "table", stage: "audit", description: "every finding of the audit, as JSON")
+  }
+
+  /// `out/report.html`, rebuilt from the store and the files it registers (as `confound report` does). A report
+  /// that cannot be drawn costs the audit nothing it computed: the failure is said in the summary.
+  private func writeReport() {
+    let file = out.appendingPathComponent("report.html")
+    do {
+      try store.recordArtifact(Artifact(name: "report.html", kind: "report", path: "report.html", stage: "report",
+                                        description: "the audit's report: one self-contained page"))
+      try AuditReport.write(runFolder: out, to: file)
+      notes.append("Report: \(file.path)")
+    } catch {
+      context.log(.warning, "report: \(error)")
+      notes.append("The report could not be written (\(error)); every result is in \(store.url.path): rebuild it with confound report \(out.path).")
+    }
   }
 
   private func summary(_ findings: [AuditFinding], correction: String?) -> [String] {

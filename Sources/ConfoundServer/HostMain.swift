@@ -86,6 +86,7 @@ public enum HostMain {
     HostHandlers.registerProbe(on: server, registry: registry)
     HostHandlers.registerProject(on: server)
     HostHandlers.registerScreen(on: server)
+    HostHandlers.registerMerge(on: server)
     server.run()
     exit(1)
   }

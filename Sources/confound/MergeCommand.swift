@@ -27,8 +27,8 @@ struct MergeCommand: ParsableCommand {
       printJSON(try JSONCodec.encode(response))
       return
     }
-    print("merged \(response.sources) store(s) into \(response.store): \(response.sites) sites, \(response.units) units, "
-      + "\(response.measurements) measurements, \(response.objects) object values, \(response.arrays) arrays "
+    print("merged \(response.sources) store(s) into \(response.store): \(response.sites) sites, "
+      + "\(response.units) units, \(response.measurements) measurements, \(response.objects) object values, \(response.arrays) arrays "
       + "(\(String(format: "%.2f", response.seconds)) s)")
     print("next: confound audit SCREEN --out \(URL(fileURLWithPath: out).path) --resume   (the whole-screen analyses)")
   }

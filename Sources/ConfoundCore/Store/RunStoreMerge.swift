@@ -36,7 +36,9 @@ extension RunStore {
   /// only once the merge is complete.
   public static func merge(_ sources: [URL], into out: URL) throws -> RunStoreMergeSummary {
     let target = out.appendingPathComponent("run.sqlite")
-    guard !sources.isEmpty else { throw StoreError(path: target.path, message: "no stores to merge: name at least one") }
+    guard !sources.isEmpty else {
+      throw StoreError(path: target.path, message: "no stores to merge: name at least one")
+    }
     guard !FileManager.default.fileExists(atPath: target.path) else {
       throw StoreError(path: target.path, message: "already exists: remove it or merge into another folder")
     }
@@ -90,7 +92,8 @@ extension RunStore {
     let asFolder = isFolder.boolValue || (!exists && source.pathExtension != "sqlite")
     let file = asFolder ? source.appendingPathComponent("run.sqlite") : source
     guard exists, FileManager.default.fileExists(atPath: file.path) else {
-      throw StoreError(path: file.path, message: "no run store here: give a shard's folder (holding run.sqlite) or the file")
+      throw StoreError(
+        path: file.path, message: "no run store here: give a shard's folder (holding run.sqlite) or the file")
     }
     return file.standardizedFileURL
   }
@@ -102,7 +105,9 @@ extension RunStore {
   {
     guard let text = try db.query("SELECT parameters FROM src.run").first?[0].text,
       let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
-    else { throw StoreError(path: file.path, message: "holds no run parameters (table run is empty): is it a run store?") }
+    else {
+      throw StoreError(path: file.path, message: "holds no run parameters (table run is empty): is it a run store?")
+    }
     let parameters = object.filter { !RunStore.runLocalParameters.contains($0.key) }
     if let reference {
       let keys = Set(parameters.keys).union(reference.parameters.keys).sorted()
@@ -148,8 +153,9 @@ extension RunStore {
     }
     // A unit whose key names no site or well of the store is a whole-screen result (an analysis).
     let analyses = try db.query(
-      "SELECT DISTINCT stage FROM src.units WHERE key NOT IN (SELECT plate || '/' || well || '/' || site FROM src.sites "
-        + "UNION SELECT plate || '/' || well FROM src.sites) ORDER BY stage")
+      "SELECT DISTINCT stage FROM src.units WHERE key NOT IN "
+        + "(SELECT plate || '/' || well || '/' || site FROM src.sites UNION SELECT plate || '/' || well FROM src.sites) "
+        + "ORDER BY stage")
     if !analyses.isEmpty {
       let stages = analyses.compactMap { $0[0].text }.joined(separator: ", ")
       throw StoreError(

@@ -147,10 +147,11 @@ def _run_stages(host: Host, shard: Shard) -> dict:
     params = audit_params(shard.screen, shard.folder, **base, shard=f"{shard.index}/{shard.count}",
                stages=PER_SITE_STAGES, resume=store.exists())
     result = host.call("audit/run", **params)
-    if _store_plates(store) <= set(shard.plates):
+    if _unit_plates(store) <= set(shard.plates):
       return {"mode": "shard", "sites": result.get("sites"), "stages": result.get("stages", [])}
-    # A host that ignores `shard` (unknown params are ignored) audited other plates too: this store is not
-    # the shard's, so start it over the other way.
+    # A host that ignores `shard` (unknown params are ignored) did the sites of other plates too: this store
+    # is not the shard's, so start it over the other way. (A sharded store registers every site of the screen;
+    # its units are the shard's.)
     shutil.rmtree(shard.folder)
     shard.folder.mkdir(parents=True)
   except HostError as error:
@@ -235,9 +236,10 @@ def audit(screen: str | os.PathLike | None = None, out: str | os.PathLike | None
   return Run(out, result={**result, "shards": summaries, "merge": merged})
 
 
-def _store_plates(store: Path) -> set:
+def _unit_plates(store: Path) -> set:
+  """The plates of the units a store holds (unit keys are plate/well/site or plate/well)."""
   with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
-    return {row[0] for row in db.execute("SELECT DISTINCT plate FROM sites")}
+    return {row[0] for row in db.execute("SELECT DISTINCT substr(key, 1, instr(key, '/') - 1) FROM units")}
 
 
 def _children_cpu() -> float:

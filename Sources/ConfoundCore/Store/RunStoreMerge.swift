@@ -165,6 +165,10 @@ extension RunStore {
     }
   }
 
+  private func hasTable(_ name: String, in schema: String) throws -> Bool {
+    try !db.query("SELECT 1 FROM \(schema).sqlite_master WHERE type = 'table' AND name = ?", [.text(name)]).isEmpty
+  }
+
   /// Copies the attached source's rows into this store (one transaction per source), remapping site ids.
   private func copyRows(from file: URL) throws {
     try db.execute(
@@ -186,6 +190,12 @@ extension RunStore {
       INSERT OR IGNORE INTO inputs (path, sha256, size) SELECT path, sha256, size FROM src.inputs;
       INSERT OR IGNORE INTO plugins (id, version, abi) SELECT id, version, abi FROM src.plugins;
       """)
+    // Tables of newer schemas that hold the same facts in every shard of one audit (each measurement's role, the
+    // design resolved on the whole screen): the first store's rows, where both stores have the table.
+    for table in ["features", "design"] {
+      guard try hasTable(table, in: "src"), try hasTable(table, in: "main") else { continue }
+      try db.execute("INSERT OR IGNORE INTO main.\(table) SELECT * FROM src.\(table)")
+    }
     let folder = file.deletingLastPathComponent()
     let arrays = try db.query(
       "SELECT name, path, shape, dtype FROM src.arrays WHERE name NOT IN (SELECT name FROM main.arrays) ORDER BY name")

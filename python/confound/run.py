@@ -224,9 +224,15 @@ class Run:
 
   @property
   def figures(self) -> dict[str, Path]:
-    """The figures the audit drew (``plots/*.png``), by file stem."""
+    """The figures the audit drew (``plots/*.png``, and the PNGs its ``artifacts`` table lists), by file stem."""
     plots = self.dir / "plots"
-    return {p.stem: p for p in sorted(plots.glob("*.png"))} if plots.is_dir() else {}
+    found = {p.stem: p for p in sorted(plots.glob("*.png"))} if plots.is_dir() else {}
+    artifacts = self._table("artifacts")
+    for path in artifacts.get("path", []):
+      file = self.dir / path
+      if file.suffix == ".png" and file.is_file():
+        found.setdefault(file.stem, file)
+    return found
 
   @property
   def report(self) -> Path | None:

@@ -52,7 +52,9 @@ extension RunStore {
                                        objects: 0, arrays: 0)
     do {
       let merged = try RunStore(url: scratch.appendingPathComponent("run.sqlite"))
-      try merged.db.execute("PRAGMA foreign_keys=OFF")
+      // A scratch file, moved into place only when complete and deleted on any failure: it needs no journal and
+      // no syncs (the shards' stores keep theirs).
+      try merged.db.execute("PRAGMA foreign_keys=OFF; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF")
       var reference: (file: URL, parameters: [String: Any])?
       for file in files {
         try merged.db.run("ATTACH DATABASE ? AS src", [.text(file.path)])

@@ -131,6 +131,7 @@ public enum HostMain {
     HostHandlers.registerProject(on: server)
     HostHandlers.registerScreen(on: server)
     HostHandlers.registerDesign(on: server)
+    HostHandlers.registerMerge(on: server)
     server.run()
     exit(1)
   }

@@ -12,7 +12,9 @@ import Foundation
 public enum ScreenSource {
   /// The screen, every problem met reading it, the files it was read from (to record in the run), and the
   /// profiles table when SCREEN is one (then the screen has no images).
-  public static func load(_ path: URL, template: FileNameTemplate?, platemap: URL?, barcodePlatemap: URL?) throws
+  /// `isCancelled` is polled while a LoadData CSV is read (`ReadCancelled` is thrown when it turns true).
+  public static func load(_ path: URL, template: FileNameTemplate?, platemap: URL?, barcodePlatemap: URL?,
+                          isCancelled: () -> Bool = { false }) throws
     -> (screen: Screen, problems: [ScreenProblem], inputs: [URL], profiles: ProfileTable?)
   {
     let path = path.standardizedFileURL
@@ -29,7 +31,7 @@ public enum ScreenSource {
     var barcodes = barcodePlatemap
     let loadData = path.appendingPathComponent("load_data.csv")
     if isFolder.boolValue, template == nil, FileManager.default.fileExists(atPath: loadData.path) {
-      (screen, problems) = try LoadDataReader.read(loadData)
+      (screen, problems) = try LoadDataReader.read(loadData, isCancelled: isCancelled)
       inputs = [loadData]
       barcodes = barcodes ?? beside(loadData)
     } else if isFolder.boolValue, template == nil, DeepProfilerReader.isEmbeddingsFolder(path) {
@@ -55,7 +57,7 @@ public enum ScreenSource {
         throw TemplateError(
           template: template.pattern, message: "applies to a folder of images, not to the LoadData CSV \(path.path)")
       }
-      (screen, problems) = try LoadDataReader.read(path)
+      (screen, problems) = try LoadDataReader.read(path, isCancelled: isCancelled)
       barcodes = barcodes ?? beside(path)
     }
     if let platemap {

@@ -55,12 +55,19 @@ final class Audit {
       throw ResponseError(.badInputFile, "\(storeURL.path) cannot be opened as a run store (\(error)): it is damaged or not a run; "
                             + "audit into another --out, or delete it and start again", data: ["file": .string(storeURL.path)])
     }
+    // A run.sqlite with no run in it (created and left empty, or emptied) has nothing to resume: say so.
+    let emptyStore = try exists && store.runParametersJSON() == nil
     design = try AuditDesign.resolve(params, screen: input.screen, context: context)
     for file in input.files where !Self.isFolder(file) { try store.recordInput(file) }
     try store.recordRun(parametersJSON: JSONWriter.string(try JSONCodec.encode(params)))
     try store.recordDesign(json: JSONWriter.string(try JSONCodec.encode(design.members)))
     siteIDs = try store.registerSites(of: input.screen)
     sites = try input.sitesToProcess(params)
+    if emptyStore {
+      let line = "\(storeURL.path) held no run (an empty store): the audit started anew instead of resuming."
+      context.log(.warning, line)
+      notes.append(line)
+    }
   }
 
   func run() throws -> AuditRequest.Response {

@@ -47,7 +47,7 @@ struct AuditInput {
       let template = try params.template.map(HostHandlers.template(named:))
       let loaded = try ScreenSource.load(
         source, template: template, platemap: params.platemap.map { URL(fileURLWithPath: $0) },
-        barcodePlatemap: params.barcodePlatemap.map { URL(fileURLWithPath: $0) })
+        barcodePlatemap: params.barcodePlatemap.map { URL(fileURLWithPath: $0) }, isCancelled: context.isCancelled)
       for problem in loaded.problems.prefix(20) { context.log(.warning, "\(problem)") }
       if loaded.problems.count > 20 { context.log(.warning, "... and \(loaded.problems.count - 20) more problems: see confound screen --check") }
       if kind.isEmpty {
@@ -61,6 +61,8 @@ struct AuditInput {
       return AuditInput(screen: loaded.screen, kind: kind, files: loaded.inputs, profiles: loaded.profiles)
     } catch let error as ResponseError {
       throw error
+    } catch is ReadCancelled {
+      throw ResponseError(.requestCancelled, "audit cancelled while reading \(source.path)")
     } catch let error as TemplateError {
       throw ResponseError(.invalidParams, error.description, data: ["field": "template"])
     } catch let error as CSVError {

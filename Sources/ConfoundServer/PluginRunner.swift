@@ -15,3 +15,5 @@ public protocol PluginRunner: AnyObject {
 }
 
 extension PluginRegistry: PluginRunner {}
+
+extension InProcessPlugins: PluginRunner {}

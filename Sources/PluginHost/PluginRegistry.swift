@@ -240,14 +240,20 @@ public final class PluginRegistry: @unchecked Sendable {
     waitForStartup()
     lock.lock()
     defer { lock.unlock() }
+    return try Self.select(entries, manifest: \.manifest, id: id, kind: kind)
+  }
+
+  /// The plugin a request names: by id (of the kind, when one is given too), else the first of the kind; each
+  /// failure is the error a client sees.
+  static func select<T>(_ items: [T], manifest: (T) -> PluginManifest, id: String?, kind: PluginKind?) throws -> T {
     if let id {
-      guard let e = entries.first(where: { $0.manifest.id == id }) else {
-        let known = entries.map(\.manifest.id).joined(separator: ", ")
+      guard let e = items.first(where: { manifest($0).id == id }) else {
+        let known = items.map { manifest($0).id }.joined(separator: ", ")
         throw ResponseError(.pluginNotFound, "no plugin with id \(Truncated.quote(id)) is loaded (loaded: \(known.isEmpty ? "none" : known)); load it with plugins/load or --plugin-dir",
                             data: ["plugin": .string(Truncated.quote(id))])
       }
-      if let kind, e.manifest.kind != kind {
-        throw ResponseError(.invalidParams, "plugin \(id) is a \(e.manifest.kind.rawValue) plugin, not a \(kind.rawValue) plugin",
+      if let kind, manifest(e).kind != kind {
+        throw ResponseError(.invalidParams, "plugin \(id) is a \(manifest(e).kind.rawValue) plugin, not a \(kind.rawValue) plugin",
                             data: ["field": "kind", "plugin": .string(id)])
       }
       return e
@@ -255,7 +261,7 @@ public final class PluginRegistry: @unchecked Sendable {
     guard let kind else {
       throw ResponseError(.invalidParams, "name a plugin (\"plugin\": id) or a kind (\"kind\": \"focus\", ...)", data: ["field": "plugin"])
     }
-    guard let e = entries.first(where: { $0.manifest.kind == kind }) else {
+    guard let e = items.first(where: { manifest($0).kind == kind }) else {
       throw ResponseError(.pluginNotFound, "no \(kind.rawValue) plugin is loaded; add one with --plugin-dir or plugins/load",
                           data: ["kind": .string(kind.rawValue)])
     }
@@ -273,21 +279,7 @@ public final class PluginRegistry: @unchecked Sendable {
                           data: ["field": "timeoutSeconds"])
     }
     let entry = try entry(id: params.plugin, kind: params.kind)
-    let method = params.method ?? entry.manifest.kind.operation
-    guard entry.manifest.methods.contains(method) else {
-      throw ResponseError(.invalidParams, "plugin \(entry.manifest.id) has no method \(Truncated.quote(method)) (it offers \(entry.manifest.methods.joined(separator: ", ")))",
-                          data: ["field": "method", "plugin": .string(entry.manifest.id)])
-    }
-    let parameters: JSONObject
-    do {
-      parameters = try ManifestValidation.resolve(params.parameters, against: entry.manifest.parameters)
-    } catch let error as ParameterError {
-      throw ResponseError(.invalidParams, "plugin \(entry.manifest.id): \(error.message)",
-                          data: ["field": .string(error.field), "plugin": .string(entry.manifest.id)])
-    }
-    let outputDir = params.outputDir ?? Self.scratchDirectory
-    let call = WorkerCall(method: method, params: ["parameters": .object(parameters), "context": params.context ?? .null],
-                          inputs: params.inputs, outputDir: outputDir)
+    let call = try Self.workerCall(params, manifest: entry.manifest)
     let timeout = params.timeoutSeconds ?? defaultCallTimeout
     let result = try entry.withWorker { worker in
       try worker.call(call, events: .init(progress: progress, log: log), isCancelled: isCancelled, timeout: timeout)
@@ -299,8 +291,27 @@ public final class PluginRegistry: @unchecked Sendable {
       throw ResultContract.violation(plugin: entry.manifest.id, "its worker returned unreadable outputs")
     }
     let response = PluginsRunRequest.Response(plugin: entry.manifest.id, result: result["result"] ?? .null, outputs: outputs)
-    if method == entry.manifest.kind.operation { try ResultContract.check(response, kind: entry.manifest.kind) }
+    if call.method == entry.manifest.kind.operation { try ResultContract.check(response, kind: entry.manifest.kind) }
     return response
+  }
+
+  /// The call a request makes of a plugin: its method offered by the manifest, its parameters checked against the
+  /// manifest with defaults filled in, its outputs to `outputDir` (or the host's scratch folder).
+  static func workerCall(_ params: PluginsRunRequest.Params, manifest: PluginManifest) throws -> WorkerCall {
+    let method = params.method ?? manifest.kind.operation
+    guard manifest.methods.contains(method) else {
+      throw ResponseError(.invalidParams, "plugin \(manifest.id) has no method \(Truncated.quote(method)) (it offers \(manifest.methods.joined(separator: ", ")))",
+                          data: ["field": "method", "plugin": .string(manifest.id)])
+    }
+    let parameters: JSONObject
+    do {
+      parameters = try ManifestValidation.resolve(params.parameters, against: manifest.parameters)
+    } catch let error as ParameterError {
+      throw ResponseError(.invalidParams, "plugin \(manifest.id): \(error.message)",
+                          data: ["field": .string(error.field), "plugin": .string(manifest.id)])
+    }
+    return WorkerCall(method: method, params: ["parameters": .object(parameters), "context": params.context ?? .null],
+                      inputs: params.inputs, outputDir: params.outputDir ?? scratchDirectory)
   }
 
   /// Where outputs go when a request names no folder: shared memory (tmpfs) when the machine has it.

@@ -167,15 +167,7 @@ public enum WorkerMain {
           send(.notification(method: WorkerMethod.log, params: ["id": id.json, "level": .int(Int64(level)), "message": .string(Truncated.quote(message, limit: 4096))]))
         })
       do {
-        let loaded = try call.inputs.map { ($0.name, try InputLoader.load($0)) }
-        var params = call.params
-        if let scale = loaded.compactMap({ $0.1.integerScale }).max(), case .object(var object) = params {
-          var context = object["context"]?.objectValue ?? JSONObject()
-          context["image_scale"] = .double(Double(scale))
-          object["context"] = .object(context)
-          params = .object(object)
-        }
-        let inputs = loaded.map { ($0.0, $0.1.array) }
+        let (params, inputs) = try PluginInvocation.prepare(call)
         // From here a crash is the plugin's: the host attributes it by this notification.
         send(.notification(method: WorkerMethod.invoking, params: ["id": id.json]))
         let result = try library.invoke(method: call.method, params: params, inputs: inputs, host: services)
@@ -205,31 +197,11 @@ public enum WorkerMain {
     }
 
     private func response(_ id: RequestID, _ result: PluginLibrary.CallResult, outputDir: String) throws -> Message {
-      let plugin = JSONValue.string(library.manifest.id)
-      func failure(_ code: ErrorCode) -> Message {
-        var data = result.json["data"]?.objectValue ?? JSONObject()
-        data["plugin"] = plugin
-        let message = result.json["message"]?.stringValue ?? "plugin \(library.manifest.id) failed"
-        return .failure(id, ResponseError(code, message, data: .object(data)))
-      }
-      switch result.status {
-      case CF_OK: break
-      case CF_ERROR_INVALID_PARAMS: return failure(.invalidParams)
-      case CF_ERROR_CANCELLED: return failure(.requestCancelled)
-      case CF_ERROR_BAD_INPUT: return failure(.badInputFile)
-      default: return failure(.pluginError)
-      }
-      try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
       sequence += 1
-      var refs: [JSONValue] = []
-      for (name, array) in result.outputs {
-        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
-        let path = (outputDir as NSString).appendingPathComponent("\(getpid())-\(sequence)-\(safe).npy")
-        try array.write(to: URL(fileURLWithPath: path))
-        let ref = TensorRef(name: name, path: path, dtype: array.dtype.rawValue, shape: array.shape)
-        refs.append(try JSONCodec.encode(ref))
+      switch try PluginInvocation.answer(result, plugin: library.manifest.id, outputDir: outputDir, sequence: sequence) {
+      case .success(let value): return .success(id, value)
+      case .failure(let error): return .failure(id, error)
       }
-      return .success(id, ["result": result.json, "outputs": .array(refs)])
     }
   }
 }

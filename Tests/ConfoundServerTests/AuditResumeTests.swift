@@ -44,6 +44,21 @@ final class AuditResumeTests: XCTestCase {
     XCTAssertEqual(again.stages.first { $0.name == "focus" }?.resumed, 96, "complete units are trusted")
   }
 
+  /// The plugin runner that calls plugins in this process gives the audit the same numbers as worker processes.
+  func testPluginsCalledInProcessGiveTheSameFindingsAsWorkers() throws {
+    let dir = try TemporaryDirectory()
+    let screen = try screen(dir)
+    let stages = ["focus", "segment", "spatial", "density", "edge"]
+    let workers = try InProcessAudit.run(.init(screen: screen.path, out: dir.file("a").path, stages: stages),
+                                         plugins: ["focus", "segmenter"])
+    let direct = try InProcessAudit.runInProcess(.init(screen: screen.path, out: dir.file("b").path, stages: stages),
+                                                 plugins: ["focus", "segmenter"])
+    XCTAssertEqual(direct.stages.map(\.computed), workers.stages.map(\.computed))
+    XCTAssertGreaterThanOrEqual(direct.findings.count, 3, "\(direct.findings.map(\.kind))")
+    XCTAssertEqual(direct.findings.map(\.metric.value), workers.findings.map(\.metric.value))
+    XCTAssertEqual(direct.findings.map(\.pValue), workers.findings.map(\.pValue))
+  }
+
   func testAnEmptyStoreIsSaidToStartAnew() throws {
     let dir = try TemporaryDirectory()
     let screen = try screen(dir)

@@ -39,4 +39,11 @@ enum InProcessAudit {
     defer { registry.shutdown() }
     return try Audit(params: params, plugins: registry, context: context()).run()
   }
+
+  /// The same audit with the plugins opened in this process and called directly (no worker process at all).
+  static func runInProcess(_ params: AuditRequest.Params, plugins kinds: [String]) throws -> AuditRequest.Response {
+    let plugins = InProcessPlugins()
+    for kind in kinds { try plugins.load(path: products.appendingPathComponent("libconfound-plugin-\(kind).so").path) }
+    return try Audit(params: params, plugins: plugins, context: context()).run()
+  }
 }

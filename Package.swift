@@ -90,7 +90,7 @@ let package = Package(
     plugin("ProbePlugin", folder: "Probe", dependencies: ["Statistics"]),
     plugin("SegmenterPlugin", folder: "Segmenter", dependencies: ["Segmentation"]),
     plugin("EmbedderPlugin", folder: "Embedder", dependencies: ["NeuralNet", "Statistics"]),
-    plugin("ExplainerPlugin", folder: "Explainer", dependencies: ["Statistics"]),
+    plugin("ExplainerPlugin", folder: "Explainer", dependencies: ["Statistics", "NeuralNet"]),
 
     // Tests.
     .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -6,10 +6,10 @@ import Statistics
 
 /// The built-in explainer: what a model relies on. Method "probe" explains the probe's model on a feature table:
 /// partial dependence and ICE of the standardised logistic regression fitted on all rows, and permutation
-/// importance on held-out grouped folds, per feature and per feature family. Image methods (GradCAM, gradients,
-/// occlusion) are to come as further values of `method`, each with its own inputs. A thin adapter over `Statistics`.
+/// importance on held-out grouped folds, per feature and per feature family. Methods gradcam, gradcam++, gradient
+/// and occlusion explain an ONNX model's output on images (`ImageSaliency`, over NeuralNet's gradients).
 final class Explainer: ExplainerPlugin {
-  static let methods = ["probe"]
+  static let methods = ["probe"] + ImageSaliency.methods
 
   static let manifest = PluginManifest(
     id: "confound.explainer", name: "Explainer", kind: .explainer, version: "0.1.0",
@@ -22,7 +22,18 @@ final class Explainer: ExplainerPlugin {
       ParameterSpec(
         name: "method", type: .string, default: "probe", choices: methods,
         description: "What to explain. probe: a logistic model on input \"features\" [N, D] with "
-          + "context.labels; image methods will be further values."),
+          + "context.labels; gradcam, gradcam++, gradient, occlusion: an ONNX model (parameter model) on input "
+          + "\"images\" [N, C, H, W], output \"maps\"."),
+      ParameterSpec(name: "model", type: .string, default: "", description: "Image methods: the ONNX model file."),
+      ParameterSpec(name: "output", type: .string, default: "", description: "Image methods: the output explained."),
+      ParameterSpec(name: "index", type: .integer, default: 0, minimum: 0, description: "Image methods: its column."),
+      ParameterSpec(name: "layer", type: .string, default: "",
+                    description: "GradCAM: the convolutional value by ONNX name (empty: the input of the global pool)."),
+      ParameterSpec(name: "signed", type: .boolean, default: false, description: "Image methods: keep negative values."),
+      ParameterSpec(name: "normalize", type: .boolean, default: false, description: "Image methods: per-image min-max to [0, 1]."),
+      ParameterSpec(name: "upsample", type: .boolean, default: false, description: "CAM methods: bilinear to the input size."),
+      ParameterSpec(name: "patch", type: .integer, default: 8, minimum: 1, description: "Occlusion: patch side in pixels."),
+      ParameterSpec(name: "stride", type: .integer, default: 4, minimum: 1, description: "Occlusion: step in pixels."),
       ParameterSpec(
         name: "kind", type: .string, default: "both", choices: ["average", "individual", "both"],
         description: "Partial dependence (average), ICE curves (individual) or both, as scikit-learn's kind."),
@@ -57,6 +68,7 @@ final class Explainer: ExplainerPlugin {
     outputs: [
       OutputSpec(
         name: "partial_dependence", type: .json, description: "per feature (and class): grid, average, individual"),
+      OutputSpec(name: "maps", type: .tensor, description: "image methods: float32 saliency maps"),
       OutputSpec(
         name: "permutation_importance", type: .json,
         description: "per family and per feature: mean and std of the held-out ROC AUC and balanced accuracy drops"),
@@ -69,6 +81,7 @@ final class Explainer: ExplainerPlugin {
 
   func explain(inputs: [String: TensorView], context: CallContext) throws -> AnalysisResult {
     let method = context.string("method") ?? "probe"
+    if ImageSaliency.methods.contains(method) { return try ImageSaliency.explain(method, inputs: inputs, context: context) }
     guard method == "probe" else {
       throw PluginError.invalidParams(
         "parameter method must be one of \(Self.methods.joined(separator: ", ")), got \"\(method)\"")

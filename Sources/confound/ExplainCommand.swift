@@ -15,8 +15,17 @@ struct ExplainCommand: ParsableCommand {
       + "accuracy when a feature, or a family of features (density, focus, position, intensity, texture, shape, "
       + "embedding, from CellProfiler's names), is permuted.")
   @OptionGroup var hostOptions: HostOptions
-  @Option(help: "The feature table (CSV or CSV.gz: CellProfiler or pycytominer profiles).") var table: String
-  @Option(help: "The column the model predicts.") var target: String
+  @Option(help: "The feature table (CSV or CSV.gz: CellProfiler or pycytominer profiles).") var table: String?
+  @Option(help: "The column the model predicts.") var target: String?
+  @Option(help: "Image methods: an ONNX model whose output column to explain on --raw-input.") var model: String?
+  @Option(name: .customLong("raw-input"), help: "Image methods: float32 [N, C, H, W] .npy, fed to the model as is.")
+  var rawInput: String?
+  @Option(help: "Image methods: the model output explained.") var output: String?
+  @Option(help: "Image methods: its column (default 0).") var index: Int?
+  @Option(help: "Image methods: gradcam, gradcam++, gradient or occlusion (default gradcam).") var method: String?
+  @Option(help: "GradCAM: the convolutional value by ONNX name (default: the input of the global pool).") var layer: String?
+  @Flag(help: "Image methods: keep negative values (default: ReLU'd maps).") var signed = false
+  @Option(help: "Image methods: where the maps go (.npy, float32).") var out: String?
   @Option(help: "Feature column prefix or comma-separated list (default: numeric non-Metadata_ columns).")
   var features: String?
   @Option(help: "Column kept on one side of every fold (default: each table row).") var groups: String?
@@ -34,6 +43,11 @@ struct ExplainCommand: ParsableCommand {
   @Flag(help: "Print the whole result as JSON.") var json = false
 
   func run() throws {
+    if model != nil { return try explainImages() }
+    guard let table, let target else {
+      throw ValidationError("give --table FILE --target COL (a model on features), or --model FILE.onnx --raw-input X.npy "
+                            + "--output NAME --out MAPS.npy (a model on images)")
+    }
     var parameters = JSONObject()
     if let regularisation { parameters["c"] = .double(regularisation) }
     if let folds { parameters["folds"] = .int(Int64(folds)) }
@@ -114,5 +128,36 @@ struct ExplainText {
           + "\(Self.number(last)) (\(grid.count) grid points)")
     }
     return out
+  }
+}
+
+extension ExplainCommand {
+  /// `--model`: saliency maps of one output column on images, through the explainer plugin in the host.
+  func explainImages() throws {
+    guard let model, let rawInput, let output, let out else {
+      throw ValidationError("--model needs --raw-input X.npy, --output NAME and --out MAPS.npy")
+    }
+    let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
+    var parameters: JSONObject = ["method": .string(method ?? "gradcam"), "model": .string(absolute(model)),
+                                  "output": .string(output), "index": .int(Int64(index ?? 0)), "signed": .bool(signed)]
+    if let layer { parameters["layer"] = .string(layer) }
+    let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("confound-explain-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let params = PluginsRunRequest.Params(plugin: plugin, kind: plugin == nil ? .explainer : nil, parameters: parameters,
+                                          inputs: [InputRef(name: "images", npy: absolute(rawInput))], outputDir: scratch.path)
+    let response = try withHost(hostOptions) { try $0.request(PluginsRunRequest.self, params, progressTitle: "explain") }
+    guard let maps = response.outputs.first(where: { $0.name == "maps" }) else {
+      throw ValidationError("the explainer \(response.plugin) returned no \"maps\" output")
+    }
+    let destination = URL(fileURLWithPath: out)
+    try? FileManager.default.removeItem(at: destination)
+    try FileManager.default.moveItem(at: URL(fileURLWithPath: maps.path), to: destination)
+    if json {
+      var object = response.result.objectValue ?? JSONObject()
+      object["out"] = .string(destination.path)
+      printJSON(.object(object))
+    } else {
+      print("\(method ?? "gradcam") of \(output)[\(index ?? 0)]: \(maps.shape) float32 maps in \(destination.path)")
+    }
   }
 }

@@ -57,4 +57,42 @@ final class ExplainCommandTests: XCTestCase {
     XCTAssertTrue(output.contains(" 0 failed"), output)
     XCTAssertFalse(output.contains("FAIL"), output)
   }
+
+  /// `confound explain --model`: GradCAM through the host and the explainer plugin equals CAM computed from
+  /// onnxruntime's activations of the same model (a linear head on globally pooled features: the weights of the
+  /// column times the feature maps, over their area).
+  func testGradCAMThroughTheCommandEqualsCAMFromOnnxRuntime() throws {
+    let models: URL
+    do { models = try SharedData.require("models") } catch let s as SkipReason { throw XCTSkip(s.description) }
+    let dir = try TemporaryDirectory()
+    let maps = dir.file("maps.npy")
+    let model = models.appendingPathComponent("tiny_cnn.onnx"), input = models.appendingPathComponent("refs/tiny_cnn/input.npy")
+    try runCommandStdout(try LiveHost.binary("confound").path, [
+      "explain", "--model", model.path, "--raw-input", input.path, "--output", "logits", "--index", "4",
+      "--method", "gradcam", "--signed", "--out", maps.path,
+    ])
+    let check: Any
+    do {
+      check = try PythonReference.json(
+        """
+        import sys, json, numpy as np, onnx, onnxruntime as ort
+        from onnx import helper, TensorProto, numpy_helper
+        m = onnx.load(sys.argv[1])
+        m.graph.output.append(helper.make_tensor_value_info('add2', TensorProto.FLOAT, None))
+        w = [numpy_helper.to_array(t) for t in m.graph.initializer if t.name == 'classifier.weight'][0]
+        x = np.load(sys.argv[2])
+        s = ort.InferenceSession(m.SerializeToString(), providers=['CPUExecutionProvider'])
+        a = s.run(['add2'], {s.get_inputs()[0].name: x})[0]
+        cam = np.einsum('c,nchw->nhw', w[4], a) / (a.shape[2] * a.shape[3])
+        ours = np.load(sys.argv[3])
+        print(json.dumps({'shape': list(ours.shape), 'expected': list(cam.shape),
+                          'error': float(np.abs(cam - ours).max()), 'scale': float(np.abs(cam).max())}))
+        """, arguments: [model.path, input.path, maps.path])
+    } catch let s as SkipReason { throw XCTSkip(s.description) }
+    let result = try XCTUnwrap(check as? [String: Any])
+    XCTAssertEqual(result["shape"] as? [Int], result["expected"] as? [Int])
+    let error = try XCTUnwrap(result["error"] as? Double), scale = try XCTUnwrap(result["scale"] as? Double)
+    XCTAssertGreaterThan(scale, 0)
+    XCTAssertLessThanOrEqual(error, 1e-4 * max(scale, 1), "\(result)")
+  }
 }

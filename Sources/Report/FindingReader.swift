@@ -58,13 +58,20 @@ public enum FindingReader {
     } else if let e = string(o["evidence"]) {
       evidence.append(e)
     } else if let e = o["evidence"] as? [String: Any] {
-      evidence += e.keys.sorted().map { "\($0): \(string(e[$0]) ?? compact(e[$0]!) ?? "")" }
-    }
-    let folds = (o["folds"] as? [Any] ?? []).compactMap { f -> Verdict.Fold? in
-      guard let f = f as? [String: Any], let v = number(f["value"]) ?? number(f["auc"]) ?? number(f["score"]) else {
-        return nil
+      // Scalars and short lists read as text; per-fold lists are drawn as folds, long structures stay in the JSON.
+      for key in e.keys.sorted() where key != "folds" {
+        guard let text = string(e[key]) ?? compact(e[key]!), text.count <= 160 else { continue }
+        evidence.append("\(key): \(text)")
       }
-      return Verdict.Fold(value: v, composition: string(f["composition"]) ?? string(f["heldOut"]) ?? "")
+    }
+    let evidenceFolds = (o["evidence"] as? [String: Any])?["folds"] as? [Any]
+    let folds = (o["folds"] as? [Any] ?? evidenceFolds ?? []).compactMap { f -> Verdict.Fold? in
+      guard let f = f as? [String: Any],
+        let v = number(f["value"]) ?? number(f["rocAUC"]) ?? number(f["auc"]) ?? number(f["score"])
+          ?? number(f["balanced_accuracy"])
+      else { return nil }
+      let units = (f["testUnits"] as? [Any])?.compactMap(string).joined(separator: ", ")
+      return Verdict.Fold(value: v, composition: string(f["composition"]) ?? string(f["heldOut"]) ?? units ?? "")
     }
     let plates = (o["plates"] as? [Any] ?? []).compactMap(string)
     return Verdict(kind: kind, text: string(o["verdict"]) ?? string(o["text"]) ?? kind,

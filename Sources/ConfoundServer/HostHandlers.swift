@@ -21,6 +21,21 @@ enum HostHandlers {
     }
   }
 
+  /// Every method of the host, on `server`: what `confound-host` serves, and what an in-process test serves.
+  static func registerAll(on server: HostServer, registry: PluginRegistry, maxMessageBytes: Int) {
+    register(on: server, registry: registry, maxMessageBytes: maxMessageBytes)
+    registerFocus(on: server, registry: registry)
+    registerSegment(on: server, registry: registry)
+    registerEmbed(on: server, registry: registry)
+    registerAudit(on: server, registry: registry)
+    registerProbe(on: server, registry: registry)
+    registerExplain(on: server, registry: registry)
+    registerProject(on: server)
+    registerScreen(on: server)
+    registerDesign(on: server)
+    registerMerge(on: server)
+  }
+
   static func register(on server: HostServer, registry: PluginRegistry, maxMessageBytes: Int) {
     // Not inline: it waits (boundedly, --plugin-load-timeout) for the startup plugins, and the reader thread must go
     // on meanwhile, so that shutdown, exit and end of input are still heard.

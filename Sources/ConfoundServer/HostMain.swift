@@ -121,17 +121,7 @@ public enum HostMain {
       source.resume()
       return source
     }
-    HostHandlers.register(on: server, registry: registry, maxMessageBytes: options.maxMessageBytes)
-    HostHandlers.registerFocus(on: server, registry: registry)
-    HostHandlers.registerSegment(on: server, registry: registry)
-    HostHandlers.registerEmbed(on: server, registry: registry)
-    HostHandlers.registerAudit(on: server, registry: registry)
-    HostHandlers.registerProbe(on: server, registry: registry)
-    HostHandlers.registerExplain(on: server, registry: registry)
-    HostHandlers.registerProject(on: server)
-    HostHandlers.registerScreen(on: server)
-    HostHandlers.registerDesign(on: server)
-    HostHandlers.registerMerge(on: server)
+    HostHandlers.registerAll(on: server, registry: registry, maxMessageBytes: options.maxMessageBytes)
     server.run()
     exit(1)
   }

@@ -20,10 +20,14 @@ public enum SimulateRequest: RequestType {
     public var height: Int?
     /// e.g. "focus-gradient:0.7,density:0.6" or "none".
     public var plant: String?
+    /// Cell lines per disease class (default 12).
+    public var linesPerClass: Int?
     public init(
       out: String, seed: Int? = nil, plates: Int? = nil, batches: Int? = nil, wells: Int? = nil,
-      sites: Int? = nil, channels: Int? = nil, width: Int? = nil, height: Int? = nil, plant: String? = nil
+      sites: Int? = nil, channels: Int? = nil, width: Int? = nil, height: Int? = nil, plant: String? = nil,
+      linesPerClass: Int? = nil
     ) {
+      self.linesPerClass = linesPerClass
       self.out = out
       self.seed = seed
       self.plates = plates

@@ -31,6 +31,7 @@ extension HostHandlers {
     config.channels = params.channels ?? config.channels
     config.width = params.width ?? config.width
     config.height = params.height ?? config.height
+    config.linesPerClass = params.linesPerClass ?? config.linesPerClass
     do {
       if let plant = params.plant { config.plant = try SimulationConfig.parsePlantList(plant) }
       try config.validate()

@@ -20,12 +20,13 @@ struct SimulateCommand: ParsableCommand {
   @Option(help: "Image width in pixels (default 256).") var width: Int?
   @Option(help: "Image height in pixels (default 256).") var height: Int?
   @Option(help: "Confounders to plant, e.g. focus-gradient:0.7,density:0.6, or none.") var plant: String?
+  @Option(name: .customLong("lines-per-class"), help: "Cell lines per disease class (default 12).") var linesPerClass: Int?
   @Flag(help: "Print the screen/simulate response as JSON.") var json = false
 
   func run() throws {
     let params = SimulateRequest.Params(
       out: URL(fileURLWithPath: out).path, seed: seed, plates: plates, batches: batches, wells: wells, sites: sites,
-      channels: channels, width: width, height: height, plant: plant)
+      channels: channels, width: width, height: height, plant: plant, linesPerClass: linesPerClass)
     let response = try withHost(hostOptions) { try $0.request(SimulateRequest.self, params, progressTitle: "simulate") }
     if json {
       printJSON(try JSONCodec.encode(response))

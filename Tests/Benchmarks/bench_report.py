@@ -71,7 +71,7 @@ def main() -> None:
     folders = [Path(d) for d in args.run_dir]
     if not folders:
       demo = scratch / "demo"
-      seconds = timed([str(BIN / "confound"), "audit", "--out", str(demo), "--plates", str(args.plates),
+      seconds = timed([str(BIN / "confound"), "audit", "--out", str(demo), "--sim-plates", str(args.plates),
                        "--sites", str(args.sites)])
       print(f"demo audit ({args.plates} plates, {args.sites} site a well): {seconds:.1f} s")
       folders = [demo]

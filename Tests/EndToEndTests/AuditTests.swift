@@ -107,4 +107,22 @@ extension AuditTests {
     XCTAssertEqual(inputs.count, 95 * 3 + 2, "every image of the 95 good sites, the LoadData CSV and the platemap")
     XCTAssertNil(inputs[victim.path], "the unfinished site records nothing")
   }
+
+  /// A design that does not fit the screen is a clear error from the command line too: the flag, what is wrong, the
+  /// columns there are; and a control expression that matches no well says so.
+  func testBadDesignFlagsAreClearErrorsThroughTheCLI() throws {
+    let dir = try TemporaryDirectory()
+    let screen = dir.file("screen")
+    let confound = try LiveHost.binary("confound").path
+    try runCommandStdout(confound, ["simulate", "--out", screen.path, "--plates", "1", "--batches", "1", "--sites", "1",
+                                    "--seed", "8", "--width", "64", "--height", "64"])
+    for (flags, expected) in [(["--target", "genotype"], ["--target", "cell_line"]),
+                              (["--control", "control=7"], ["--control"]),
+                              (["--unit", "source_lab"], ["unit"])] {
+      XCTAssertThrowsError(try runCommand(confound, ["audit", screen.path, "--out", dir.file("run-\(flags[0])").path,
+                                                     "--stages", "design"] + flags)) { error in
+        for word in expected { XCTAssertTrue("\(error)".contains(word), "\(flags): \(error)") }
+      }
+    }
+  }
 }

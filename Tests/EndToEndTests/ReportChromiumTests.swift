@@ -83,7 +83,7 @@ final class ReportChromiumTests: XCTestCase {
     let dir = try TemporaryDirectory()
     let folder = dir.file("run")
     try runCommandStdout(try LiveHost.binary("confound").path,
-                         ["audit", "--out", folder.path, "--plates", "2", "--sites", "1", "--seed", "3"])
+                         ["audit", "--out", folder.path, "--sim-plates", "2", "--sites", "1", "--seed", "3"])
     Self.run = (dir, folder)
     return folder
   }

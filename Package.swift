@@ -97,7 +97,7 @@ let package = Package(
     .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "Statistics"]),
     .testTarget(name: "ConfoundProtocolTests", dependencies: ["ConfoundProtocol", "JSONRPC"]),
     .testTarget(name: "ConfoundImagingTests", dependencies: ["ConfoundImaging", "Statistics", "TestSupport"]),
-    .testTarget(name: "FocusMeasuresTests", dependencies: ["FocusMeasures", "ConfoundImaging", "TestSupport"]),
+    .testTarget(name: "FocusMeasuresTests", dependencies: ["FocusMeasures", "Statistics", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
     .testTarget(name: "ProbeTests", dependencies: ["Statistics", "JSONRPC", "TestSupport"]),

@@ -92,6 +92,9 @@ final class PluginWorker: @unchecked Sendable {
     }
   }
 
+  /// Set (on the reader thread, which alone reads it) once the channel carried something no worker sends.
+  private var faulted = false
+
   /// Stops the worker; from now on it counts as dead, before its exit arrives, so it is never handed out again.
   private func stop(_ reason: WorkerProcess.StopReason) {
     process.stop(reason)
@@ -107,6 +110,9 @@ final class PluginWorker: @unchecked Sendable {
 
   private func readLoop() {
     channel.readLoop { event in
+      // After a fault nothing more of this channel is believed: a result read in the same chunk as the garbage
+      // before it must not answer the call the fault failed.
+      if faulted { return }
       switch event {
       case .body(let body):
         guard case .single(.success(let message)) = Incoming.parse(body) else {
@@ -130,6 +136,7 @@ final class PluginWorker: @unchecked Sendable {
 
   /// The channel carried something no worker sends: stop the worker, fail the pending call (via `exited`).
   private func fault(_ what: String) {
+    faulted = true
     stop(.channelFault("the worker channel of plugin \(manifest?.id ?? pluginPath) carried \(what)"))
   }
 

@@ -180,7 +180,10 @@ final class Audit {
     let before = try store.findingCount()
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let records = try findings.map { JSONWriter.string(try JSONCodec.encode($0)) }
+    // Sorted keys: the same findings give the same record text, run after run and shard merge or not.
+    let compact = JSONEncoder()
+    compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let records = try findings.map { String(decoding: try compact.encode($0), as: UTF8.self) }
     try store.replaceFindings(zip(findings, records).map { f, record in
       StoredFinding(stage: f.stage, kind: f.kind, covariate: f.covariate, measure: f.measure.name, role: f.measure.role,
                     metric: f.metric.name, value: f.metric.value, ciLow: f.metric.ciLow, ciHigh: f.metric.ciHigh,

@@ -49,6 +49,8 @@ public enum FindingReader {
       units = Verdict.Units(name: u, count: nil)
     }
     var correction = string(o["correction"])
+    // The corrected p-value goes with the correction's name, so the raw one is never read as corrected.
+    if let q = number(o["pAdjusted"]), let c = correction { correction = "\(formatNumber(q)) after \(c)" }
     if correction == nil, let c = o["correction"] as? [String: Any] {
       correction = [string(c["method"]), number(c["tests"]).map { "over \(Int($0)) tests" }].compactMap { $0 }
         .joined(separator: " ")

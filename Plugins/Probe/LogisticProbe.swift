@@ -39,8 +39,9 @@ final class LogisticProbe: ProbePlugin {
                     description: "Bootstrap replicates over units for the leakage score's 95% interval."),
       ParameterSpec(name: "threads", type: .integer, default: 0, minimum: 0, maximum: 256,
                     description: "Threads each fit splits its rows among (same result for any count); 0: one thread "
-                      + "below \(ProbeSettings.threadedEntries) feature values, all cores above. Fits under 8,192 rows "
-                      + "use one thread whatever is asked."),
+                      + "per fit below \(ProbeSettings.threadedEntries) feature values, the permutations' fits then run "
+                      + "side by side on all cores; all cores per fit above. Fits under 8,192 rows use one thread "
+                      + "whatever is asked."),
       ParameterSpec(name: "seed", type: .integer, default: 0, minimum: 0,
                     description: "Seed of the permuted baseline, permutations, bootstrap and paired folds."),
     ],
@@ -82,6 +83,8 @@ final class LogisticProbe: ProbePlugin {
     let threads = context.integer("threads") ?? 0
     settings.threads = threads > 0 ? threads : features.rows * features.columns >= ProbeSettings.threadedEntries
       ? ProcessInfo.processInfo.activeProcessorCount : 1
+    // Small fits are too short to split by rows; the permutations, each an independent fit, share the cores instead.
+    settings.permutationWorkers = threads == 0 && settings.threads == 1 ? ProcessInfo.processInfo.activeProcessorCount : 1
     guard let groups = features.groups else {
       throw PluginError.invalidParams("context.groups is required: the identity (well, plate, cell line) each row "
         + "belongs to, kept on one side of every fold")

@@ -18,6 +18,9 @@ struct ProbeSettings {
   var seed: UInt64 = 0
   /// Threads each fit splits its rows among (BLAS itself stays on one thread).
   var threads = 1
+  /// Permutations fitted at once, each on one thread (when the fits themselves use one); the result is the same
+  /// for any number.
+  var permutationWorkers = 1
   /// Feature matrices with at least this many values are fitted on every core (see bench_probe.py); below it one
   /// thread, since the host already runs two plugin workers side by side.
   static let threadedEntries = 4_000_000
@@ -144,14 +147,29 @@ struct ProbeAnalysis {
       try score(truth, observed.probabilities, rows: rows)
     }
     let design = try PermutationDesign(units: data.units, labels: truth, strata: data.strata)
-    var done = 0
-    let test = try Inference.permutationTest(design: design, permutations: max(settings.permutations, 1),
-                                             seed: settings.seed &+ 3) { labels in
-      done += 1
-      progress(0.1 + 0.9 * min(1, Double(done) / Double(settings.permutations + 1)))
-      if labels == truth { return observedScore }
-      let p = try predict(data.x, labels: labels, check: check)
-      return try score(labels, p.probabilities, rows: allRows)
+    let permutations = max(settings.permutations, 1)
+    func reportDone(_ done: Int) { progress(0.1 + 0.9 * min(1, Double(done) / Double(permutations + 1))) }
+    let test: PermutationTestResult
+    if settings.permutationWorkers > 1 {
+      // Fits on one thread each, several at once; cancellation and progress between batches, on this thread.
+      test = try Inference.concurrentPermutationTest(
+        design: design, permutations: permutations, seed: settings.seed &+ 3, workers: settings.permutationWorkers,
+        afterBatch: { done in
+          try check()
+          reportDone(done)
+        }
+      ) { labels in
+        if labels == truth { return observedScore }
+        return try score(labels, try predict(data.x, labels: labels, check: {}).probabilities, rows: allRows)
+      }
+    } else {
+      var done = 0
+      test = try Inference.permutationTest(design: design, permutations: permutations, seed: settings.seed &+ 3) { labels in
+        done += 1
+        reportDone(done)
+        if labels == truth { return observedScore }
+        return try score(labels, try predict(data.x, labels: labels, check: check).probabilities, rows: allRows)
+      }
     }
     let null = test.null.filter(\.isFinite)
     let nullMean = null.reduce(0, +) / Double(max(null.count, 1))

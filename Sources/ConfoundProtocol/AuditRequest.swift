@@ -9,6 +9,11 @@ import JSONRPC
 /// A run killed at any point continues with `resume: true`, redoing only unfinished units.
 public enum AuditRequest: RequestType {
   public static let method = "audit/run"
+  /// The audit's stages in the order they run: the names `stages` takes (the host's plan is tested to match).
+  public static let stageNames = [
+    "import", "design", "focus", "segment", "embed", "spatial", "density", "edge", "nuisance", "target", "explain",
+    "projection",
+  ]
 
   public struct Params: Codable, Sendable {
     /// A LoadData CSV, a folder, or a profiles table; absent: simulate one.
@@ -18,7 +23,7 @@ public enum AuditRequest: RequestType {
     public var simulate: SimulateOptions?
     /// The per-site measure whose spatial pattern is tested (default: normalised Tenengrad of the first channel).
     public var focusMeasure: String?
-    /// Run only these stages, in the audit's order (`AuditStageName`); each stage's needs must be met by an
+    /// Run only these stages, in the audit's order (`stageNames`); each stage's needs must be met by an
     /// earlier stage in the list or by the store of a resumed run. Absent: every stage that applies.
     public var stages: [String]?
     /// A defocus weights file from `confound focus train` for the focus plugin; absent: the shipped model.

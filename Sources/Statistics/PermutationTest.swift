@@ -37,48 +37,133 @@ public enum Inference {
     -> PermutationTestResult
   {
     let observed = try statistic(design.rowLabels(design.unitLabels))
-    // Statistics equal up to rounding count as reaching the observed one (the observed arrangement must).
-    let reach = observed - 1e-12 * max(1, abs(observed))
-    if enumerate, design.logDistinctArrangements <= log(Double(permutations)) + 1e-9 {
-      var null: [Double] = []
-      try forEachArrangement(design) { null.append(try statistic(design.rowLabels($0))) }
-      let k = null.filter { $0 >= reach }.count
-      return PermutationTestResult(observed: observed, pValue: Double(k) / Double(null.count), exact: true,
-                                   permutations: null.count, null: null,
-                                   smallestAttainablePValue: 1 / Double(null.count))
-    }
-    var generator = SeededGenerator(seed: seed)
-    var labels = design.unitLabels
+    var source = ArrangementSource(design: design, permutations: permutations, seed: seed, enumerate: enumerate)
     var null: [Double] = []
-    null.reserveCapacity(permutations)
-    for _ in 0..<permutations {
-      for members in design.strata {
-        var values = members.map { labels[$0] }
-        generator.shuffle(&values)
-        for (u, v) in zip(members, values) { labels[u] = v }
+    null.reserveCapacity(source.count)
+    while let labels = source.next() { null.append(try statistic(design.rowLabels(labels))) }
+    return PermutationTestResult(observed: observed, null: null, source: source)
+  }
+
+  /// The same test, with the arrangements' statistics evaluated on `workers` threads at once: the arrangements,
+  /// and so the result, are exactly those of `permutationTest` with the same arguments, whatever `workers` is.
+  /// `statistic` is called concurrently and must not share mutable state between calls. The first error thrown
+  /// by any call is thrown once the calls under way have returned. `afterBatch` runs on the calling thread after
+  /// each batch of `2 * workers` arrangements with the number evaluated so far (for progress and cancellation,
+  /// which a plugin may report only from the thread it was called on); what it throws ends the test.
+  public static func concurrentPermutationTest(design: PermutationDesign, permutations: Int = 999, seed: UInt64,
+                                               enumerate: Bool = true, workers: Int,
+                                               afterBatch: (Int) throws -> Void = { _ in },
+                                               statistic: ([Int]) throws -> Double) throws -> PermutationTestResult
+  {
+    let observed = try statistic(design.rowLabels(design.unitLabels))
+    var source = ArrangementSource(design: design, permutations: permutations, seed: seed, enumerate: enumerate)
+    var null: [Double] = []
+    null.reserveCapacity(source.count)
+    // Arrangements are drawn in order, a bounded batch at a time (a batch of unit labels, not of row labels, so
+    // memory stays small for designs of many rows), and each batch is shared out among the workers.
+    let workers = max(workers, 1)
+    let batchSize = 2 * workers
+    let failure = FirstError()
+    while true {
+      var batch: [[Int]] = []
+      while batch.count < batchSize, let labels = source.next() { batch.append(labels) }
+      if batch.isEmpty { break }
+      var values = [Double](repeating: .nan, count: batch.count)
+      values.withUnsafeMutableBufferPointer { out in
+        let out = out
+        DispatchQueue.concurrentPerform(iterations: min(workers, batch.count)) { w in
+          for i in stride(from: w, to: batch.count, by: workers) where !failure.isSet {
+            do { out[i] = try statistic(design.rowLabels(batch[i])) } catch { failure.record(error) }
+          }
+        }
       }
-      null.append(try statistic(design.rowLabels(labels)))
+      if let error = failure.error { throw error }
+      null.append(contentsOf: values)
+      try afterBatch(null.count)
     }
-    let k = null.filter { $0 >= reach }.count
-    return PermutationTestResult(
-      observed: observed, pValue: Double(k + 1) / Double(permutations + 1), exact: false,
-      permutations: permutations, null: null,
-      smallestAttainablePValue: max(design.smallestAttainablePValue, 1 / Double(permutations + 1)))
+    return PermutationTestResult(observed: observed, null: null, source: source)
   }
 
   /// Calls `body` with every distinct unit-label vector of the design (each stratum's labels run through their
   /// distinct orderings in lexicographic order, strata combined like an odometer).
   static func forEachArrangement(_ design: PermutationDesign, _ body: ([Int]) throws -> Void) rethrows {
-    var current = design.strata.map { members in members.map { design.unitLabels[$0] }.sorted() }
-    var labels = design.unitLabels
-    while true {
-      for (members, values) in zip(design.strata, current) { for (u, v) in zip(members, values) { labels[u] = v } }
-      try body(labels)
-      var s = 0
-      while s < current.count && !nextPermutation(&current[s]) { s += 1 }  // wrapped round: carry to the next
-      if s == current.count { return }
+    var source = ArrangementSource(design: design, permutations: 0, seed: 0, enumerate: true, exhaustive: true)
+    while let labels = source.next() { try body(labels) }
+  }
+}
+
+extension PermutationTestResult {
+  /// The result of a test whose arrangements came from `source` (exact: k / n; random: (k + 1) / (n + 1)).
+  init(observed: Double, null: [Double], source: ArrangementSource) {
+    // Statistics equal up to rounding count as reaching the observed one (the observed arrangement must).
+    let reach = observed - 1e-12 * max(1, abs(observed))
+    let k = null.filter { $0 >= reach }.count
+    if source.exact {
+      self.init(observed: observed, pValue: Double(k) / Double(null.count), exact: true, permutations: null.count,
+                null: null, smallestAttainablePValue: 1 / Double(null.count))
+    } else {
+      self.init(observed: observed, pValue: Double(k + 1) / Double(null.count + 1), exact: false,
+                permutations: null.count,
+                null: null, smallestAttainablePValue: max(source.design.smallestAttainablePValue, 1 / Double(null.count + 1)))
     }
   }
+}
+
+/// The unit-label arrangements of a permutation test, in the order they are evaluated: every distinct one (an
+/// exact test) when the design has no more than `permutations` of them, else `permutations` seeded shuffles
+/// within strata.
+struct ArrangementSource {
+  let design: PermutationDesign
+  /// Whether the arrangements are every distinct one.
+  let exact: Bool
+  /// How many arrangements there are (for an exact test, at most `permutations`).
+  let count: Int
+  private var generator: SeededGenerator
+  private var labels: [Int]
+  private var current: [[Int]]
+  private var produced = 0
+  private var finished = false
+
+  /// - Parameter exhaustive: enumerate every distinct arrangement however many there are.
+  init(design: PermutationDesign, permutations: Int, seed: UInt64, enumerate: Bool, exhaustive: Bool = false) {
+    self.design = design
+    exact = exhaustive || (enumerate && design.logDistinctArrangements <= log(Double(permutations)) + 1e-9)
+    count = exact ? Int(min(design.distinctArrangements, Double(Int32.max))) : permutations
+    generator = SeededGenerator(seed: seed)
+    labels = design.unitLabels
+    current = design.strata.map { members in members.map { design.unitLabels[$0] }.sorted() }
+  }
+
+  /// The next unit-label vector, or nil when all are done.
+  mutating func next() -> [Int]? {
+    guard !finished else { return nil }
+    if !exact {
+      guard produced < count else { return nil }
+      produced += 1
+      for members in design.strata {
+        var values = members.map { labels[$0] }
+        generator.shuffle(&values)
+        for (u, v) in zip(members, values) { labels[u] = v }
+      }
+      return labels
+    }
+    for (members, values) in zip(design.strata, current) { for (u, v) in zip(members, values) { labels[u] = v } }
+    var s = 0
+    while s < current.count && !nextPermutation(&current[s]) { s += 1 }  // wrapped round: carry to the next
+    if s == current.count { finished = true }
+    return labels
+  }
+}
+
+/// The first error recorded from any thread.
+final class FirstError: @unchecked Sendable {
+  private let lock = NSLock()
+  private var first: Error?
+
+  var error: Error? { lock.withLock { first } }
+  var isSet: Bool { lock.withLock { first != nil } }
+
+  func record(_ error: Error) { lock.withLock { if first == nil { first = error } } }
 }
 
 /// Advances `a` to its next lexicographic ordering; at the last one, resets it to sorted and returns false.

@@ -18,7 +18,7 @@ struct AuditCommand: ParsableCommand {
       The design is named in the screen's own columns (Metadata_ prefixes may be left out): --target disease
       --unit cell_line --control 'Metadata_control_type=negcon' (or COL!=VALUE, or 'COL in A,B'). What is not given
       is inferred from the usual names and printed; `confound design init SCREEN` writes a design file to edit.
-      Stages: \(["import", "design", "focus", "segment", "embed", "spatial", "density", "edge", "nuisance", "target", "projection"].joined(separator: ", ")).
+      Stages: \(AuditRequest.stageNames.joined(separator: ", ")).
       """)
   @OptionGroup var hostOptions: HostOptions
   @Argument(help: "A LoadData CSV, a folder of images, or a profiles table. Absent: simulate a screen with planted confounders.")

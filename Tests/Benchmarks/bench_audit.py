@@ -1,7 +1,7 @@
 """The whole audit of one simulated plate, per stage and in total, through the host (release build).
 
   .venv/bin/python Tests/Benchmarks/bench_audit.py [--sites 9]
-      [--channels 5] [--size 1080] [--wells 96] [--screen DIR/load_data.csv]
+      [--channels 5] [--size 1080] [--wells 96] [--screen DIR/load_data.csv] [--keep RUN_DIR]
 
 With --screen, the audit reads a screen rendered beforehand (`confound simulate --out DIR --plates 1 --batches 1
 --wells 96 --sites 9 --channels 5 --width 1080 --height 1080 --plant focus-gradient:0.5,density:0.5`; its
@@ -81,6 +81,7 @@ def main() -> None:
   parser.add_argument("--wells", type=int, default=96)
   parser.add_argument("--plant", default="focus-gradient:0.5,density:0.5")
   parser.add_argument("--screen", help="a LoadData CSV to audit instead of simulating (see above)")
+  parser.add_argument("--keep", help="write the audit's run folder here and keep it (for bench_report.py --run-dir)")
   args = parser.parse_args()
   bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build" / "release"))
   work = Path(tempfile.mkdtemp(prefix="confound-bench-audit-"))
@@ -88,7 +89,8 @@ def main() -> None:
   try:
     client = host_client(bin_dir)
     start = time.perf_counter()
-    params = {"out": str(work / "run"), "workDoneToken": "bench"}
+    run_dir = Path(args.keep).resolve() if args.keep else work / "run"
+    params = {"out": str(run_dir), "workDoneToken": "bench"}
     if args.screen:
       params["screen"] = str(Path(args.screen).resolve())
     else:

@@ -8,6 +8,11 @@ import XCTest
 /// The audit as a list of stages: selection by name, needs checked against earlier stages and the store, and the
 /// one correction every test enters.
 final class AuditPlanTests: XCTestCase {
+  /// The wire's list of stage names (what the CLI's help prints) is the host's plan, in its order.
+  func testTheProtocolNamesEveryStageOfThePlanInOrder() {
+    XCTAssertEqual(AuditRequest.stageNames, AuditPlan.names)
+  }
+
   func testStagesAreSelectedInTheAuditsOrderAndUnmetNeedsAreNamed() throws {
     let chosen = try AuditPlan.select(["spatial", "focus"], available: [.pixels]).map { $0.name }
     XCTAssertEqual(chosen, ["focus", "spatial"], "the audit's order, not the list's")

@@ -86,6 +86,47 @@ final class InferenceTests: XCTestCase {
     XCTAssertEqual(result.pValue, 3.0 / 18, accuracy: 1e-15)  // rows 0 and 4 both 1: 3 of 6 x 1 of 3
   }
 
+  /// The concurrent test evaluates exactly the sequential test's arrangements, so its result is the same for any
+  /// number of workers, exact or random, within strata; an error from one call ends it.
+  func testConcurrentPermutationTestEqualsTheSequentialOne() throws {
+    var generator = SeededGenerator(seed: 5)
+    let units = (0..<90).map { "well\($0 / 3)" }
+    let labels = units.map { Int($0.dropFirst(4))! % 3 == 0 ? 1 : 0 }
+    let plates = units.map { Int($0.dropFirst(4))! < 15 ? "p1" : "p2" }
+    let values = labels.map { Double($0) * 0.4 + Double.random(in: -1...1, using: &generator) }
+    let statistic = Self.meanDifference(values)
+    for (strata, permutations) in [(nil, 199), (plates, 999)] as [([String]?, Int)] {
+      let design = try PermutationDesign(units: units, labels: labels, strata: strata)
+      let sequential = Inference.permutationTest(design: design, permutations: permutations, seed: 3, statistic: statistic)
+      for workers in [1, 2, 3, 7] {
+        var batches: [Int] = []
+        let concurrent = try Inference.concurrentPermutationTest(
+          design: design, permutations: permutations, seed: 3, workers: workers, afterBatch: { batches.append($0) },
+          statistic: statistic)
+        XCTAssertEqual(concurrent.null, sequential.null, "workers \(workers)")
+        XCTAssertEqual(concurrent.pValue, sequential.pValue)
+        XCTAssertEqual(batches.last, permutations)
+        XCTAssertEqual(batches.first, min(2 * workers, permutations))
+      }
+    }
+    // Few arrangements: both enumerate every one (3 wells, one treated: 3 arrangements, p = 1/3).
+    let small = try PermutationDesign(units: ["a", "a", "b", "b", "c", "c"], labels: [1, 1, 0, 0, 0, 0])
+    let exact = try Inference.concurrentPermutationTest(design: small, seed: 1, workers: 2,
+                                                        statistic: Self.meanDifference([5, 5, 1, 1, 2, 2]))
+    XCTAssertTrue(exact.exact)
+    XCTAssertEqual(exact.null.count, 3)
+    XCTAssertEqual(exact.pValue, 1.0 / 3, accuracy: 1e-15)
+    struct Broken: Error {}
+    let design = try PermutationDesign(units: units, labels: labels)
+    var calls = 0
+    XCTAssertThrowsError(try Inference.concurrentPermutationTest(design: design, permutations: 50, seed: 1, workers: 2,
+                                                                 afterBatch: { _ in calls += 1 }) { rows in
+      if rows == design.rowLabels(design.unitLabels) { return 0 }
+      throw Broken()
+    }) { XCTAssertTrue($0 is Broken) }
+    XCTAssertEqual(calls, 0, "the failing batch ends the test before its report")
+  }
+
   func testColumnPermutationKeepsMarginalsAndBreaksRows() throws {
     let x = try FeatureMatrix(rows: 50, columns: 3, values: (0..<150).map(Double.init))
     let p = Inference.permutingColumns(x, seed: 4)

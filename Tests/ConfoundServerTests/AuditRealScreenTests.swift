@@ -40,6 +40,16 @@ final class AuditRealScreenTests: XCTestCase {
       XCTAssertEqual(f.metric.name, "balanced accuracy")
       XCTAssertTrue((f.metric.ciLow ?? 2) <= f.metric.value && f.metric.value <= (f.metric.ciHigh ?? -1), "\(f.metric)")
     }
+    // The plate's 24 DMSO wells (6 in each of rows A, B, F and J) differ by row: scikit-learn finds it in the
+    // first 32 principal components of the plate's standardised profiles (balanced accuracy 0.83-0.92 over five
+    // shuffles of 3 stratified folds), and so must the audit, whose components are fitted on every well of the
+    // table. Fitted on the 24 control wells alone they gave 0.17 (p = 0.79): a technical row effect missed.
+    let controlRow = try XCTUnwrap(response.findings.first { $0.kind == "nuisance" && $0.covariate == "row"
+      && $0.measure.name == "hand features of control wells" })
+    XCTAssertTrue(controlRow.significant, controlRow.verdict)
+    XCTAssertGreaterThan(controlRow.metric.value, 0.6, controlRow.verdict)
+    XCTAssertEqual(controlRow.units.count, 24)
+    XCTAssertNil(controlRow.evidence?["reading"], "control wells carry no design-driven reading")
     XCTAssertTrue(response.summary.contains { $0.contains("Batch mixing: the wells are on one plate") }, "\(response.summary)")
     let edge = response.findings.filter { $0.kind == "edge-effect" }
     XCTAssertTrue(edge.allSatisfy { $0.metric.name.hasPrefix("difference") }, "z-scored profiles compare by difference: \(edge)")

@@ -31,6 +31,8 @@ final class Audit {
   private(set) var notes: [String] = []
   private var finalizers: [(inout [AuditFinding]) -> Void] = []
   private var cachedWells: WellTable?
+  /// The reduced feature sets' principal-component scores over the current well table.
+  let components = ComponentScores()
 
   var screen: Screen { input.screen }
 
@@ -87,7 +89,10 @@ final class Audit {
       context.reportProgress(Double(position) / Double(stages.count), "\(stage.name)")
       let counts = try instance.run(self)
       let seconds = Date().timeIntervalSince(started)
-      if !stage.produces.isEmpty { cachedWells = nil }
+      if !stage.produces.isEmpty {
+        cachedWells = nil
+        components.reset()
+      }
       summaries.append(.init(name: stage.name, computed: counts.computed, resumed: counts.resumed, failed: counts.failed,
                              failures: Array(counts.failures.sorted().prefix(5)), seconds: seconds))
       try store.recordStage(StoredStage(name: stage.name, status: "done", computed: counts.computed, resumed: counts.resumed,

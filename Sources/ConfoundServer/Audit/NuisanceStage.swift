@@ -121,7 +121,7 @@ struct NuisanceStage: AuditStage {
       }
       for set in FeatureSet.ladder(table, rows: probe.rows, formats: formats) where !set.nuisance {
         try audit.context.checkCancellation()
-        let (kept, columns, values) = try set.matrix(probe.rows)
+        let (kept, columns, values) = try set.matrix(probe.rows, table: table, components: audit.components)
         guard kept.count >= 6, !columns.isEmpty, Set(kept.map { probe.labels[$0] }).count >= 2 else { continue }
         let call = ProbeCall(target: probe.covariate, columns: columns, rows: values, labels: kept.map { probe.labels[$0] },
                              groups: kept.map { probe.units[$0] }, units: kept.map { probe.units[$0] },

@@ -40,7 +40,7 @@ struct TargetStage: AuditStage {
     let density = ladder.first { $0.role == "density" }
     for set in ladder {
       try audit.context.checkCancellation()
-      let (kept, columns, values) = try set.matrix(wells)
+      let (kept, columns, values) = try set.matrix(wells, table: table, components: audit.components)
       let rows = kept.map { wells[$0] }
       let labels = rows.map { $0.covariates[target]! }
       guard Set(labels).count == 2, rows.count >= 8, !columns.isEmpty else { continue }
@@ -53,7 +53,7 @@ struct TargetStage: AuditStage {
       // column: focus measures count edges, and denser sites have more of them.
       var adjusted: ProbeCall.Result?
       if set.nuisance, let density, density.name != set.name {
-        let (densityKept, _, densityValues) = try density.matrix(rows)
+        let (densityKept, _, densityValues) = try density.matrix(rows, table: table, components: audit.components)
         if densityKept.count == rows.count {
           var residual = values
           let covariates = (0..<(densityValues.first?.count ?? 0)).map { j in densityValues.map { $0[j] } }

@@ -105,7 +105,7 @@ let package = Package(
     .testTarget(name: "PlateMapsTests", dependencies: ["PlateMaps", "ConfoundImaging", "FocusMeasures", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "PlateMaps", "ConfoundCore", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "ConfoundCoreTests", dependencies: ["ConfoundCore", "ConfoundImaging", "TestSupport"]),
-    .testTarget(name: "ConfoundServerTests", dependencies: ["ConfoundServer", "ConfoundProtocol", "PluginHost", "ConfoundCore", "JSONRPC", "TestSupport"]),
+    .testTarget(name: "ConfoundServerTests", dependencies: ["ConfoundServer", "ConfoundProtocol", "PluginHost", "ConfoundCore", "JSONRPC", "Statistics", "TestSupport"]),
     // The plugin registry and its workers against misbehaving C plugins (needs the built confound-worker).
     .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "JSONRPC", "ConfoundProtocol", "ConfoundImaging", "TestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "ConfoundImaging", "ConfoundCore", "TestSupport"]),

@@ -4,18 +4,25 @@ import Foundation
 import PlateMaps
 
 extension ReportSections {
-  /// PCA and t-SNE panels re-drawn from `plots/wells-<method>-coordinates.csv` with the report's palette, and the
-  /// batch-mixing scores of `plots/batch-mixing.json`.
+  /// PCA and t-SNE panels re-drawn from `plots/wells-<method>-coordinates.csv` (and the cells' t-SNE from
+  /// `plots/cells-tsne-coordinates.csv`) with the report's palette, and the batch-mixing scores of
+  /// `plots/batch-mixing.json` (and `plots/cell-batch-mixing.json`).
   func projections() throws -> Section {
     var s = Section(id: "projections", title: "Projections and batch mixing")
     s.paragraphs = texts("projections")
     let plots = builder.folder.appendingPathComponent("plots")
-    for (method, name) in [("pca", "PCA"), ("tsne", "t-SNE")] {
-      let file = plots.appendingPathComponent("wells-\(method)-coordinates.csv")
+    let projections = [
+      ("wells-pca", "PCA", "wells (hand features, well means)", "the wells' mean hand features"),
+      ("wells-tsne", "t-SNE", "wells (hand features, well means)", "the wells' mean hand features"),
+      ("cells-tsne", "t-SNE", "cells (embeddings, one point per cell crop)", "the cells' embeddings (a seeded sample of at most 5,000 cells, stratified by plate)"),
+    ]
+    for (stem, name, points, what) in projections {
+      let file = plots.appendingPathComponent("\(stem)-coordinates.csv")
       guard FileManager.default.fileExists(atPath: file.path) else { continue }
       let table = try CSVTable(contentsOf: file)
       guard let xi = table.column("x"), let yi = table.column("y"), !table.rows.isEmpty else { continue }
-      let skip: Set<String> = ["row", "x", "y", "well"]
+      // Identifiers of the point are not panels; a "row" column after y is the plate row, a covariate.
+      let skip: Set<String> = ["row", "x", "y", "well", "site", "crop"]
       let panels = table.columns.enumerated().filter { !skip.contains($0.element) || $0.offset > yi && $0.element == "row" }
         .map { column in
           ScatterPlot.Panel(covariate: column.element, colouring: Self.colouring(table.rows.map { $0[column.offset] }))
@@ -24,18 +31,19 @@ extension ReportSections {
       let x = table.rows.map { Double($0[xi]) ?? .nan }
       let y = table.rows.map { Double($0[yi]) ?? .nan }
       let plot = try ScatterPlot(x: x, y: y, panels: panels, xLabel: "\(name) 1", yLabel: "\(name) 2",
-                                 title: "\(name) of \(x.count) wells (hand features, well means)",
-                                 palette: builder.palette)
+                                 title: "\(name) of \(x.count) \(points)", palette: builder.palette)
       s.figures.append(ReportFigure(
-        id: "projection-\(method)",
-        caption: "\(name) of the wells' mean hand features, one panel per covariate (the coordinates are in "
-          + "plots/\(file.lastPathComponent)).", figure: plot))
+        id: "projection-\(stem)",
+        caption: "\(name) of \(what), one panel per covariate (the coordinates are in plots/\(file.lastPathComponent)).",
+        figure: plot))
     }
-    let mixing = plots.appendingPathComponent("batch-mixing.json")
-    if let data = try? Data(contentsOf: mixing), let json = try? JSONSerialization.jsonObject(with: data) {
+    for (stem, caption) in [("batch-mixing", "Batch mixing of the wells' hand features"),
+                            ("cell-batch-mixing", "Batch mixing of the cell embeddings")] {
+      let mixing = plots.appendingPathComponent("\(stem).json")
+      guard let data = try? Data(contentsOf: mixing), let json = try? JSONSerialization.jsonObject(with: data) else { continue }
       let pairs = ReportBuilder.flatten(json)
       if let verdict = pairs.first(where: { $0.0 == "verdict" })?.1 { s.paragraphs.append(verdict) }
-      s.tables.append(Table(caption: "Batch mixing (plots/batch-mixing.json)", header: ["score", "value"],
+      s.tables.append(Table(caption: "\(caption) (plots/\(stem).json)", header: ["score", "value"],
                             rows: pairs.filter { $0.0 != "verdict" }.map { [$0.0, $0.1] }))
     }
     if s.isEmpty { s.note = "No projection in this run (too few wells or hand features, or the stage did not run)." }

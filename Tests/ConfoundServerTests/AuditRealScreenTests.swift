@@ -10,12 +10,9 @@ import XCTest
 /// The audit on real screens from `../shared/data`, in this process: the LINCS plate's profiles with no pixels,
 /// and BBBC013 as a folder of images with its template and platemap.
 final class AuditRealScreenTests: XCTestCase {
-  func shared(_ name: String) throws -> URL {
-    do { return try SharedData.require("data/\(name)") } catch let reason as SkipReason { throw XCTSkip(reason.description) }
-  }
-
   func testLINCSProfilesAuditedWithoutPixels() throws {
-    let table = try shared("lincs-SQ00015054-profiles").appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
+    let table = try SmallAudits.shared("data/lincs-SQ00015054-profiles")
+      .appendingPathComponent("SQ00015054_normalized_feature_select.csv.gz")
     let dir = try TemporaryDirectory()
     let started = Date()
     let response = try InProcessAudit.run(
@@ -59,7 +56,7 @@ final class AuditRealScreenTests: XCTestCase {
   }
 
   func testBBBC013FolderWithTemplateAndPlatemapDoseFollowsTheColumn() throws {
-    let root = try shared("bbbc013-sbs-plate")
+    let root = try SmallAudits.shared("data/bbbc013-sbs-plate")
     let dir = try TemporaryDirectory()
     let response = try InProcessAudit.run(
       .init(screen: root.path, out: dir.file("run").path, stages: ["design", "focus", "segment", "spatial", "density", "edge"],

@@ -19,6 +19,16 @@
     python test_probe_reference.py inspect FOLDER
         scikit-learn's partial_dependence and permutation_importance on the models, folds, column sets and draws
         that Tests/StatisticsTests/ExplanationTests writes into FOLDER (explanation.json, X.bin, y.bin). JSON.
+    python test_probe_reference.py nuisance SOURCE SPEC.json
+        An audit's nuisance probe redone with scikit-learn on the source table itself (a profiles CSV/CSV.gz, or a
+        DeepProfiler folder of <plate>/<well>_s<site>.npz, each well the mean of its cells): the wells, feature
+        columns, folds (held-out groups) and C of SPEC; columns standardised and reduced to their first
+        principal components as the audit does when SPEC says so (float32 in between, as the audit stores them);
+        per fold StandardScaler + LogisticRegression(C) fitted to convergence: per-fold accuracy, balanced accuracy
+        and ROC AUC, the pooled balanced accuracy; the column-permuted baseline on the same permutation of each
+        column (SplitMix64 seeded as the probe plugin, Fisher-Yates with Lemire's bounded draws); and a null of
+        labels permuted between units within strata, with StratifiedGroupKFold folds rebuilt per permutation
+        (GroupKFold when a class has fewer rows than folds, which StratifiedGroupKFold refuses).
     python test_probe_reference.py association TABLE TARGET COVARIATE
         Cramer's V (scipy.stats.contingency.association) and the chi-square p-value of two columns. Prints JSON.
 """
@@ -227,6 +237,140 @@ def association(table, target, covariate):
     return {"cramers_v": cramer(counts, method="cramer"), "p_value": chi2_contingency(counts, correction=False).pvalue}
 
 
+MASK = (1 << 64) - 1
+
+
+class SplitMix64:
+    """Statistics.SeededGenerator: SplitMix64 with Lemire's multiply-and-reject bounded draws."""
+
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def below(self, bound):
+        m = self.next() * bound
+        if (m & MASK) < bound:
+            threshold = ((1 << 64) - bound) % bound
+            while (m & MASK) < threshold:
+                m = self.next() * bound
+        return m >> 64
+
+    def shuffle(self, a):
+        for i in range(len(a) - 1, 0, -1):
+            j = self.below(i + 1)
+            a[i], a[j] = a[j], a[i]
+
+
+def permuting_columns(x, seed):
+    """Inference.permutingColumns: one order shuffled again for each column in turn."""
+    rng, order, out = SplitMix64(seed), list(range(len(x))), x.copy()
+    for j in range(x.shape[1]):
+        rng.shuffle(order)
+        out[:, j] = x[order, j]
+    return out
+
+
+def well_values(source):
+    import glob
+    import os
+
+    if os.path.isdir(source):
+        sums = {}
+        for path in sorted(glob.glob(os.path.join(source, "*", "*.npz"))):
+            plate, well = os.path.basename(os.path.dirname(path)), os.path.basename(path).split("_")[0]
+            f = np.load(path, allow_pickle=True)["features"].astype(float)
+            s, n = sums.get((plate, well), (0.0, 0))
+            sums[(plate, well)] = (s + f.sum(axis=0), n + len(f))
+        return {k: {f"DeepProfiler_{j}": v for j, v in enumerate(s / n)} for k, (s, n) in sums.items()}
+    return {(r["Metadata_Plate"], r["Metadata_Well"]): r for r in read_table(source)}
+
+
+def nuisance(source, spec_path):
+    import re
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+    from sklearn.preprocessing import StandardScaler
+
+    with open(spec_path) as f:
+        spec = json.load(f)
+    table = well_values(source)
+    x = np.array([[float(table[(p, w)][c]) for c in spec["columns"]] for p, w in spec["wells"]])
+    if spec["components"]:
+        # The audit fits the components once, on every well of the table with the columns' values, and scores the
+        # probed wells on them.
+        basis = [k for k, r in table.items() if all(np.isfinite(float(r[c])) for c in spec["columns"])]
+        xb = np.array([[float(table[k][c]) for c in spec["columns"]] for k in basis])
+        z = StandardScaler().fit_transform(xb).astype(np.float32).astype(float)
+        k = min(spec["components"], len(xb) - 1)
+        scores = PCA(n_components=k, svd_solver="full").fit_transform(z).astype(np.float32).astype(float)
+        index = {key: i for i, key in enumerate(basis)}
+        x = scores[[index[(p, w)] for p, w in spec["wells"]]]
+    target = spec["target"]
+
+    def label(p, w):
+        m = re.match(r"([A-Za-z]+)0*(\d+)", w)
+        return {"plate": p, "row": m.group(1).upper(), "column": m.group(2)}[target]
+
+    y = np.array([label(p, w) for p, w in spec["wells"]])
+    groups = np.array(spec["groups"])
+    classes = np.unique(y)
+    folds = [(np.where(~np.isin(groups, t))[0], np.where(np.isin(groups, t))[0]) for t in spec["folds"]]
+
+    def fit_predict(features, labels, splits, cs):
+        p = np.zeros((len(labels), len(classes)))
+        per_fold = []
+        for (train, test), c in zip(splits, cs):
+            scaler = StandardScaler().fit(features[train])
+            model = LogisticRegression(C=c, tol=1e-10, max_iter=100000)
+            model.fit(scaler.transform(features[train]), labels[train])
+            q = np.zeros((len(test), len(classes)))
+            q[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(scaler.transform(features[test]))
+            p[test] = q
+            t = labels[test]
+            predicted = classes[q.argmax(axis=1)]
+            aucs = []
+            for k in ([1] if len(classes) == 2 else range(len(classes))):
+                positive = t == classes[k]
+                if positive.any() and not positive.all():
+                    aucs.append(roc_auc_score(positive, q[:, k]))
+            per_fold.append({"accuracy": accuracy_score(t, predicted),
+                             "balanced_accuracy": balanced_accuracy_score(t, predicted),
+                             "auc": float(np.mean(aucs)) if aucs else None})
+        return balanced_accuracy_score(labels, classes[p.argmax(axis=1)]), per_fold
+
+    score, per_fold = fit_predict(x, y, folds, spec["c"])
+    baseline, _ = fit_predict(permuting_columns(x, spec["column_seed"]), y, folds, spec["c"])
+    units, strata = np.array(spec["units"]), np.array(spec["strata"] or ["-"] * len(y))
+    rng = np.random.default_rng(0)
+    null = []
+    for i in range(spec["permutations"]):
+        permuted = y.copy()
+        for s in np.unique(strata):
+            names = sorted(set(units[strata == s]))
+            of_unit = {u: y[(units == u) & (strata == s)][0] for u in names}
+            values = rng.permutation([of_unit[u] for u in names])
+            mapping = dict(zip(names, values))
+            for r in np.where(strata == s)[0]:
+                permuted[r] = mapping[units[r]]
+        k = len(spec["folds"])
+        # Stratified when every class has a unit for each fold (scikit-learn refuses otherwise), else grouped only.
+        if min(np.unique(permuted, return_counts=True)[1]) >= k:
+            splits = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=i).split(x, permuted, groups))
+        else:
+            splits = list(GroupKFold(n_splits=k).split(x, permuted, groups))
+        null.append(fit_predict(x, permuted, splits, [spec["c"][0]] * len(splits))[0])
+    return {"score": score, "folds": per_fold, "column_permuted": baseline, "null_mean": float(np.mean(null)),
+            "null_sd": float(np.std(null, ddof=1)), "rows": len(y), "columns": int(x.shape[1])}
+
+
 if __name__ == "__main__":
     command, arguments = sys.argv[1], sys.argv[2:]
     if command == "probe":
@@ -239,5 +383,7 @@ if __name__ == "__main__":
         print(json.dumps(inspect(*arguments)))
     elif command == "explain":
         print(json.dumps(explain(*arguments)))
+    elif command == "nuisance":
+        print(json.dumps(nuisance(*arguments)))
     elif command == "association":
         print(json.dumps(association(*arguments)))

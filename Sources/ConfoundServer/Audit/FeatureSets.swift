@@ -87,6 +87,11 @@ struct FeatureSet {
     sets.append(FeatureSet(name: "well position alone", role: "position", nuisance: true, source: .position(formats)))
     let hand = table.commonColumns(of: rows) { $0.isHandFeature }
     if hand.count > 1 { sets.append(FeatureSet(name: "hand features", role: "hand features", nuisance: false, source: .measurements(hand))) }
+    // Embeddings a profiles table brings as measurements (DeepProfiler's, a pycytominer table of CNN features).
+    let imported = table.commonColumns(of: rows) { $0 == .embedding }
+    if imported.count > 1 {
+      sets.append(FeatureSet(name: "imported embeddings", role: "embedding", nuisance: false, source: .measurements(imported)))
+    }
     for key in EmbedStage.variants.map(\.featureSet) + Array(Set(rows.flatMap(\.embeddings.keys))).sorted()
     where !sets.contains(where: { $0.name == key }) && rows.contains(where: { $0.embeddings[key] != nil }) {
       sets.append(FeatureSet(name: key, role: "embedding", nuisance: false, source: .embedding(key)))

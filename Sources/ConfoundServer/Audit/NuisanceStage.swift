@@ -111,7 +111,13 @@ struct NuisanceStage: AuditStage {
     var count = 0
     for probe in probes {
       let perLevel = Dictionary(grouping: zip(probe.labels, probe.units), by: \.0).mapValues { Set($0.map(\.1)).count }
-      guard perLevel.count >= 2 else { continue }
+      guard perLevel.count >= 2 else {
+        if probe.wells == "control wells" {
+          audit.note("\(probe.covariate) from control wells: not probed, every one of them has the same \(probe.covariate) "
+                     + "(\(perLevel.keys.first.map { $0.isEmpty ? "none given" : $0 } ?? "none")).")
+        }
+        continue
+      }
       let thin = perLevel.filter { $0.value < 3 }.sorted { $0.key < $1.key }
       guard thin.isEmpty else {
         let shown = thin.prefix(4).map { "\($0.key.isEmpty ? "(empty)" : $0.key): \($0.value)" }.joined(separator: ", ")

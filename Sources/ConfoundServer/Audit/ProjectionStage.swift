@@ -9,7 +9,8 @@ import Statistics
 /// and every well covariate into `DIR/plots/`, the coordinates stored in the run store (arrays
 /// `projection-wells-pca` and `projection-wells-tsne`, rows in the order of `DIR/plots/wells-*-coordinates.csv`),
 /// and how well the batches (or plates, with one batch) mix in the feature space, as summary sentences and
-/// `DIR/plots/batch-mixing.json`. The mixing scores are descriptive (no p-value), so they are not findings.
+/// `DIR/plots/batch-mixing.json`. The mixing scores are descriptive (no p-value), so they are not findings. When the
+/// embed stage stored cell embeddings, the t-SNE of the cells themselves follows (`CellProjection`).
 struct ProjectionStage: AuditStage {
   static let name = "projection"
   static let needs: Set<AuditResource> = [.features]
@@ -35,7 +36,7 @@ struct ProjectionStage: AuditStage {
       rows: wells.count, columns: features.count,
       values: wells.flatMap { w in features.map { w.values[$0]! } })
     let plots = audit.out.appendingPathComponent("plots")
-    let panels = covariates(wells, audit: audit)
+    let panels = Self.covariates(wells, audit: audit)
     let identifiers =
       (panels.contains { $0.name == "plate" } ? [] : [(name: "plate", values: wells.map(\.plate))])
       + [(name: "well", values: wells.map(\.well))]
@@ -80,11 +81,21 @@ struct ProjectionStage: AuditStage {
       try encoder.encode(mixing).write(to: file)
       try audit.artifact(file, kind: "summary", stage: Self.name, description: "how well the \(batchName)es mix in the feature space")
     }
+    do {
+      made += try CellProjection().run(audit, table: table, plots: plots)
+    } catch let error as ResponseError where error.code == .requestCancelled {
+      throw error
+    } catch {
+      let reason = (error as? ResponseError)?.message ?? "\(error)"
+      audit.context.log(.warning, "cell projection skipped: \(reason)")
+      audit.note("Cell projection: not drawn (\(reason)).")
+    }
     return StageCounts(computed: made)
   }
 
-  /// Batch, plate, row, column, then each covariate that has 2+ values and is not an identifier of the well.
-  private func covariates(_ wells: [WellTable.Row], audit: Audit) -> [(name: String, values: [String])] {
+  /// Batch, plate, row, column, then each covariate that has 2+ values and is not an identifier of the well (as many
+  /// values as `distinct` wells; the rows may repeat a well, one row per cell).
+  static func covariates(_ wells: [WellTable.Row], audit: Audit, distinct: Int? = nil) -> [(name: String, values: [String])] {
     var panels: [(name: String, values: [String])] = []
     let batches = wells.map { audit.design.batch(of: $0) }
     if Set(batches).count >= 2 { panels.append(("batch", batches)) }
@@ -102,7 +113,7 @@ struct ProjectionStage: AuditStage {
     for key in keys where !panels.contains(where: { $0.name.lowercased() == key.lowercased() }) {
       let values = wells.map { $0.covariates[key] ?? "" }
       let levels = Set(values).count
-      if levels >= 2, levels < wells.count { panels.append((key, values)) }
+      if levels >= 2, levels < (distinct ?? wells.count) { panels.append((key, values)) }
     }
     return Array(panels.prefix(9))
   }

@@ -50,7 +50,7 @@ final class PluginWorker: @unchecked Sendable {
     if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
     do {
       process = try WorkerProcess(
-        executable: workerExecutable, arguments: ["--plugin", pluginPath] + limits.arguments, environment: environment,
+        executable: workerExecutable, arguments: ["--plugin", pluginPath, "--host-pid", String(getpid())] + limits.arguments, environment: environment,
         tracker: tracker
       ) { [weak self] in self?.markExited() }
     } catch {
@@ -235,11 +235,11 @@ final class PluginWorker: @unchecked Sendable {
     let entered = pluginEntered
     condition.unlock()
     defer { condition.lock() }
-    throw callFailure(plugin: plugin, entered: entered)
+    throw callFailure(plugin: plugin, entered: entered, inputs: call.inputs)
   }
 
   /// The error of a call whose worker ended without answering, by what ended it.
-  private func callFailure(plugin: String, entered: Bool) -> ResponseError {
+  private func callFailure(plugin: String, entered: Bool, inputs: [InputRef]) -> ResponseError {
     var data: JSONObject = ["plugin": .string(plugin), "path": .string(pluginPath)]
     if case .channelFault(let what)? = process.reason {
       data["termination"] = "channel fault"
@@ -253,7 +253,10 @@ final class PluginWorker: @unchecked Sendable {
     }
     if !entered {
       // The plugin never got the call: the worker died in its own code, reading or checking the inputs.
-      return ResponseError(.internalError, "confound-worker crashed (\(how)) while preparing the inputs for plugin \(plugin), before the plugin ran: a bug in Confound, not in the plugin; please report it with the request's input files",
+      let files = inputs.flatMap { $0.npy.map { [$0] } ?? $0.files ?? [] }
+      data["files"] = .array(files.prefix(20).map { .string($0) })
+      let shown = files.prefix(3).joined(separator: ", ") + (files.count > 3 ? " and \(files.count - 3) more" : "")
+      return ResponseError(.internalError, "confound-worker crashed (\(how)) while reading the request's inputs (\(shown)), before plugin \(plugin) was called: the plugin is not at fault. Check those files; if they are valid, this is a bug in Confound's readers: please report it with the files",
                            data: .object(data))
     }
     return ResponseError(.pluginCrashed, "plugin \(plugin) crashed (\(how)) while handling the request; a fresh worker serves the next request",

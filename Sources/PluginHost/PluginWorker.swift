@@ -94,6 +94,8 @@ final class PluginWorker: @unchecked Sendable {
 
   /// Set (on the reader thread, which alone reads it) once the channel carried something no worker sends.
   private var faulted = false
+  /// Set when the reader has read the worker's output to its end.
+  private var outputEnded = false
 
   /// Stops the worker; from now on it counts as dead, before its exit arrives, so it is never handed out again.
   private func stop(_ reason: WorkerProcess.StopReason) {
@@ -127,6 +129,10 @@ final class PluginWorker: @unchecked Sendable {
         fault("bytes that are not a framed message (\(error))")
       }
     }
+    condition.lock()
+    outputEnded = true
+    condition.broadcast()
+    condition.unlock()
     // End of output without an exit: the plugin closed or replaced the worker's descriptors; the worker can no
     // longer answer. Give a real exit a moment to arrive first, so a crash is reported as the crash it is.
     if !process.waitForExit(timeout: 1) {
@@ -228,6 +234,11 @@ final class PluginWorker: @unchecked Sendable {
                             data: ["plugin": .string(plugin), "timeoutSeconds": .double(timeout)])
       }
     }
+    // The exit can be seen before the last messages the worker wrote are read (`worker/invoking` just before a
+    // plugin that crashes at once): give the reader the time to read what is in the pipe, to its end or 1 s
+    // (a child the plugin forked may hold the pipe open, and then what was written is read within that time).
+    let drainDeadline = Date(timeIntervalSinceNow: 1)
+    while response == nil && !pluginEntered && !outputEnded && !faulted && condition.wait(until: drainDeadline) {}
     if let response, case .response(_, let result, let error) = response {
       if let error { throw error }
       return result ?? .null

@@ -154,6 +154,14 @@ def test_audit_resume_and_stores_through_the_cli(bin_dir, tmp_path):
                      "--lines-per-class", "2")
   assert done.returncode == 0, done.stderr
   screen, run = tmp_path / "screen", tmp_path / "run"
+  # Progress names every stage, and its percentage never goes back.
+  done, _ = confound(bin_dir, "audit", str(screen), "--out", str(tmp_path / "all"), "--stages",
+                     "focus,segment,spatial,density")
+  assert done.returncode == 0, done.stderr
+  shown = [m.groups() for m in map(re.compile(r"^audit: (\d+)% (\w+)").match, done.stderr.splitlines()) if m]
+  assert {name for _, name in shown} == {"focus", "segment", "spatial", "density"}, shown
+  percents = [int(p) for p, _ in shown]
+  assert percents == sorted(percents), shown
   done, _ = confound(bin_dir, "audit", str(screen), "--out", str(run), "--stages", "focus")
   assert done.returncode == 0, done.stderr
   store = sqlite3.connect(run / "run.sqlite")

@@ -40,5 +40,5 @@ private func parentDeathHandler(_: Int32) {
 /// failed) leaves alone rather than signal a group it shares with others.
 private func endWorkerGroup() {
   if getpgrp() == getpid() { _ = kill(0, SIGKILL) }
-  _exit(WorkerExit.hostGone)
+  _exit(71)  // WorkerExit.hostGone, as a literal: a lazily initialised static is not async-signal-safe
 }

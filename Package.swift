@@ -50,6 +50,8 @@ let package = Package(
     systemLibrary("CCairo", pkgConfig: "cairo", apt: ["libcairo2-dev", "fonts-dejavu-core"]),
     // The plugin ABI header, Protocol/confound_plugin.h, as a Clang module.
     .systemLibrary(name: "CConfoundPlugin", path: "Sources/CConfoundPlugin"),
+    // prctl(2) for the worker's parent-death signal (ParentWatch).
+    .systemLibrary(name: "CProcessControl", path: "Sources/CProcessControl"),
 
     // Wire level.
     .target(name: "JSONRPC"),
@@ -73,7 +75,7 @@ let package = Package(
     .target(name: "ConfoundKit", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol"]),
 
     // Host side.
-    .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
+    .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "CProcessControl", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
     .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics", "PlateMaps", "ConfoundImaging", "Report"]),
     .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundImaging"]),
     .executableTarget(name: "confound-host", dependencies: ["ConfoundServer"]),

@@ -5,13 +5,15 @@ import Foundation
   import Glibc
 #endif
 
-/// Shows `$/progress` on stderr: a redrawn bar on a terminal, plain lines (one per 10%) when stderr is a file
-/// or a pipe, so logs of headless runs stay readable.
+/// Shows `$/progress` on stderr: a redrawn bar on a terminal, plain lines (one per 10%, and one whenever the
+/// message's first word, an audit's stage, changes) when stderr is a file or a pipe, so logs of headless runs stay
+/// readable and still name every stage.
 public final class ProgressDisplay: @unchecked Sendable {
   private let lock = NSLock()
   private let isTerminal: Bool
   private var title = ""
   private var lastPlain = -1
+  private var lastStage: Substring?
   private var drawn = false
 
   public init(isTerminal: Bool = isatty(2) != 0) { self.isTerminal = isTerminal }
@@ -23,6 +25,7 @@ public final class ProgressDisplay: @unchecked Sendable {
     case .begin:
       title = value.title ?? ""
       lastPlain = -1
+      lastStage = nil
       render(value.percentage ?? 0, value.message)
     case .report:
       render(value.percentage ?? 0, value.message)
@@ -49,8 +52,9 @@ public final class ProgressDisplay: @unchecked Sendable {
       let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
       emit("\r\u{1B}[2K\(title) [\(bar)] \(percentage)%\(message.map { " \($0)" } ?? "")")
       drawn = true
-    } else if percentage / 10 != lastPlain / 10 || lastPlain < 0 {
+    } else if percentage / 10 != lastPlain / 10 || lastPlain < 0 || WorkDoneProgress.stage(of: message) != lastStage {
       lastPlain = percentage
+      lastStage = WorkDoneProgress.stage(of: message)
       emit("\(title): \(percentage)%\(message.map { " \($0)" } ?? "")\n")
     }
   }

@@ -57,6 +57,13 @@ public struct WorkDoneProgress: Codable, Sendable, Hashable {
     self.percentage = percentage
     self.cancellable = cancellable
   }
+
+  /// The stage a progress message names: its first word when that is a word of letters ("focus 3/96 sites" is
+  /// `focus`; "3/96 sites" has none). A new stage is reported and shown even when the percentage has not moved.
+  public static func stage(of message: String?) -> Substring? {
+    guard let word = message?.split(separator: " ").first, word.allSatisfy({ $0.isLetter || $0 == "-" }) else { return nil }
+    return word
+  }
 }
 
 /// `window/logMessage` (host to client): a log line. type: 1 error, 2 warning, 3 info, 4 log.

@@ -30,6 +30,7 @@ public final class RequestContext: @unchecked Sendable {
   private let lock = NSLock()
   private var begun = false
   private var lastPercentage = -1
+  private var lastStage: Substring?
 
   init(id: RequestID, token: CancellationToken, progressToken: JSONValue?, log: HostLog, send: @escaping (Message) -> Void) {
     self.id = id
@@ -61,8 +62,10 @@ public final class RequestContext: @unchecked Sendable {
     guard let progressToken else { return }
     let percentage = Int((min(max(fraction, 0), 1) * 100).rounded(.down))
     lock.lock()
-    let changed = begun && percentage != lastPercentage
+    let stage = WorkDoneProgress.stage(of: message)
+    let changed = begun && (percentage != lastPercentage || stage != lastStage)
     lastPercentage = percentage
+    lastStage = stage
     lock.unlock()
     if changed { notify(progressToken, WorkDoneProgress(kind: .report, message: message, percentage: percentage)) }
   }

@@ -50,7 +50,7 @@ final class PluginWorker: @unchecked Sendable {
     if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
     do {
       process = try WorkerProcess(
-        executable: workerExecutable, arguments: ["--plugin", pluginPath] + limits.arguments, environment: environment,
+        executable: workerExecutable, arguments: ["--plugin", pluginPath, "--host-pid", String(getpid())] + limits.arguments, environment: environment,
         tracker: tracker
       ) { [weak self] in self?.markExited() }
     } catch {
@@ -94,6 +94,8 @@ final class PluginWorker: @unchecked Sendable {
 
   /// Set (on the reader thread, which alone reads it) once the channel carried something no worker sends.
   private var faulted = false
+  /// Set when the reader has read the worker's output to its end.
+  private var outputEnded = false
 
   /// Stops the worker; from now on it counts as dead, before its exit arrives, so it is never handed out again.
   private func stop(_ reason: WorkerProcess.StopReason) {
@@ -127,6 +129,10 @@ final class PluginWorker: @unchecked Sendable {
         fault("bytes that are not a framed message (\(error))")
       }
     }
+    condition.lock()
+    outputEnded = true
+    condition.broadcast()
+    condition.unlock()
     // End of output without an exit: the plugin closed or replaced the worker's descriptors; the worker can no
     // longer answer. Give a real exit a moment to arrive first, so a crash is reported as the crash it is.
     if !process.waitForExit(timeout: 1) {
@@ -228,6 +234,11 @@ final class PluginWorker: @unchecked Sendable {
                             data: ["plugin": .string(plugin), "timeoutSeconds": .double(timeout)])
       }
     }
+    // The exit can be seen before the last messages the worker wrote are read (`worker/invoking` just before a
+    // plugin that crashes at once): give the reader the time to read what is in the pipe, to its end or 1 s
+    // (a child the plugin forked may hold the pipe open, and then what was written is read within that time).
+    let drainDeadline = Date(timeIntervalSinceNow: 1)
+    while response == nil && !pluginEntered && !outputEnded && !faulted && condition.wait(until: drainDeadline) {}
     if let response, case .response(_, let result, let error) = response {
       if let error { throw error }
       return result ?? .null
@@ -235,11 +246,11 @@ final class PluginWorker: @unchecked Sendable {
     let entered = pluginEntered
     condition.unlock()
     defer { condition.lock() }
-    throw callFailure(plugin: plugin, entered: entered)
+    throw callFailure(plugin: plugin, entered: entered, inputs: call.inputs)
   }
 
   /// The error of a call whose worker ended without answering, by what ended it.
-  private func callFailure(plugin: String, entered: Bool) -> ResponseError {
+  private func callFailure(plugin: String, entered: Bool, inputs: [InputRef]) -> ResponseError {
     var data: JSONObject = ["plugin": .string(plugin), "path": .string(pluginPath)]
     if case .channelFault(let what)? = process.reason {
       data["termination"] = "channel fault"
@@ -253,7 +264,10 @@ final class PluginWorker: @unchecked Sendable {
     }
     if !entered {
       // The plugin never got the call: the worker died in its own code, reading or checking the inputs.
-      return ResponseError(.internalError, "confound-worker crashed (\(how)) while preparing the inputs for plugin \(plugin), before the plugin ran: a bug in Confound, not in the plugin; please report it with the request's input files",
+      let files = inputs.flatMap { $0.npy.map { [$0] } ?? $0.files ?? [] }
+      data["files"] = .array(files.prefix(20).map { .string($0) })
+      let shown = files.prefix(3).joined(separator: ", ") + (files.count > 3 ? " and \(files.count - 3) more" : "")
+      return ResponseError(.internalError, "confound-worker crashed (\(how)) while reading the request's inputs (\(shown)), before plugin \(plugin) was called: the plugin is not at fault. Check those files; if they are valid, this is a bug in Confound's readers: please report it with the files",
                            data: .object(data))
     }
     return ResponseError(.pluginCrashed, "plugin \(plugin) crashed (\(how)) while handling the request; a fresh worker serves the next request",

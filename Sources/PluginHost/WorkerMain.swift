@@ -13,14 +13,16 @@ import JSONRPC
 public enum WorkerMain {
   public static func run(arguments: [String]) -> Int32 {
     guard let flag = arguments.firstIndex(of: "--plugin"), flag + 1 < arguments.count else {
-      FileHandle.standardError.write(Data("usage: confound-worker --plugin FILE.so [--max-message-bytes N] [--max-image-pixels N]\n".utf8))
+      FileHandle.standardError.write(Data("usage: confound-worker --plugin FILE.so [--host-pid PID] [--max-message-bytes N] [--max-image-pixels N]\n".utf8))
       return 2
     }
-    // A process group of our own: the host ends the group, so children a plugin forks end with the worker.
-    _ = setpgid(0, 0)
     func number(_ name: String) -> Int? {
       arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil }
     }
+    // A process group of our own: the host ends the group, so children a plugin forks end with the worker; and
+    // when the host dies without ending it (SIGKILL), the worker ends it (ParentWatch).
+    _ = setpgid(0, 0)
+    ParentWatch.start(host: number("--host-pid").map { pid_t($0) } ?? getppid())
     let maxMessageBytes = number("--max-message-bytes") ?? 64 << 20
     if let pixels = number("--max-image-pixels") { ImageLimits.maxDecodedSamples = pixels }
     // The protocol gets a private copy of stdout; fd 1 then points at stderr, so a plugin that prints cannot

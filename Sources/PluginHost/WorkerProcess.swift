@@ -163,4 +163,6 @@ enum WorkerExit {
   static let loadFailed: Int32 = 3
   /// The worker's channel to the host was closed or replaced under it (by the plugin: nothing else touches it).
   static let channelLost: Int32 = 70
+  /// The host died (its pid is no longer the worker's parent); the worker ended its process group.
+  static let hostGone: Int32 = 71
 }

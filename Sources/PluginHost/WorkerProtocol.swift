@@ -39,10 +39,24 @@ enum InputLoader {
     var integerScale: Float?
   }
 
+  /// Reads one input; every failure is a `badInputFile` error naming the file (a reader's error that is not an
+  /// `ImageError`, such as a failed read, included): nothing that goes wrong here is the plugin's doing.
   static func load(_ ref: InputRef) throws -> Loaded {
-    if let npy = ref.npy {
-      do { return Loaded(array: try NPYArray.read(URL(fileURLWithPath: npy)), integerScale: nil) } catch let e as ImageError { throw badFile(e) }
+    do {
+      return try read(ref)
+    } catch let error as ResponseError {
+      throw error
+    } catch let error as ImageError {
+      throw badFile(error, input: ref.name)
+    } catch {
+      let file = ref.npy ?? ref.files?.first ?? ref.name
+      throw ResponseError(.badInputFile, "input \(ref.name): \(file) could not be read (\(error)); the plugin was not called",
+                          data: ["file": .string(file), "input": .string(ref.name)])
     }
+  }
+
+  private static func read(_ ref: InputRef) throws -> Loaded {
+    if let npy = ref.npy { return Loaded(array: try NPYArray.read(URL(fileURLWithPath: npy)), integerScale: nil) }
     guard let files = ref.files, !files.isEmpty else {
       throw ResponseError(.invalidParams, "input \(ref.name) needs \"files\" (images, one per channel) or \"npy\"",
                           data: ["field": .string("inputs")])
@@ -52,13 +66,10 @@ enum InputLoader {
     var channels = 0
     var scale: Float? = nil
     for file in files {
-      let image: Image
-      do {
-        image = try readImage(URL(fileURLWithPath: file))
-        // Each file is held to the limit by its reader before it allocates; the site's stack of them here.
-        try ImageLimits.check(samples: pixels.count + image.pixels.count,
-                              what: "\(channels + image.channels) channels of \(image.width)x\(image.height) over its files", path: file)
-      } catch let e as ImageError { throw badFile(e) }
+      let image = try readImage(URL(fileURLWithPath: file))
+      // Each file is held to the limit by its reader before it allocates; the site's stack of them here.
+      try ImageLimits.check(samples: pixels.count + image.pixels.count,
+                            what: "\(channels + image.channels) channels of \(image.width)x\(image.height) over its files", path: file)
       if let size, size != (image.height, image.width) {
         throw ResponseError(.badInputFile, "\(file) is \(image.width)x\(image.height) but \(files[0]) is \(size.w)x\(size.h): the channels of one site must have one size",
                             data: ["file": .string(file)])
@@ -71,7 +82,9 @@ enum InputLoader {
     return Loaded(array: NPYArray(shape: [channels, size!.h, size!.w], values: pixels), integerScale: scale)
   }
 
-  static func badFile(_ error: ImageError) -> ResponseError {
-    ResponseError(.badInputFile, error.description, data: ["file": .string(error.path)])
+  /// The error for an input file a reader refused: the file's fault, said so, with what to do about it.
+  static func badFile(_ error: ImageError, input: String) -> ResponseError {
+    ResponseError(.badInputFile, "input \(input): \(error.description); the plugin was not called",
+                  data: ["file": .string(error.path), "input": .string(input)])
   }
 }

@@ -15,8 +15,24 @@ struct HostOptions: ParsableArguments {
           help: "Refuse images that decode to more samples (width x height x channels, over all pages) than this (default 268435456).")
   var maxImagePixels: Int?
 
+  @Option(name: .customLong("plugin-timeout"),
+          help: "Seconds a plugin call may run before its worker is stopped and the call fails naming the plugin (default 600).")
+  var pluginTimeout: Double?
+
+  @Option(name: .customLong("plugin-load-timeout"),
+          help: "Seconds a plugin may take to load before it is reported as not loaded (default 10).")
+  var pluginLoadTimeout: Double?
+
   @Flag(name: .customLong("verbose"), help: "Show the host's info and debug log lines.")
   var verbose = false
+
+  func validate() throws {
+    for (flag, value) in [("--plugin-timeout", pluginTimeout), ("--plugin-load-timeout", pluginLoadTimeout)] {
+      if let value, !(value > 0 && value.isFinite) {
+        throw ValidationError("\(flag) takes a positive number of seconds, got \(value)")
+      }
+    }
+  }
 
   /// Starts and initialises a host; Ctrl-C cancels its requests.
   func connect() throws -> HostConnection {
@@ -24,6 +40,8 @@ struct HostOptions: ParsableArguments {
     for dir in pluginDirs { arguments += ["--plugin-dir", dir] }
     if verbose { arguments += ["--log-level", "debug"] }
     if let maxImagePixels { arguments += ["--max-image-pixels", String(maxImagePixels)] }
+    if let pluginTimeout { arguments += ["--plugin-timeout", String(pluginTimeout)] }
+    if let pluginLoadTimeout { arguments += ["--plugin-load-timeout", String(pluginLoadTimeout)] }
     let connection = try HostConnection(hostPath: host, arguments: arguments)
     connection.verbose = verbose
     connection.cancelOnInterrupt()

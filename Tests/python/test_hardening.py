@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import time
@@ -208,3 +209,85 @@ def test_cli_returns_after_its_hosts_workers_have_exited(bin_dir, plugin_dir):
   assert done.returncode == 0, done.stderr
   assert "test.misbehave" in done.stdout
   assert processes_mentioning(str(plugin_dir)) == [], "workers still running after confound returned"
+
+
+def alive(pid: int) -> bool:
+  """True while `pid` runs (a zombie waiting for its reaper counts as gone)."""
+  try:
+    return not Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].strip().startswith("Z")
+  except OSError:
+    return False
+
+
+def test_a_sigkilled_hosts_workers_and_their_children_end(bin_dir, plugin_dir, hang_plugin, tmp_path):
+  """SIGKILL cannot be caught, so the host cannot end its workers then: each worker notices that its parent is gone
+  and ends its process group (the plugin's forked child included), even one stuck in a plugin's entry point; the
+  next host removes the dead host's scratch folder."""
+  host = RawHost(host_command(bin_dir, plugin_dir, "--plugin-load-timeout", "60"), tmp_path / "h.stderr")
+  try:
+    host.initialize()
+    npy = tmp_path / "i.npy"
+    np.save(npy, np.ones((1, 4, 4), np.float32))
+    reply = host.call("plugins/run", {"plugin": "test.misbehave", "parameters": {"mode": "fork-orphan"},
+                                      "inputs": [{"name": "image", "npy": str(npy)}]})
+    child = reply["result"]["result"]["child"]
+    worker = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert worker != host.process.pid and str(plugin_dir) in Path(f"/proc/{worker}/cmdline").read_text()
+    host.request("plugins/load", {"path": str(hang_plugin)})
+    assert wait_until(lambda: processes_mentioning(str(hang_plugin))), "no worker loading the plugin that never loads"
+    loading = processes_mentioning(str(hang_plugin))
+    scratch = SCRATCH_BASE / f"confound-{host.process.pid}"
+    assert scratch.is_dir()
+    host.process.kill()
+    host.process.wait(timeout=WAIT)
+    left = [child, worker, *loading]
+    assert wait_until(lambda: not any(alive(p) for p in left)), \
+      f"still running after the host was killed: {[p for p in left if alive(p)]}"
+  finally:
+    host.close()
+  assert scratch.is_dir(), "nothing but the next host removes a SIGKILLed host's scratch folder"
+  following = RawHost(host_command(bin_dir, None), tmp_path / "next.stderr")
+  try:
+    following.initialize()
+    assert not scratch.exists(), f"{scratch} of the killed host was not removed by the next host"
+  finally:
+    following.close()
+
+
+def test_a_failure_in_the_workers_own_reading_is_not_blamed_on_the_plugin(raw_host_factory, tmp_path):
+  """The worker reads a call's inputs before the plugin runs. A read that fails (here: out of memory, by an address
+  space limit set on the worker) is the input's error naming the file; a crash there (an allocation that fails
+  after the read) names the worker and the file, not the plugin; and a fresh worker serves the next call."""
+  host = raw_host_factory("--workers", "1")
+  host.initialize()
+  small = tmp_path / "s.npy"
+  np.save(small, np.full((1, 4, 4), 7.5, np.float32))
+  call = lambda path: host.call("plugins/run", {"plugin": "test.misbehave", "inputs": [{"name": "image", "npy": str(path)}]})
+  assert "result" in call(small)
+  # A sparse .npy of 256 MiB of zeros: valid, costs no disk.
+  big = tmp_path / "big.npy"
+  header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 8192, 8192), }".ljust(128 - 11) + "\n"
+  with open(big, "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+    f.truncate(128 + 4 * 8192 * 8192)
+
+  def limit_worker(headroom: int) -> None:
+    workers = [p for p in processes_mentioning("misbehave.so") if p != host.process.pid]
+    assert len(workers) == 1, workers
+    size = int(next(l for l in Path(f"/proc/{workers[0]}/status").read_text().splitlines()
+                    if l.startswith("VmSize")).split()[1]) * 1024
+    hard = resource.prlimit(workers[0], resource.RLIMIT_AS)[1]
+    resource.prlimit(workers[0], resource.RLIMIT_AS, (size + headroom, hard))  # the soft limit only: raised again
+
+  limit_worker(128 << 20)  # the file's 256 MiB cannot be read into memory
+  error = call(big)["error"]
+  assert error["code"] == 1004 and error["data"]["file"] == str(big), error
+  assert error["message"].startswith(f"input image: {big} could not be read") and "plugin was not called" in error["message"]
+  assert "plugin" not in error["data"]
+  limit_worker(384 << 20)  # the read fits, the copy made from it does not: the worker traps
+  error = call(big)["error"]
+  assert error["code"] == -32603, error
+  assert "confound-worker crashed (signal" in error["message"] and str(big) in error["message"], error
+  assert "before plugin test.misbehave was called: the plugin is not at fault" in error["message"], error
+  assert error["data"]["files"] == [str(big)]
+  assert call(small)["result"]["result"]["channels"][0]["measures"]["mean"] == 7.5

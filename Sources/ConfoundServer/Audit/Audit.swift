@@ -33,8 +33,16 @@ final class Audit {
   private var cachedWells: WellTable?
   /// The reduced feature sets' principal-component scores over the current well table.
   let components = ComponentScores()
+  /// The running stage's place among the stages that run, to report its progress as the audit's.
+  private var stageSpan = (position: 0, count: 1)
 
   var screen: Screen { input.screen }
+
+  /// Reports `fraction` (0 to 1) of the running stage as the audit's progress, (position + fraction) / stages,
+  /// so the percentage a client shows only grows from stage to stage.
+  func reportStageProgress(_ fraction: Double, _ message: String) {
+    context.reportProgress((Double(stageSpan.position) + min(max(fraction, 0), 1)) / Double(stageSpan.count), message)
+  }
 
   init(params: AuditRequest.Params, plugins: any PluginRunner, context: RequestContext) throws {
     self.params = params
@@ -86,7 +94,8 @@ final class Audit {
         continue
       }
       let started = Date()
-      context.reportProgress(Double(position) / Double(stages.count), "\(stage.name)")
+      stageSpan = (position, stages.count)
+      reportStageProgress(0, stage.name)
       let counts = try instance.run(self)
       let seconds = Date().timeIntervalSince(started)
       if !stage.produces.isEmpty {

@@ -27,7 +27,7 @@ struct ImportStage: AuditStage {
     for (index, row) in table.rows.enumerated() {
       if index % 64 == 0 {
         try audit.context.checkCancellation()
-        audit.context.reportProgress(Double(index) / Double(max(table.rows.count, 1)), "import \(index)/\(table.rows.count) rows")
+        audit.reportStageProgress(Double(index) / Double(max(table.rows.count, 1)), "import \(index)/\(table.rows.count) rows")
       }
       let well = (try? WellPosition(parsing: row.well).name) ?? row.well
       let key = SiteKey(plate: row.plate, well: well, site: row.site ?? 1)

@@ -86,7 +86,7 @@ struct SiteUnits {
         lock.lock()
         let finished = computed + failures.count - failedBefore.count
         lock.unlock()
-        context.reportProgress(Double(finished) / Double(max(todo.count, 1)), "\(stage) \(finished)/\(todo.count) sites")
+        audit.reportStageProgress(Double(finished) / Double(max(todo.count, 1)), "\(stage) \(finished)/\(todo.count) sites")
       }
     }
     return StageCounts(computed: computed, resumed: done.count, failed: failures.count, failures: failures)

@@ -54,8 +54,10 @@ extension ReportSections {
       return DesignPlateMap.Plate(name: plate.name, batch: builder.batch(plate.sites), rows: shape.rows,
                                   columns: shape.columns, wells: wells)
     }
-    let figure = try DesignPlateMap(title: "The design on the plates", plates: plates, layers: layers,
-                                    palette: builder.palette)
+    // Controls red on a grey-brown of samples: not the target's first two colours, so neither reads as a level of it.
+    let palette = builder.palette.fixing(covariate: Self.controlLayer, [("control", CategoryPalette.colours[2]),
+                                                                        ("sample", CategoryPalette.colours[9])])
+    let figure = try DesignPlateMap(title: "The design on the plates", plates: plates, layers: layers, palette: palette)
     return ReportFigure(
       id: "design-layout",
       caption: "Each well of each plate coloured by " + layers.map(\.title).joined(separator: ", by ")

@@ -29,7 +29,8 @@ final class ReportFigureTests: XCTestCase {
   func explainedRun() throws -> TemporaryDirectory {
     let dir = try TemporaryDirectory()
     let findings = String(newSchemaFindings[..<newSchemaFindings.lastIndex(of: "]")!])
-      + #", {"kind": "explanation", "covariate": "disease", "verdict": "The disease model relies most on density."}]"#
+      + #", {"kind": "explanation", "covariate": "disease", "measure": {"name": "hand features", "role": "density"}, "#
+      + #""verdict": "The disease model relies most on density."}]"#
     try makeRun(in: dir.url, findings: findings)
     let store = try RunStore(url: dir.url.appendingPathComponent("run.sqlite"))
     try store.recordDesign(json: """
@@ -53,6 +54,7 @@ final class ReportFigureTests: XCTestCase {
     XCTAssertEqual(model[section: "explanations"].figures.map(\.id),
                    ["explanation-importance", "explanation-partial-dependence"])
     XCTAssertEqual(model[section: "explanations"].paragraphs, ["The disease model relies most on density."])
+    XCTAssertEqual(model.verdicts.last?.measure, "hand features", "the audit's measure is an object {name, role}")
     XCTAssertFalse(model.skippedStages.contains { $0.stage == "explain" })
     XCTAssertEqual(model[section: "design"].tables.first?.rows,
                    [["target", "disease", "declared"], ["unit", "cell_line", "inferred from its name"],

@@ -41,6 +41,8 @@ public struct DotPlot: Figure, Sendable {
   /// The legend's name for the points' categories ("held-out source lab").
   public let categoryName: String
   public let palette: CategoryPalette
+  /// The legend's name for one point without a category ("one fold", "one permutation").
+  public let pointName: String
   let labelWidth: Double
   let legendWidth: Double
   let domain: (Double, Double)
@@ -50,17 +52,18 @@ public struct DotPlot: Figure, Sendable {
   static let maxLabel = 260.0
 
   public init(title: String, rows: [Row], axisLabel: String, reference: Double? = nil, categoryName: String = "",
-              palette: CategoryPalette? = nil, domain: ClosedRange<Double>? = nil) {
+              palette: CategoryPalette? = nil, domain: ClosedRange<Double>? = nil, pointName: String = "one fold") {
     self.title = title
     self.rows = rows
     self.axisLabel = axisLabel
     self.reference = reference
     self.categoryName = categoryName
+    self.pointName = pointName
     let categories = rows.flatMap(\.pointCategories)
     self.palette = (palette ?? CategoryPalette()).adding(covariate: categoryName, levels: categories)
     let m = Canvas.measuring()
     labelWidth = min(Self.maxLabel, rows.map { m.measure($0.label, size: FigureStyle.label).width }.max() ?? 0)
-    legendWidth = Self.legend(rows, palette: self.palette, name: categoryName).width(m)
+    legendWidth = Self.legend(rows, palette: self.palette, name: categoryName, point: pointName).width(m)
     let values = rows.flatMap { r in [r.estimate, r.low, r.high, r.baseline, r.baselineLow, r.baselineHigh]
       .compactMap { $0 } + r.points } + (reference.map { [$0] } ?? [])
     // A given domain widens to every value, so no interval runs off the axis.
@@ -68,7 +71,7 @@ public struct DotPlot: Figure, Sendable {
     self.domain = domain.map { (min($0.lowerBound, padded.0), max($0.upperBound, padded.1)) } ?? padded
   }
 
-  static func legend(_ rows: [Row], palette: CategoryPalette, name: String) -> Legend {
+  static func legend(_ rows: [Row], palette: CategoryPalette, name: String, point: String) -> Legend {
     var entries: [(label: String, colour: RGB)] = []
     if rows.contains(where: { $0.estimate != nil }) { entries.append(("estimate, 95% interval", FigureStyle.ink)) }
     if rows.contains(where: { $0.baseline != nil || $0.baselineLow != nil }) {
@@ -77,7 +80,7 @@ public struct DotPlot: Figure, Sendable {
     let levels = Array(Set(rows.flatMap(\.pointCategories))).sorted(by: naturalOrder)
     entries += levels.prefix(12).map { ((name.isEmpty ? "" : "\(name): ") + $0, palette.colour($0, covariate: name)) }
     if levels.isEmpty && rows.contains(where: { !$0.points.isEmpty }) {
-      entries.append(("one fold", palette.colour("", covariate: name)))
+      entries.append((point, palette.colour("", covariate: name)))
     }
     return Legend(entries: entries, more: max(0, levels.count - 12), maxWidth: 220)
   }
@@ -90,7 +93,7 @@ public struct DotPlot: Figure, Sendable {
   public var width: Int { Int((area.maxX + 20 + legendWidth + 10).rounded(.up)) }
   public var height: Int {
     Int(max(area.maxY + 14 + FigureStyle.tick + FigureStyle.label + 10,
-            area.y + Self.legend(rows, palette: palette, name: categoryName).height + 10).rounded(.up))
+            area.y + Self.legend(rows, palette: palette, name: categoryName, point: pointName).height + 10).rounded(.up))
   }
   public var caption: String { title }
 
@@ -124,7 +127,7 @@ public struct DotPlot: Figure, Sendable {
       }
       if let e = row.estimate, e.isFinite { c.circle(Point(sx(e), y), radius: 4.2, FigureStyle.ink) }
     }
-    Self.legend(rows, palette: palette, name: categoryName).draw(c, x: a.maxX + 20, y: a.y)
+    Self.legend(rows, palette: palette, name: categoryName, point: pointName).draw(c, x: a.maxX + 20, y: a.y)
   }
 
   /// The data behind the figure: one line per row (points joined by ';').

@@ -33,6 +33,8 @@ public struct FigureError: Error, CustomStringConvertible {
 extension Figure {
   /// Draws on an RGB image surface; returns the raster, its PNG bytes and the text layout.
   public func raster() throws -> RasterFigure {
+    // Read once: a figure's size may be computed, and the pixel loop below reads it for every pixel.
+    let (width, height) = (width, height)
     guard let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height)) else {
       throw FigureError(description: "\(caption): Cairo cannot make a \(width) x \(height) image")
     }

@@ -126,7 +126,8 @@ struct Legend {
   func width(_ m: Canvas) -> Double {
     let labels = entries.map { m.measure(m.fitted($0.label, size: FigureStyle.tick, width: maxWidth),
                                          size: FigureStyle.tick).width }
-    return 14 + min(maxWidth, labels.max() ?? 0)
+    let more = more > 0 ? m.measure("+\(more) more", size: FigureStyle.tick).width : 0
+    return 14 + min(maxWidth, max(more, labels.max() ?? 0))
   }
 
   var height: Double { Double(entries.count + (more > 0 ? 1 : 0)) * Self.row }

@@ -76,4 +76,21 @@ public enum PlateMap {
   static func title(_ plate: PlateMapPanel) -> String {
     "Plate \(plate.plate)" + (plate.batch.map { " · batch \($0)" } ?? "")
   }
+
+  /// A plate panel's title line (cut to its slot), column numbers over its first row (every other one when they do
+  /// not fit) and row letters left of its first column (every other one on wells under 12 pixels).
+  static func drawLabels(_ c: Canvas, title: String, rows: Int, columns: Int, titleTop: Double,
+                         slot: (x: Int, width: Int), origin: (x: Int, y: Int), wellSize: Int, everyColumnNumber: Bool) {
+    c.text(c.fitted(title, size: FigureStyle.label, width: Double(slot.width)), x: Double(slot.x),
+           y: titleTop + FigureStyle.label + 2, size: FigureStyle.label)
+    let numbers = Double(origin.y) - 4
+    for col in 0..<columns where everyColumnNumber || col % 2 == 0 {
+      c.text(String(col + 1), x: Double(origin.x + col * wellSize) + Double(wellSize - 1) / 2, y: numbers, size: 9,
+             anchor: .middle)
+    }
+    for r in 0..<rows where wellSize >= 12 || r % 2 == 0 {
+      c.text(PlateMapPanel.rowName(r), x: Double(origin.x) - 4,
+             y: Double(origin.y + r * wellSize) + Double(wellSize - 1) / 2 + 3.5, size: 10, anchor: .end)
+    }
+  }
 }

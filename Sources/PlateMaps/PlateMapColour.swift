@@ -78,6 +78,14 @@ public struct CategoryPalette: Sendable, Equatable {
     for c in covariates { self = adding(covariate: c.name, levels: c.levels) }
   }
 
+  /// This palette with the given colour for each named level of `covariate` (a layer that is not a covariate, such
+  /// as the controls of a design, whose colours should not repeat the target's).
+  public func fixing(covariate: String, _ colours: [(level: String, colour: RGB)]) -> CategoryPalette {
+    var copy = self
+    for (level, colour) in colours { copy.assigned[covariate, default: [:]][level] = colour }
+    return copy
+  }
+
   /// This palette with `levels` of `covariate` it does not know yet, in natural order, on colours that covariate
   /// does not use yet.
   public func adding(covariate: String, levels: [String]) -> CategoryPalette {

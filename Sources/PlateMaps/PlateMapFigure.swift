@@ -44,20 +44,9 @@ public struct PlateMapFigure: Figure {
   public func draw(on c: Canvas) {
     c.page(width: width, height: height, title: measure, margin: Double(PlateMapLayout.margin))
     for (p, plate) in plates.enumerated() {
-      let top = Double(layout.titleTops[p])
-      let slot = layout.slots[p]
-      c.text(c.fitted(PlateMap.title(plate), size: FigureStyle.label, width: Double(slot.width)),
-             x: Double(slot.x), y: top + FigureStyle.label + 2, size: FigureStyle.label)
-      let numbers = Double(layout.origins[p].y) - 4
-      for col in 0..<plate.columns where layout.everyColumnNumber || col % 2 == 0 {
-        let rect = layout.well(panel: p, row: 0, column: col)
-        c.text(String(col + 1), x: Double(rect.x) + Double(rect.width) / 2, y: numbers, size: 9, anchor: .middle)
-      }
-      for r in 0..<plate.rows where layout.wellSize >= 12 || r % 2 == 0 {
-        let rect = layout.well(panel: p, row: r, column: 0)
-        c.text(PlateMapPanel.rowName(r), x: Double(layout.origins[p].x) - 4,
-               y: Double(rect.y) + Double(rect.height) / 2 + 3.5, size: 10, anchor: .end)
-      }
+      PlateMap.drawLabels(c, title: PlateMap.title(plate), rows: plate.rows, columns: plate.columns,
+                          titleTop: Double(layout.titleTops[p]), slot: layout.slots[p], origin: layout.origins[p],
+                          wellSize: layout.wellSize, everyColumnNumber: layout.everyColumnNumber)
     }
     for cell in cells {
       if let colour = cell.colour { c.fill(cell.rect.rect, colour) } else {

@@ -77,10 +77,13 @@ public enum FindingReader {
     }
     let plates = (o["plates"] as? [Any] ?? []).compactMap(string)
     return Verdict(kind: kind, text: string(o["verdict"]) ?? string(o["text"]) ?? kind,
-                   covariate: string(o["covariate"]), measure: string(o["measure"]), metric: metric, baseline: baseline,
+                   covariate: string(o["covariate"]), measure: measure(o["measure"]), metric: metric, baseline: baseline,
                    units: units, pValue: number(o["pValue"]) ?? number(o["p_value"]), correction: correction,
                    evidence: evidence, plates: plates, section: string(o["section"]), folds: folds)
   }
+
+  /// What was measured: a name, or (the audit's schema) an object `{name, role}`.
+  static func measure(_ v: Any?) -> String? { string(v) ?? string((v as? [String: Any])?["name"]) }
 
   static func metric(_ o: [String: Any]) -> Verdict.Metric {
     Verdict.Metric(name: string(o["name"]) ?? "", value: number(o["value"]), ciLow: number(o["ciLow"]),

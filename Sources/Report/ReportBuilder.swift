@@ -39,16 +39,23 @@ public struct ReportBuilder {
     }
     model.provenance = try provenance(units)
     let sections = ReportSections(builder: self, verdicts: model.verdicts)
-    model[section: "design"] = sections.design()
+    model[section: "design"] = try sections.design()
     model[section: "image-quality"] = try sections.imageQuality()
     model[section: "density"] = try sections.density()
     model[section: "nuisance"] = sections.nuisance()
     model[section: "projections"] = try sections.projections()
     model[section: "target-probe"] = sections.targetProbe()
-    model[section: "explanations"] = sections.explanations()
+    model[section: "explanations"] = try sections.explanations()
     model[section: "samples"] = try sections.samples()
     model.skippedStages = skipped(model, units: units)
     return model
+  }
+
+  /// The figure of the design on the plates (target, unit, controls per well), as the report's design section
+  /// shows it; nil when the run has nothing to colour by.
+  public func designFigure() throws -> ReportFigure? {
+    let sections = ReportSections(builder: self, verdicts: [])
+    return try sections.designFigure(sections.designMembers())
   }
 
   /// The findings, from `findings.json` when present (it carries the newest schema), else the store's table.

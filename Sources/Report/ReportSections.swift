@@ -9,10 +9,16 @@ struct ReportSections {
 
   func texts(_ section: String) -> [String] { verdicts.filter { $0.section == section }.map(\.text) }
 
-  func design() -> Section {
+  func design() throws -> Section {
     var s = Section(id: "design", title: "Design")
     let plates = builder.plates
     s.paragraphs = texts("design")
+    let members = try designMembers()
+    if !members.isEmpty {
+      s.tables.append(Table(caption: "The design as the audit used it: each member, its column and how it was chosen",
+                            header: ["member", "column", "source"],
+                            rows: members.map { [$0.member, $0.value, $0.source] }))
+    }
     s.tables.append(Table(caption: "Plates", header: ["plate", "batch", "wells", "sites"], rows: plates.map { p in
       [p.name, builder.batch(p.sites) ?? "—", String(Set(p.sites.map(\.key.well)).count), String(p.sites.count)]
     }))
@@ -44,6 +50,7 @@ struct ReportSections {
       s.tables.append(Table(caption: "Design audit: wells of each covariate level on each plate",
                             header: ["covariate", "level"] + plates.map(\.name), rows: audit))
     }
+    if let figure = try designFigure(members) { s.figures.append(figure) }
     return s
   }
 
@@ -61,12 +68,9 @@ struct ReportSections {
         }
       }
       guard any else { return nil }
-      let positions = byWell.keys.compactMap(PlateMapPanel.position(of:))
-      let rows = (positions.map(\.row).max() ?? 0) + 1
-      let columns = (positions.map(\.column).max() ?? 0) + 1
-      let shape = rows <= 8 && columns <= 12 ? (8, 12) : rows <= 16 && columns <= 24 ? (16, 24) : (32, 48)
-      return try PlateMapPanel(plate: plate.name, batch: builder.batch(plate.sites), rows: shape.0, columns: shape.1,
-                               values: values)
+      let shape = Self.plateShape(byWell.keys)
+      return try PlateMapPanel(plate: plate.name, batch: builder.batch(plate.sites), rows: shape.rows,
+                               columns: shape.columns, values: values)
     }
   }
 
@@ -172,13 +176,6 @@ struct ReportSections {
     } else {
       s.note = "No target probe ran in this run."
     }
-    return s
-  }
-
-  func explanations() -> Section {
-    var s = Section(id: "explanations", title: "Explanations")
-    s.paragraphs = texts("explanations")
-    if s.paragraphs.isEmpty { s.note = "No explainer ran in this run: no importance, partial dependence or saliency." }
     return s
   }
 }

@@ -1,3 +1,4 @@
+import ConfoundCore
 import ConfoundImaging
 import Foundation
 import JSONRPC
@@ -110,6 +111,29 @@ final class ReportChromiumTests: XCTestCase {
       let escaped = verdict.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         .replacingOccurrences(of: ">", with: "&gt;")
       XCTAssertTrue(page.dom.contains(escaped), "verdict not on the page: \(verdict)")
+    }
+  }
+
+  /// The demo audit's design and explanation figures: drawn by their stages into plots/ with their data, registered
+  /// in the store, on the page in their sections (their numbers: AuditFigureTests).
+  func testTheDemoReportShowsTheDesignAndTheExplanationFigures() throws {
+    let folder = try audited()
+    let store = try RunStore(url: folder.appendingPathComponent("run.sqlite"))
+    let artifacts = Dictionary(try store.artifacts().map { ($0.path, $0.stage) }, uniquingKeysWith: { a, _ in a })
+    for (stem, stage) in [("design-layout", "design"), ("explanation-importance", "explain"),
+                          ("explanation-partial-dependence", "explain")] {
+      for ext in ["png", "svg", "csv"] {
+        XCTAssertEqual(artifacts["plots/\(stem).\(ext)"], stage, "\(stem).\(ext) registered")
+        let file = folder.appendingPathComponent("plots/\(stem).\(ext)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: file.path), file.path)
+      }
+    }
+    let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
+    for (section, figure) in [("design", "design-layout"), ("explanations", "explanation-importance"),
+                              ("explanations", "explanation-partial-dependence")] {
+      let start = try XCTUnwrap(html.range(of: "<section id=\"\(section)\">"))
+      let end = try XCTUnwrap(html.range(of: "</section>", range: start.upperBound..<html.endIndex))
+      XCTAssertTrue(html[start.upperBound..<end.lowerBound].contains("id=\"fig-\(figure)\""), figure)
     }
   }
 

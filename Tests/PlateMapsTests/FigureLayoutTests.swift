@@ -77,6 +77,57 @@ final class FigureLayoutTests: XCTestCase {
     try assertClean(plot)
   }
 
+  /// The design on ten 384-well plates with long names, 30 cell lines (a legend cut to "+N more"), three layers.
+  func testDesignMapOfTenPlatesWithManyLevels() throws {
+    let plates = (1...10).map { k in
+      DesignPlateMap.Plate(
+        name: "BR00117010-screen-replicate-\(k)-long-barcode", batch: "2020_11_04_CPJUMP1_batch_\(k)_of_the_screen",
+        rows: 16, columns: 24, wells: Dictionary(uniqueKeysWithValues: (0..<380).map { i in
+          (PlateMapPanel.wellName(row: i / 24, column: i % 24),
+           ["Metadata_disease_status_of_the_donor": i % 2 == 0 ? "healthy donor" : "disease donor (familial)",
+            "cell_line": "cell line \(i % 30) from the long-named consortium biobank",
+            "role": i % 11 == 5 ? "control" : ""])
+        }))
+    }
+    let map = try DesignPlateMap(
+      title: "The design on the plates of a screen with a long name", plates: plates,
+      layers: [.init(key: "Metadata_disease_status_of_the_donor",
+                     title: "Metadata_disease_status_of_the_donor (target)"),
+               .init(key: "cell_line", title: "cell_line (unit)"),
+               .init(key: "role", title: "controls (role=control)")],
+      palette: CategoryPalette())
+    try assertClean(map)
+    let boxes = try map.textBoxes()
+    XCTAssertTrue(boxes.contains { $0.text == "+16 more" }, "30 lines, 14 shown")
+    XCTAssertTrue(boxes.contains { $0.text == "no value" }, "the role layer has wells without one")
+    XCTAssertEqual(boxes.filter { $0.text.hasPrefix("Plate ") }.count, 30, "every plate in every layer")
+    // Short level names: the legend's "+N more" line still fits on the page.
+    let short = DesignPlateMap.Plate(name: "P1", batch: nil, rows: 8, columns: 12, wells: Dictionary(
+      uniqueKeysWithValues: (0..<96).map {
+        (PlateMapPanel.wellName(row: $0 / 12, column: $0 % 12), ["line": "L\($0 % 30)"])
+      }))
+    let small = try DesignPlateMap(title: "d", plates: [short], layers: [.init(key: "line", title: "line")],
+                                   palette: CategoryPalette())
+    try assertClean(small)
+    XCTAssertTrue(try small.textBoxes().contains { $0.text == "+16 more" })
+  }
+
+  /// Partial dependence of five features with long names and ICE curves, values of very different magnitudes.
+  func testPartialDependenceWithLongFeatureNames() throws {
+    let panels = (0..<5).map { k in
+      let grid = (0..<30).map { Double($0) * pow(10, Double(k - 2)) * 1234.5 }
+      let average = grid.indices.map { 0.2 + 0.02 * Double($0) }
+      return PartialDependencePlot.Panel(
+        feature: "Intensity_IntegratedIntensityEdge_OrigDNA_channel_\(k)_long",
+        xLabel: "the feature, well mean (as measured)",
+        grid: grid, average: average, individual: (0..<12).map { j in average.map { $0 + Double(j - 6) / 60 } })
+    }
+    try assertClean(try PartialDependencePlot(title: "Partial dependence of the probability that disease = healthy",
+                                              panels: panels, yLabel: "probability that disease = healthy"))
+    XCTAssertThrowsError(try PartialDependencePlot(title: "t", panels: [.init(feature: "f", xLabel: "x", grid: [1, 2],
+                                                                                average: [0.5])], yLabel: "y"))
+  }
+
   func testDotLineAndImageFiguresWithLongLabels() throws {
     var rows: [DotPlot.Row] = []
     for k in 0..<12 {
@@ -166,6 +217,43 @@ final class FigurePixelTests: XCTestCase {
     }
     let low = pixel(image, r.x + 5, r.y + 5)
     XCTAssertEqual(Double(low.r), Double(Viridis.colour(0).r) * 0.5, accuracy: 1.5)
+  }
+
+  /// The partial-dependence panel draws its average curve through its points, over its individual curves.
+  func testPartialDependencePassesThroughItsAverage() throws {
+    let plot = try PartialDependencePlot(
+      title: "t", panels: [.init(feature: "f", xLabel: "x", grid: [0, 1], average: [0, 1], individual: [[1, 0]])],
+      yLabel: "p")
+    let image = try plot.raster().image
+    let a = plot.area(0)
+    // Domains are padded by 2% (x) and 6% (y): the average's midpoint (0.5, 0.5) is at the area's centre, where it
+    // crosses the individual curve, and is drawn over it.
+    func near(_ x: Double, _ y: Double, _ want: RGB) -> Bool {
+      for dx in -1...1 {
+        for dy in -1...1 {
+          let p: RGB = pixel(image, x + Double(dx), y + Double(dy))
+          let d: Int = abs(Int(p.r) - Int(want.r)) + abs(Int(p.g) - Int(want.g)) + abs(Int(p.b) - Int(want.b))
+          if d < 12 { return true }
+        }
+      }
+      return false
+    }
+    XCTAssertTrue(near(a.x + a.width / 2, a.y + a.height / 2, PartialDependencePlot.averageColour))
+    // The individual curve at x = 0.25 is at y = 0.75.
+    let (fx, fy) = ((0.25 + 0.02) / 1.04, 1 - (0.75 + 0.06) / 1.12)
+    XCTAssertFalse(near(a.x + a.width * fx, a.y + a.height * fy, PartialDependencePlot.averageColour))
+    func darkest(_ x: Double, _ y: Double) -> Int {
+      var least = Int.max
+      for dx in -1...1 {
+        for dy in -1...1 {
+          let p: RGB = pixel(image, x + Double(dx), y + Double(dy))
+          least = min(least, Int(p.r) + Int(p.g) + Int(p.b))
+        }
+      }
+      return least
+    }
+    XCTAssertLessThan(darkest(a.x + a.width * fx, a.y + a.height * fy), 3 * 225, "the individual curve is there")
+    XCTAssertEqual(darkest(a.x + a.width * fx, a.y + a.height * (1 - 0.46 / 1.12)), 3 * 255, "nothing at y = 0.4")
   }
 
   /// Partial dependence: the curve passes through its points (a straight line from (0,0) to (1,1)).

@@ -2,6 +2,7 @@ import ConfoundCore
 import ConfoundProtocol
 import Foundation
 import JSONRPC
+import Report
 import Statistics
 
 /// The design audit of the screen itself, from its layout alone (no measurement): is the target balanced over the
@@ -19,6 +20,8 @@ struct DesignStage: AuditStage {
 
   func run(_ audit: Audit) throws -> StageCounts {
     let target = audit.design.target!
+    // The design on the plates, as the report's design section shows it.
+    if let figure = try ReportBuilder(folder: audit.out).designFigure() { try audit.write(figure, stage: Self.name) }
     var wells: [(target: String, covariates: [String: String])] = []
     for batch in audit.screen.batches {
       for plate in batch.plates {

@@ -3,6 +3,8 @@ import ConfoundImaging
 import ConfoundProtocol
 import Foundation
 import JSONRPC
+import PlateMaps
+import Report
 
 /// What the target model relies on (the paper's step 7, for models on features): the hand-features model of the
 /// target probe, explained by the explainer plugin with permutation importance per feature family (density,
@@ -38,7 +40,7 @@ struct ExplainStage: AuditStage {
     let strings = { (values: [String]) in JSONValue.array(values.map(JSONValue.string)) }
     let request = PluginsRunRequest.Params(
       kind: .explainer,
-      parameters: ["method": "probe", "kind": "average", "top": 3, "n_repeats": .int(Int64(Self.repeats)), "seed": 1, "folds": 4],
+      parameters: ["method": "probe", "kind": "both", "top": 3, "n_repeats": .int(Int64(Self.repeats)), "seed": 1, "folds": 4],
       context: ["labels": strings(rows.map { $0.covariates[target]! }), "groups": strings(rows.map { audit.design.unit(of: $0) }),
                 "feature_names": strings(columns), "families": strings(columns.map { table.role($0).rawValue }),
                 "target": .string(target)],
@@ -49,6 +51,11 @@ struct ExplainStage: AuditStage {
     try Data(JSONWriter.string(result).utf8).write(to: file)
     try audit.artifact(file, kind: "table", stage: Self.name,
                        description: "permutation importance and partial dependence of the \(target) model on hand features")
+    // The figures of the explanation, drawn as the report draws them, from the file just written.
+    let figures = try ExplanationFigures(json: Data(contentsOf: file), file: file.path)
+    for figure in [figures.importance(palette: CategoryPalette()), try figures.partialDependence()].compactMap({ $0 }) {
+      try audit.write(figure, stage: Self.name)
+    }
     let importance = result["permutation_importance"]?.arrayValue ?? []
     guard let top = importance.filter({ $0["family"] != nil }).max(by: { ($0["mean"]?.doubleValue ?? 0) < ($1["mean"]?.doubleValue ?? 0) }),
       let family = top["family"]?.stringValue, let drop = top["mean"]?.doubleValue
@@ -56,10 +63,16 @@ struct ExplainStage: AuditStage {
     let sd = top["std"]?.doubleValue ?? 0
     let half = 1.96 * sd / Double(Self.repeats).squareRoot()
     let baseline = result["baseline"]?["roc_auc"]?.doubleValue ?? .nan
-    let curve = (result["partial_dependence"]?.arrayValue ?? []).first { curve in
+    let found = (result["partial_dependence"]?.arrayValue ?? []).first { curve in
       let name = curve["feature"]?.stringValue ?? ""
       return top["features"]?.arrayValue?.contains(.string(name)) ?? false
     } ?? result["partial_dependence"]?.arrayValue?.first
+    // The finding keeps the average curve; the individual curves stay in the explanation's file.
+    let curve = found.map { c -> JSONValue in
+      guard case .object(var o) = c else { return c }
+      o["individual"] = nil
+      return .object(o)
+    }
     let finding = AuditFinding(
       kind: "explanation", stage: Self.name, covariate: target, measure: .init(name: "hand features", role: family),
       metric: .init(name: "drop in held-out ROC AUC when the \(family) family is permuted", value: drop,

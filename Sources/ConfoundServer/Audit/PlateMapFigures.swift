@@ -2,6 +2,7 @@ import ConfoundCore
 import ConfoundImaging
 import Foundation
 import PlateMaps
+import Report
 
 /// Plate maps of per-site measurements, written as `DIR/plots/<measure>.png` and `.svg` and registered as
 /// artifacts: one panel per plate with its batch in the title, sites as sub-cells, missing wells hatched.
@@ -42,5 +43,24 @@ struct PlateMapFigures {
       try audit.artifact(file, kind: "figure", stage: stage, description: "plate map of \(measure) (\(unit)), per site")
     }
     return [png, svg]
+  }
+}
+
+extension Audit {
+  /// Writes `figure` as `plots/<id>.png` and `.svg` with the data behind it as `plots/<id>.csv`, each registered
+  /// as an artifact of `stage`; returns the files.
+  @discardableResult
+  func write(_ figure: ReportFigure, stage: String) throws -> [URL] {
+    let plots = out.appendingPathComponent("plots")
+    try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
+    let files = ["png", "svg", "csv"].map { plots.appendingPathComponent("\(figure.id).\($0)") }
+    try figure.figure.raster().png.write(to: files[0])
+    try figure.figure.svg().write(to: files[1], atomically: true, encoding: .utf8)
+    try figure.csv.write(to: files[2], atomically: true, encoding: .utf8)
+    for file in files {
+      try artifact(file, kind: file.pathExtension == "csv" ? "table" : "figure", stage: stage,
+                   description: file.pathExtension == "csv" ? "the data behind \(figure.id)" : figure.caption)
+    }
+    return files
   }
 }

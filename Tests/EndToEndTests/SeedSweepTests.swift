@@ -4,12 +4,14 @@ import TestSupport
 import XCTest
 
 /// Every confounder the simulator can plant, at moderate strength (0.5), is found by `audit/run` through the real
-/// host on 10 of 10 seeds, significant after the audit's correction over all its tests; of 20 clean seeds (nothing
-/// planted) at most the nominal share of screens raise any finding.
+/// host on 10 of 10 seeds, significant after the audit's correction over all its tests, and where density is planted
+/// the explain stage names density as what the disease model relies on most; of 20 clean seeds (nothing planted) at
+/// most the nominal share of screens raise any finding, an explanation included.
 ///
 /// Small screens keep the sweep near 4 minutes in a release build on 2 cores: 2 plates (2 batches, so a batch is a
 /// plate), 96 wells, 1 site, 1 channel (DNA), 192 x 192 px, and no embedder (the hosts load only the focus,
-/// segmenter and probe plugins: CNN embeddings would cost 4x the rest of the audit and no finding here needs them);
+/// segmenter, probe and explainer plugins: CNN embeddings would cost 4x the rest of the audit and no finding here
+/// needs them);
 /// two hosts run audits side by side. Confounders are planted in threes that act through different measurements
 /// (blur, nucleus size and batch gain; cell count by disease, the outer ring and plate gain), so each seed's audit
 /// checks three.
@@ -46,7 +48,7 @@ final class SeedSweepTests: XCTestCase {
     let results = Results(jobs.count)
     let plugins = scratch.file("plugins")
     try FileManager.default.createDirectory(at: plugins, withIntermediateDirectories: true)
-    for kind in ["focus", "segmenter", "probe"] {
+    for kind in ["focus", "segmenter", "probe", "explainer"] {
       let library = try LiveHost.binary("libconfound-plugin-\(kind).so")
       try FileManager.default.createSymbolicLink(at: plugins.appendingPathComponent(library.lastPathComponent),
                                                  withDestinationURL: library)
@@ -105,8 +107,17 @@ final class SeedSweepTests: XCTestCase {
         }
       }
     }
+    // The explanation of the hand-features disease model: density where density is planted, on every seed.
+    var explained: [String: Int] = [:]
+    for (job, findings) in zip(jobs, results) where job.plant.contains("density:") {
+      let explanation = findings.first { $0["kind"]?.stringValue == "explanation" && $0["significant"] == .bool(true) }
+      let family = explanation?["measure"]?["role"]?.stringValue ?? "none"
+      explained[family, default: 0] += 1
+      XCTAssertEqual(family, "density", "seed \(job.seed): \(explanation?["verdict"]?.stringValue ?? "no significant explanation")")
+    }
     print("planted sweep: \(jobs.count) audits in \(Int(Date().timeIntervalSince(started))) s; found per confounder "
-      + "(of \(seeds.count)): \(found.sorted { $0.key < $1.key })")
+      + "(of \(seeds.count)): \(found.sorted { $0.key < $1.key }); the explanation names, on the density seeds: "
+      + "\(explained.sorted { $0.key < $1.key })")
     for name in Self.expected.keys { XCTAssertEqual(found[name], seeds.count, "\(name) found on every seed") }
   }
 

@@ -115,11 +115,10 @@ public enum FindingReader {
   static func compact(_ v: Any) -> String? {
     guard JSONSerialization.isValidJSONObject(v),
       let data = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys])
-    else { return number(v).map { formatNumberPlain($0) } }
+    else { return number(v).map { formatNumber($0) } }
     return String(decoding: data, as: UTF8.self)
   }
 
-  static func formatNumberPlain(_ v: Double) -> String { String(v) }
 }
 
 /// A report that cannot be built, with the file or field to fix.

@@ -77,11 +77,12 @@ public struct DotPlot: Figure, Sendable {
     if rows.contains(where: { $0.baseline != nil || $0.baselineLow != nil }) {
       entries.append(("permuted baseline", RGB(0xb8, 0xb8, 0xb8)))
     }
-    let levels = Array(Set(rows.flatMap(\.pointCategories))).sorted(by: naturalOrder)
+    let levels = Array(Set(rows.flatMap(\.pointCategories)).subtracting([""])).sorted(by: naturalOrder)
     entries += levels.prefix(12).map { ((name.isEmpty ? "" : "\(name): ") + $0, palette.colour($0, covariate: name)) }
-    if levels.isEmpty && rows.contains(where: { !$0.points.isEmpty }) {
-      entries.append((point, palette.colour("", covariate: name)))
+    let uncategorised = rows.contains { r in
+      r.points.indices.contains { $0 >= r.pointCategories.count || r.pointCategories[$0].isEmpty }
     }
+    if uncategorised { entries.append((point, Self.uncategorisedPoint)) }
     return Legend(entries: entries, more: max(0, levels.count - 12), maxWidth: 220)
   }
 
@@ -118,8 +119,7 @@ public struct DotPlot: Figure, Sendable {
         // Folds spread over the row's height in a fixed pattern, so equal scores stay visible.
         let dy = (Double(k % 5) - 2) * 2.5
         let category = k < row.pointCategories.count ? row.pointCategories[k] : ""
-        c.circle(Point(sx(v), y + dy), radius: 3.6, palette.colour(category, covariate: categoryName),
-                 outline: FigureStyle.white)
+        c.circle(Point(sx(v), y + dy), radius: 3.6, pointColour(category), outline: FigureStyle.white)
       }
       if let lo = row.low, let hi = row.high, lo.isFinite, hi.isFinite {
         c.line([Point(sx(lo), y), Point(sx(hi), y)], FigureStyle.ink, width: 1.6)
@@ -128,6 +128,14 @@ public struct DotPlot: Figure, Sendable {
       if let e = row.estimate, e.isFinite { c.circle(Point(sx(e), y), radius: 4.2, FigureStyle.ink) }
     }
     Self.legend(rows, palette: palette, name: categoryName, point: pointName).draw(c, x: a.maxX + 20, y: a.y)
+  }
+
+  /// Points of no category (a fold whose composition the run did not record): one colour of their own, never the
+  /// permuted baseline's grey.
+  static let uncategorisedPoint = RGB(0x44, 0x77, 0xaa)
+
+  func pointColour(_ category: String) -> RGB {
+    category.isEmpty ? Self.uncategorisedPoint : palette.colour(category, covariate: categoryName)
   }
 
   /// The data behind the figure: one line per row (points joined by ';').

@@ -67,11 +67,13 @@ public enum FindingReader {
       }
     }
     let evidenceFolds = (o["evidence"] as? [String: Any])?["folds"] as? [Any]
+    // Each fold's value of the finding's own metric: a probe's folds carry both ROC AUC and balanced accuracy.
+    let metricName = metric?.name.lowercased() ?? ""
+    let foldKeys = metricName.contains("balanced") ? ["value", "balanced_accuracy", "balancedAccuracy"]
+      : metricName.contains("auc") ? ["value", "rocAUC", "auc"]
+      : ["value", "rocAUC", "auc", "score", "balanced_accuracy"]
     let folds = (o["folds"] as? [Any] ?? evidenceFolds ?? []).compactMap { f -> Verdict.Fold? in
-      guard let f = f as? [String: Any],
-        let v = number(f["value"]) ?? number(f["rocAUC"]) ?? number(f["auc"]) ?? number(f["score"])
-          ?? number(f["balanced_accuracy"])
-      else { return nil }
+      guard let f = f as? [String: Any], let v = foldKeys.lazy.compactMap({ number(f[$0]) }).first else { return nil }
       let units = (f["testUnits"] as? [Any])?.compactMap(string).joined(separator: ", ")
       return Verdict.Fold(value: v, composition: string(f["composition"]) ?? string(f["heldOut"]) ?? units ?? "")
     }

@@ -82,6 +82,17 @@ final class FindingReaderTests: XCTestCase {
     }
   }
 
+  /// A probe's folds carry ROC AUC and balanced accuracy: the dots drawn beside a finding are of its own metric.
+  func testFoldValuesAreOfTheFindingsOwnMetric() throws {
+    let folds: [[String: Any]] = [["auc": 0.74, "balanced_accuracy": 0.21], ["auc": 0.79, "balanced_accuracy": 0.26]]
+    let nuisance = FindingReader.verdict(["kind": "nuisance", "metric": ["name": "balanced accuracy", "value": 0.23],
+                                          "evidence": ["folds": folds]])
+    XCTAssertEqual(nuisance.folds.map(\.value), [0.21, 0.26])
+    let target = FindingReader.verdict(["kind": "target-probe", "metric": ["name": "ROC AUC", "value": 0.77],
+                                        "evidence": ["folds": folds]])
+    XCTAssertEqual(target.folds.map(\.value), [0.74, 0.79])
+  }
+
   func testVerdictsRankConfoundAlertsFirstAndQuietFindingsLast() throws {
     let model = ReportModel(title: "t", verdicts: try FindingReader.read(Data(newSchemaFindings.utf8), file: "f"))
     XCTAssertEqual(model.rankedVerdicts.map(\.kind), ["confound-alert", "spatial", "target-probe", "nuisance-probe"])

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import struct
 import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -16,6 +18,9 @@ import numpy as np
 import pytest
 
 from conftest import REPO, WAIT, build_plugin, host_environment
+
+sys.path.insert(0, str(REPO / "Tests/Benchmarks"))
+from bench_limits_memory import shared_strip_tiff  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -112,9 +117,12 @@ def test_bad_inputs_are_named_as_the_inputs_fault(bin_dir, plugin_dir, tmp_path)
   fifo = tmp_path / "site.tif"
   os.mkfifo(fifo)
   big = png(tmp_path / "big.png", 40, 30)
+  # 100 pages of 16 x 16 under 6 kB, every page the same strip: 25,600 samples, decoded size counted over all pages.
+  pages = shared_strip_tiff(tmp_path / "pages.tif", 100, 16)
   cases = [({"name": "image", "npy": str(overflow)}, "more elements than can be counted", ()),
            ({"name": "image", "files": [str(fifo)]}, "a FIFO (named pipe)", ()),
-           ({"name": "image", "files": [str(big)]}, "over the limit of 1000", ("--max-image-pixels", "1000"))]
+           ({"name": "image", "files": [str(big)]}, "over the limit of 1000", ("--max-image-pixels", "1000")),
+           ({"name": "image", "files": [str(pages)]}, "over the limit of 20000", ("--max-image-pixels", "20000"))]
   for ref, text, options in cases:
     done, seconds = run_misbehave(bin_dir, plugin_dir, [ref], *options, mode="ok")
     code, message, data = error_of(done)
@@ -136,8 +144,12 @@ def test_a_long_method_name_is_quoted_short(bin_dir):
 
 
 def test_a_plugins_forked_child_ends_before_confound_returns(bin_dir, plugin_dir, image):
+  scratch = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(os.environ.get("TMPDIR", "/tmp"))
+  before = set(scratch.glob("confound-*"))
   done, _ = run_misbehave(bin_dir, plugin_dir, image, mode="fork-orphan")
   assert done.returncode == 0, done.stderr
+  # The call (no outputDir) made its host's scratch folder; the host removed it on the way out.
+  assert set(scratch.glob("confound-*")) - before == set(), "a scratch folder outlived confound's host"
   child = json.loads(done.stdout)["result"]["child"]
   stat = Path(f"/proc/{child}/stat")
   assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].strip().startswith("Z"), \
@@ -199,3 +211,25 @@ def test_audit_resume_and_stores_through_the_cli(bin_dir, tmp_path):
   assert code == 1004 and message.startswith("nothing to analyse: no site of 96 has a result"), message
   assert data["file"] == str(bare / "load_data.csv")
   assert "No finding reached significance" not in done.stdout
+
+
+def test_one_ctrl_c_while_a_huge_loaddata_csv_is_read_ends_the_audit(bin_dir, tmp_path):
+  """Ctrl-C (SIGINT to the terminal's process group: confound and its host) while the LoadData CSV is still being
+  read ends the audit at once with status 130; it had been ignored until a second Ctrl-C. The store is made only
+  after the screen is read, so its absence shows the read itself was cancelled."""
+  csv = tmp_path / "load_data.csv"
+  with csv.open("w") as f:
+    f.write("Metadata_Plate,Metadata_Well,Metadata_Site,FileName_DNA,PathName_DNA\n")
+    for i in range(300_000):
+      f.write(f"P{i // 3456},{chr(65 + (i // 36) % 8)}{(i // 3) % 12 + 1:02d},{i % 3},img{i}.tif,/data\n")
+  out = tmp_path / "run"
+  audit = subprocess.Popen([str(bin_dir / "confound"), "audit", str(csv), "--out", str(out)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=host_environment(), start_new_session=True)
+  time.sleep(1.0)
+  sent = time.monotonic()
+  os.killpg(audit.pid, signal.SIGINT)
+  _, stderr = audit.communicate(timeout=WAIT)
+  assert audit.returncode == 130, (audit.returncode, stderr)
+  assert time.monotonic() - sent < 5, "one Ctrl-C is enough"
+  # Reading these 300,000 rows takes 3-6 s here before the store appears; the signal came 1 s in.
+  assert not (out / "run.sqlite").exists(), "the audit got past the read before it stopped"

@@ -41,31 +41,20 @@ final class CNNEmbedder: EmbedderPlugin {
       return EmbeddingResult(embeddings: output.data, count: n, dimension: output.count / max(n, 1),
                              summary: summary(network, settings))
     }
-    let geometry = try ModelGeometry(network, size: settings.inputSize)
-    let perCrop: Int
-    switch settings.mode {
-    case .each: perCrop = c
-    case .triple: perCrop = 1
+    let geometry: ModelGeometry
+    do { geometry = try ModelGeometry(network, size: settings.inputSize) } catch let error as NeuralNetError {
+      throw PluginError.invalidParams(error.description)
     }
+    let preparation = CropInput(geometry: geometry, intensity: settings.intensity, channels: settings.mode)
+    let perCrop = preparation.perCrop(channels: c)
     var embeddings: [Float] = []
     var dimension = 0
     let images = n * perCrop
     for start in stride(from: 0, to: images, by: Self.imagesPerBatch) {
       try context.checkCancellation()
       let end = min(start + Self.imagesPerBatch, images)
-      var input = [Float](repeating: 0, count: (end - start) * geometry.imageSize)
-      for image in start..<end {
-        let planes = Self.planes(image: image, perCrop: perCrop, mode: settings.mode).map { channel in
-          let first = ((image / perCrop) * c + channel) * h * w
-          let plane = UnsafeBufferPointer(rebasing: floats[first..<first + h * w])
-          return Preprocessing.resize(Preprocessing.intensities(plane, settings.intensity), width: w, height: h,
-                                      toWidth: geometry.width, toHeight: geometry.height)
-        }
-        Preprocessing.normalise(planes, mean: geometry.mean, std: geometry.std, into: &input,
-                                at: (image - start) * geometry.imageSize)
-      }
-      let shape = [end - start, 3, geometry.height, geometry.width]
-      let output = try run(network, NeuralNet.Tensor(shape: shape, data: input), settings)
+      let input = preparation.images(floats, shape: crops.shape, range: start..<end)
+      let output = try run(network, input, settings)
       dimension = output.count / (end - start)
       embeddings += output.data
       context.progress(Double(end) / Double(images), "\(end)/\(images) images")
@@ -73,14 +62,6 @@ final class CNNEmbedder: EmbedderPlugin {
     // Image i of crop k sits at row k * perCrop + i: rows of perCrop images concatenate into one crop's vector.
     return EmbeddingResult(embeddings: embeddings, count: n, dimension: dimension * perCrop,
                            summary: summary(network, settings))
-  }
-
-  /// The crop channels that feed R, G, B for network image `image` (crop image / perCrop).
-  static func planes(image: Int, perCrop: Int, mode: EmbedderSettings.ChannelMode) -> [Int] {
-    switch mode {
-    case .each: return Array(repeating: image % perCrop, count: 3)
-    case .triple(let indices): return indices
-    }
   }
 
   private func summary(_ network: Network, _ settings: EmbedderSettings) -> JSONObject {
@@ -135,45 +116,6 @@ final class CNNEmbedder: EmbedderPlugin {
     }
     networks[key] = network
     return network
-  }
-}
-
-/// What preprocessing needs from a model: its input size and its input normalisation.
-struct ModelGeometry {
-  let height: Int
-  let width: Int
-  let mean: [Float]
-  let std: [Float]
-  var imageSize: Int { 3 * height * width }
-
-  /// `size` > 0 replaces the declared height and width (and lets a model without fixed ones run).
-  init(_ network: Network, size: Int = 0) throws {
-    guard network.inputs.count == 1, let shape = network.inputs[0].shape, shape.count == 4,
-      size > 0 || shape[2].fixedValue != nil && shape[3].fixedValue != nil
-    else {
-      throw PluginError.invalidParams(
-        "\(network.file): preprocessing needs one input of fixed shape [N, 3, H, W]; use parameter raw = true "
-          + "with already-shaped crops for this model")
-    }
-    if case .fixed(let channels) = shape[1], channels != 3 {
-      throw PluginError.invalidParams(
-        "\(network.file): the input has \(channels) channels; the embedder feeds RGB (3)")
-    }
-    (height, width) = size > 0 ? (size, size) : (shape[2].fixedValue!, shape[3].fixedValue!)
-    mean = try Self.perChannel(network.metadata["input_mean"], default: 127, key: "input_mean", file: network.file)
-    std = try Self.perChannel(network.metadata["input_std"], default: 128, key: "input_std", file: network.file)
-  }
-
-  /// "127" or "128,128,128" as three values.
-  static func perChannel(_ text: String?, default value: Float, key: String, file: String) throws -> [Float] {
-    guard let text else { return [value, value, value] }
-    let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-    let usable = values.allSatisfy { $0.isFinite && ($0 != 0 || key == "input_mean") }
-    guard values.count == 1 || values.count == 3, usable else {
-      throw PluginError.invalidParams(
-        "\(file): metadata \(key) = \"\(text)\" must be one number or three, comma-separated (and std not 0)")
-    }
-    return values.count == 1 ? [values[0], values[0], values[0]] : values
   }
 }
 

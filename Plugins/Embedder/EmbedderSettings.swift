@@ -2,6 +2,7 @@ import ConfoundKit
 import ConfoundProtocol
 import Foundation
 import JSONRPC
+import NeuralNet
 
 /// The embedder's parameters as the manifest declares them, resolved for one call. The host has already filled
 /// defaults and checked types and choices; what depends on the crops (channel numbers) is checked here.
@@ -36,7 +37,7 @@ struct EmbedderSettings {
                   description: "Seed of random_weights."),
   ]
 
-  enum ChannelMode { case each, triple([Int]) }
+  typealias ChannelMode = CropInput.Channels
 
   var modelPath: String
   var output: String

@@ -48,11 +48,12 @@ public final class Network: @unchecked Sendable {
     outputs = graph.outputs
   }
 
-  /// The same model with another graph of the same inputs and outputs (e.g. some weights randomised).
+  /// The same model with another graph (some weights randomised or trained, or a part of the graph), whose inputs
+  /// and outputs are the new graph's.
   init(_ other: Network, graph: LoadedGraph) {
     self.graph = graph
     (file, metadata, irVersion, opsetVersion) = (other.file, other.metadata, other.irVersion, other.opsetVersion)
-    (inputs, outputs) = (other.inputs, other.outputs)
+    (inputs, outputs) = (graph.inputs, graph.outputs)
   }
 
   /// Runs a single-input model on `input` and returns the requested values by name.

@@ -139,16 +139,22 @@ public final class Tape<Scalar: NetworkScalar> {
       grads[slot] = accumulate(grads[slot], seed)
     }
     let kept = Set(targets.values)
+    let inputSlots = Set(plan.inputSlots.values)
     for step in plan.steps.reversed() {
       guard downstream[step.output], let dy = grads[step.output] else { continue }
-      let wanted = step.inputs.map { downstream[$0] && plan.initialSlots[$0] == nil }
-      guard wanted.contains(true) else { continue }
+      // A graph input's gradient is computed only when asked for (training asks for parameters alone).
+      let wanted = step.inputs.map {
+        downstream[$0] && plan.initialSlots[$0] == nil && (!inputSlots.contains($0) || kept.contains($0))
+      }
+      let isLayer = layers.contains(step.node.name) && step.inputs.contains { downstream[$0] }
+      guard isLayer || wanted.contains(true) else { continue }
       let operands = step.inputs.map { slots[$0]! }
-      if layers.contains(step.node.name) {
+      if isLayer {
         parameters[step.node.name] = try step.attributing {
           try layerParameterGradients(step.node.op, x: operands, y: slots[step.output]!, dy: dy)
         }
       }
+      guard wanted.contains(true) else { continue }
       let dx = try step.attributing {
         try vectorJacobian(step.node.op, x: operands, y: slots[step.output]!, dy: dy, wanted: wanted)
       }

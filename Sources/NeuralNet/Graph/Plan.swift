@@ -95,7 +95,7 @@ struct Plan {
   }
 
   /// Folds BatchNormalization and Relu/Clip into the Conv before them.
-  private static func fused(_ nodes: [Node], keeping requested: Set<String>) -> [Node] {
+  static func fused(_ nodes: [Node], keeping requested: Set<String>) -> [Node] {
     merged(nodes, keeping: requested) { producer, reader in
       guard case .conv(var spec) = producer.op, fold(reader.op, into: &spec) else { return nil }
       var combined = producer

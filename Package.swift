@@ -76,7 +76,7 @@ let package = Package(
 
     // Host side.
     .target(name: "PluginHost", dependencies: ["CConfoundPlugin", "CProcessControl", "JSONRPC", "ConfoundProtocol", "ConfoundImaging"]),
-    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics", "PlateMaps", "ConfoundImaging", "Report"]),
+    .target(name: "ConfoundServer", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundCore", "Statistics", "PlateMaps", "ConfoundImaging", "Report", "Segmentation"]),
     .target(name: "ConfoundClient", dependencies: ["JSONRPC", "ConfoundProtocol", "PluginHost", "ConfoundImaging"]),
     .executableTarget(name: "confound-host", dependencies: ["ConfoundServer"]),
     .executableTarget(name: "confound-worker", dependencies: ["PluginHost"]),

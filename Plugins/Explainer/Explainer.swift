@@ -2,6 +2,7 @@ import CConfoundPlugin
 import ConfoundKit
 import ConfoundProtocol
 import JSONRPC
+import NeuralNet
 import Statistics
 
 /// The built-in explainer: what a model relies on. Method "probe" explains the probe's model on a feature table:
@@ -9,7 +10,7 @@ import Statistics
 /// importance on held-out grouped folds, per feature and per feature family. Methods gradcam, gradcam++, gradient
 /// and occlusion explain an ONNX model's output on images (`ImageSaliency`, over NeuralNet's gradients).
 final class Explainer: ExplainerPlugin {
-  static let methods = ["probe"] + ImageSaliency.methods
+  static let methods = ["probe", "supervised"] + ImageSaliency.methods
 
   static let manifest = PluginManifest(
     id: "confound.explainer", name: "Explainer", kind: .explainer, version: "0.1.0",
@@ -23,7 +24,8 @@ final class Explainer: ExplainerPlugin {
         name: "method", type: .string, default: "probe", choices: methods,
         description: "What to explain. probe: a logistic model on input \"features\" [N, D] with "
           + "context.labels; gradcam, gradcam++, gradient, occlusion: an ONNX model (parameter model) on input "
-          + "\"images\" [N, C, H, W], output \"maps\"."),
+          + "\"images\" [N, C, H, W], output \"maps\"; supervised: fine-tune the model's top layers and a "
+          + "linear head on input \"crops\" [N, C, h, w] inside each of context.folds, with GradCAM numbers."),
       ParameterSpec(name: "model", type: .string, default: "", description: "Image methods: the ONNX model file."),
       ParameterSpec(name: "output", type: .string, default: "", description: "Image methods: the output explained."),
       ParameterSpec(name: "index", type: .integer, default: 0, minimum: 0, description: "Image methods: its column."),
@@ -61,6 +63,22 @@ final class Explainer: ExplainerPlugin {
         name: "top", type: .integer, default: 10, minimum: 0, maximum: 100_000,
         description: "Partial dependence of this many features, the most important first (by ROC AUC "
           + "drop), unless context.partial_dependence_features names them; 0: every feature."),
+      ParameterSpec(name: "top_layers", type: .integer, default: 1, minimum: 1, maximum: 50,
+                    description: "Supervised: weighted layers below the pooled output that are fine-tuned."),
+      ParameterSpec(name: "input_size", type: .integer, default: 64, minimum: 8, maximum: 1024,
+                    description: "Supervised: side the crops are resized to, as the embedder's input_size."),
+      ParameterSpec(name: "epochs", type: .integer, default: 6, minimum: 1, maximum: 1000,
+                    description: "Supervised: passes over each fold's training crops."),
+      ParameterSpec(name: "max_train_crops", type: .integer, default: 512, minimum: 2, maximum: 10_000_000,
+                    description: "Supervised: at most this many training crops per fold, evenly spaced."),
+      ParameterSpec(name: "saliency_crops", type: .integer, default: 64, minimum: 1, maximum: 1_000_000,
+                    description: "Supervised: held-out crops per class whose GradCAM is measured."),
+      ParameterSpec(name: "overlays", type: .integer, default: 3, minimum: 0, maximum: 100,
+                    description: "Supervised: correctly predicted crops per class returned for the overlays."),
+      ParameterSpec(name: "sanity_threshold", type: .number, default: 0.5, minimum: -1, maximum: 1,
+                    description: "Supervised: the rank correlation a randomised model's maps must fall below."),
+      ParameterSpec(name: "threads", type: .integer, default: 2, minimum: 1, maximum: 256,
+                    description: "Supervised: threads for the network passes and the training batches."),
       ParameterSpec(
         name: "importance", type: .boolean, default: true,
         description: "Compute permutation importance (off: partial dependence of the first features only)."),
@@ -82,6 +100,15 @@ final class Explainer: ExplainerPlugin {
   func explain(inputs: [String: TensorView], context: CallContext) throws -> AnalysisResult {
     let method = context.string("method") ?? "probe"
     if ImageSaliency.methods.contains(method) { return try ImageSaliency.explain(method, inputs: inputs, context: context) }
+    if method == "supervised" {
+      let cnn = try SupervisedCNN(try SupervisedRequest(inputs: inputs, context: context))
+      do {
+        return AnalysisResult(
+          summary: try cnn.explain(check: { try context.checkCancellation() }, progress: { context.progress($0, $1) }))
+      } catch let error as NeuralNetError {
+        throw PluginError.failed("supervised CNN: \(error.description)")
+      }
+    }
     guard method == "probe" else {
       throw PluginError.invalidParams(
         "parameter method must be one of \(Self.methods.joined(separator: ", ")), got \"\(method)\"")

@@ -11,7 +11,7 @@ public enum AuditRequest: RequestType {
   public static let method = "audit/run"
   /// The audit's stages in the order they run: the names `stages` takes (the host's plan is tested to match).
   public static let stageNames = [
-    "import", "design", "focus", "segment", "embed", "spatial", "density", "edge", "nuisance", "target", "explain",
+    "import", "design", "focus", "segment", "embed", "spatial", "density", "edge", "nuisance", "target", "supervised", "explain",
     "projection",
   ]
 

@@ -169,6 +169,13 @@ public final class RunStore {
     return Dictionary(uniqueKeysWithValues: rows.map { ($0[0].text!, $0[1].real ?? .nan) })
   }
 
+  /// Object number (1-based, as the segmenter numbered them) -> value of measurement `name` for one site.
+  public func objectValues(siteID: Int64, name: String) throws -> [Int: Double] {
+    let rows = try db.query(
+      "SELECT object, value FROM objects WHERE site_id = ? AND name = ?", [.integer(siteID), .text(name)])
+    return Dictionary(rows.map { (Int($0[0].integer!), $0[1].real ?? .nan) }, uniquingKeysWith: { a, _ in a })
+  }
+
   static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
 }
 

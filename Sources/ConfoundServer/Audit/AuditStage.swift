@@ -49,7 +49,7 @@ struct StageCounts {
 enum AuditPlan {
   static let stages: [any AuditStage.Type] = [
     ImportStage.self, DesignStage.self, FocusStage.self, SegmentStage.self, EmbedStage.self, SpatialStage.self, DensityStage.self,
-    EdgeStage.self, NuisanceStage.self, TargetStage.self, ExplainStage.self, ProjectionStage.self,
+    EdgeStage.self, NuisanceStage.self, TargetStage.self, SupervisedStage.self, ExplainStage.self, ProjectionStage.self,
   ]
 
   static var names: [String] { stages.map { $0.name } }

@@ -86,11 +86,7 @@ public struct ImageGrid: Figure, Sendable {
     c.page(width: width, height: height, title: title)
     for (k, t) in tiles.enumerated() {
       let r = tileRect(k)
-      let grey = t.grey.flatMap { v -> [UInt8] in
-        let g = UInt8((min(1, max(0, v.isFinite ? v : 0)) * 255).rounded())
-        return [g, g, g]
-      }
-      c.image(grey, width: t.width, height: t.height, in: r)
+      c.image(greyRGB(t.grey), width: t.width, height: t.height, in: r)
       if let overlay = t.overlay, let bar {
         let span = bar.range.upperBound - bar.range.lowerBound
         let rgb = overlay.flatMap { v -> [UInt8] in
@@ -121,5 +117,13 @@ public struct ImageGrid: Figure, Sendable {
                     o.min().map { "\($0)" } ?? "", o.max().map { "\($0)" } ?? ""].map(csvField).joined(separator: ","))
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+/// Values 0...1 (clamped; not finite is 0) as grey RGB bytes, 3 a pixel.
+func greyRGB(_ values: [Float]) -> [UInt8] {
+  values.flatMap { v -> [UInt8] in
+    let g = UInt8((min(1, max(0, v.isFinite ? v : 0)) * 255).rounded())
+    return [g, g, g]
   }
 }

@@ -104,9 +104,15 @@ public struct ExplanationFigures {
     return (0..<individualShown).map { all[$0 * all.count / individualShown] }
   }
 
-  /// The explanation file of a run: the explain stage's JSON artifact in the store, or nil when there is none.
+  /// The file's name in `plots/`, as the explain stage writes and registers it.
+  public static let fileName = "explanation-hand-features.json"
+
+  /// The explanation file of a run: the explain stage's artifact named `fileName` in the store (not the supervised
+  /// CNN's, `SaliencyExplanation.fileName`), or nil when there is none.
   static func file(in builder: ReportBuilder) throws -> URL? {
-    let artifact = try builder.store.artifacts().first { $0.stage == "explain" && $0.path.hasSuffix(".json") }
+    let artifact = try builder.store.artifacts().first {
+      $0.stage == "explain" && URL(fileURLWithPath: $0.path).lastPathComponent == fileName
+    }
     return artifact.map { builder.folder.appendingPathComponent($0.path) }
   }
 }
@@ -120,6 +126,7 @@ extension ReportSections {
       if let f = explanation.importance(palette: builder.palette) { s.figures.append(f) }
       if let f = try explanation.partialDependence() { s.figures.append(f) }
     }
+    try saliency(into: &s)
     if s.isEmpty { s.note = "No explainer ran in this run: no importance, partial dependence or saliency." }
     return s
   }

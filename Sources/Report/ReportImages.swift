@@ -119,11 +119,7 @@ extension ReportSections {
         out[y * w + x] = sum / Float(factor * factor)
       }
     }
-    let sorted = out.sorted()
-    let lo = sorted[Int(Double(sorted.count - 1) * 0.01)]
-    let hi = sorted[Int(Double(sorted.count - 1) * 0.99)]
-    let span = hi > lo ? hi - lo : 1
-    return (w, h, out.map { ($0 - lo) / span })
+    return (w, h, percentileStretch(out))
   }
 }
 

@@ -161,11 +161,11 @@ public struct SaliencyExplanation {
         className: target, probabilityName: probability, mapName: "\(name) (raw scale)"))
   }
 
-  /// The path (relative to the run folder) of the explain stage's artifact named `fileName`, or nil when the run
+  /// The path (relative to the run folder) of the supervised stage's artifact named `fileName`, or nil when the run
   /// has none.
   static func path(in builder: ReportBuilder) throws -> String? {
     try builder.store.artifacts().first {
-      $0.stage == "explain" && URL(fileURLWithPath: $0.path).lastPathComponent == fileName
+      ($0.stage == "supervised" || $0.stage == "explain") && URL(fileURLWithPath: $0.path).lastPathComponent == fileName
     }?.path
   }
 }

@@ -23,7 +23,7 @@ import XCTest
 final class AuditIntervalTests: XCTestCase {
   static let kinds: Set<String> = [
     "design", "spatial", "edge-effect", "density", "nuisance", "target-probe",
-    "confound-alert", "explanation",
+    "confound-alert", "explanation", "saliency", "sanity-check",
   ]
 
   func testEveryIntervalBracketsItsOwnMetric() throws {
@@ -40,6 +40,12 @@ final class AuditIntervalTests: XCTestCase {
       XCTAssertEqual(m.ciLow == nil, m.ciHigh == nil, "no half interval: \(what)")
       if f.kind == "design" {
         XCTAssertTrue(m.ciLow == nil && m.name == "Cramer's V" && (0...1).contains(m.value), what)
+        checked[f.kind, default: 0] += 1
+        continue
+      }
+      // The sanity check reports correlations of maps (descriptive, on a handful of crops), with no interval.
+      if f.kind == "sanity-check" {
+        XCTAssertTrue(m.ciLow == nil && m.name.hasPrefix("Spearman") && (-1...1).contains(m.value), what)
         checked[f.kind, default: 0] += 1
         continue
       }
@@ -67,6 +73,12 @@ final class AuditIntervalTests: XCTestCase {
         XCTAssertEqual(m.value, mean, accuracy: 1e-12, what)
         XCTAssertEqual(low, mean - half, accuracy: 1e-12, what)
         XCTAssertEqual(high, mean + half, accuracy: 1e-12, what)
+      case "saliency":
+        let json = try JSONParser.parse(Array(try Data(contentsOf: run.out.appendingPathComponent(SupervisedStage.file))))
+        let all = json["background"]!.arrayValue!.first { $0["class"]?.stringValue == "all" }!
+        XCTAssertEqual(m.value, all["excess"]!.doubleValue!, accuracy: 1e-12, what)
+        XCTAssertEqual(low, all["ci_low"]!.doubleValue!, accuracy: 1e-12, what)
+        XCTAssertEqual(high, all["ci_high"]!.doubleValue!, accuracy: 1e-12, what)
       default:
         XCTFail("no check for kind \(f.kind)")
       }

@@ -38,7 +38,7 @@ struct SupervisedCrops {
       shape = [shape[0] + picked.count, c, side, side]
       wells += picked.map { _ in byWell[Self.well(of: key)]! }
       sites += picked.map { _ in key }
-      if masks != nil, let mask = try Self.masks(audit, key: key, count: crops.shape[0], side: side) {
+      if masks != nil, let mask = try Self.masks(store, siteIDs: audit.siteIDs, key: key, count: crops.shape[0], side: side) {
         for r in picked { masks! += mask[(r * side * side)..<((r + 1) * side * side)] }
       } else {
         masks = nil
@@ -50,15 +50,15 @@ struct SupervisedCrops {
 
   /// The site's label image cut at its crops' windows (1 where any cell is), or nil when the windows cannot be
   /// matched one to one with the stored crops.
-  static func masks(_ audit: Audit, key: String, count: Int, side: Int) throws -> [Float]? {
+  static func masks(_ store: RunStore, siteIDs: [SiteKey: Int64], key: String, count: Int, side: Int) throws -> [Float]? {
     let parts = key.split(separator: "/")
     guard parts.count == 3, let number = Int(parts[2]),
-      let site = audit.siteIDs[SiteKey(plate: String(parts[0]), well: String(parts[1]), site: number)]
+      let site = siteIDs[SiteKey(plate: String(parts[0]), well: String(parts[1]), site: number)]
     else { return nil }
-    let file = audit.store.arraysFolder.appendingPathComponent(SegmentStage.arrayName("labels", key: key) + ".tif")
+    let file = store.arraysFolder.appendingPathComponent(SegmentStage.arrayName("labels", key: key) + ".tif")
     guard let labels = try? readTIFF(file) else { return nil }
-    let xs = try audit.store.objectValues(siteID: site, name: "Location_Center_X")
-    let ys = try audit.store.objectValues(siteID: site, name: "Location_Center_Y")
+    let xs = try store.objectValues(siteID: site, name: "Location_Center_X")
+    let ys = try store.objectValues(siteID: site, name: "Location_Center_Y")
     let objects = xs.keys.sorted()
     guard objects == (1...max(1, objects.count)).map({ $0 }) || objects.isEmpty else { return nil }
     let centres = objects.compactMap { o in ys[o].map { (x: xs[o]!, y: $0) } }

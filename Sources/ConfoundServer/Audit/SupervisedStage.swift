@@ -19,8 +19,8 @@ struct SupervisedStage: AuditStage {
   static let needs: Set<AuditResource> = [.crops, .features]
   static let produces: Set<AuditResource> = []
   static let maxCrops = 2048
-  static let maxTrainCrops = 384
-  static let epochs = 5
+  static let maxTrainCrops = 256
+  static let epochs = 4
   static let file = "plots/explanation-supervised-cnn.json"
 
   init() {}
@@ -86,6 +86,10 @@ struct SupervisedStage: AuditStage {
     try Data(JSONWriter.string(stored).utf8).write(to: file)
     try audit.artifact(file, kind: "table", stage: Self.name,
                        description: "supervised CNN of \(target): per-fold ROC AUC, saliency on background, sanity checks, overlays")
+    // The overlays of the paper's Figure 6, drawn as the report draws them, only when the maps pass the sanity checks.
+    if let figure = try SaliencyExplanation(json: Data(contentsOf: file), file: file.path).saliencyOverlays() {
+      try audit.write(figure, stage: Self.name)
+    }
     try SupervisedFindings(audit: audit, result: stored, target: target, levels: levels, crops: crops, seconds: seconds).add()
     return StageCounts(computed: 1)
   }

@@ -157,7 +157,7 @@ extension SupervisedCNN {
     let channels = (0..<c).map { k in grid(request.crops[((crop * c + k) * h * w)..<((crop * c + k + 1) * h * w)]) }
     return [
       "class": .string(request.labels[crop]), "probability": .double(probability), "unit": .string(request.groups[crop]),
-      "site": .string(request.wells[crop]), "crop": .array(channels), "map": .array(map.map { grid($0[...]) }),
+      "site": .string(request.sites[crop]), "crop": .array(channels), "map": .array(map.map { grid($0[...]) }),
     ]
   }
 }

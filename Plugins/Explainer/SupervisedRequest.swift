@@ -13,6 +13,8 @@ struct SupervisedRequest {
   var labels: [String]
   var groups: [String]
   var wells: [String]
+  /// Each crop's site, when the caller names it (else its well).
+  var sites: [String]
   /// The units held out by each fold.
   var folds: [Set<String>]
   var classes: [String]
@@ -47,6 +49,7 @@ struct SupervisedRequest {
     labels = try strings("labels")
     groups = try strings("groups")
     wells = try strings("wells")
+    sites = context.context["sites"] == nil ? wells : try strings("sites")
     classes = Array(Set(labels)).sorted()
     guard classes.count == 2 else {
       throw PluginError.badInput("context.labels must hold exactly two classes; got \(classes.joined(separator: ", "))")

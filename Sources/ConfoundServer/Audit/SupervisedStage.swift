@@ -69,6 +69,7 @@ struct SupervisedStage: AuditStage {
                    "seed": 1, "threads": 2],
       context: ["labels": strings(crops.wells.map { $0.covariates[target]! }),
                 "groups": strings(crops.wells.map { audit.design.unit(of: $0) }), "wells": strings(crops.wells.map(\.key)),
+                "sites": strings(crops.sites),
                 "folds": .array(folds.map(JSONValue.array)), "positive": .string(positive),
                 "channel_names": strings(audit.screen.channels), "target": .string(target)],
       inputs: inputs)

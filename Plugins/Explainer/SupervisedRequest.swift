@@ -103,6 +103,8 @@ struct SupervisedSettings {
     threshold = context.number("sanity_threshold") ?? threshold
     seed = UInt64(max(0, context.integer("seed") ?? 0))
     threads = max(1, context.integer("threads") ?? threads)
+    training.learningRate = Float(context.number("learning_rate") ?? Double(training.learningRate))
+    training.layerLearningRate = Float(context.number("layer_learning_rate") ?? Double(training.layerLearningRate))
     training.epochs = epochs
     training.seed = seed
     training.threads = threads

@@ -82,6 +82,8 @@ def main() -> None:
   parser.add_argument("--max-train-crops", type=int, default=256)
   parser.add_argument("--top-layers", type=int, default=1)
   parser.add_argument("--threads", type=int, default=2)
+  parser.add_argument("--learning-rate", type=float, default=1e-3)
+  parser.add_argument("--layer-learning-rate", type=float, default=1e-4)
   parser.add_argument("--rounds", type=int, default=3)
   args = parser.parse_args()
   crops, labels, units, wells, folds = demo_inputs(args.run_dir, 2048)
@@ -91,7 +93,8 @@ def main() -> None:
   params = {"parameters": {"method": "supervised", "model": str(model), "output": "embedding",
                            "top_layers": args.top_layers, "input_size": 64, "epochs": args.epochs,
                            "max_train_crops": args.max_train_crops, "saliency_crops": 64, "overlays": 3,
-                           "sanity_threshold": 0.5, "seed": 1, "threads": args.threads},
+                           "sanity_threshold": 0.5, "seed": 1, "threads": args.threads,
+                           "learning_rate": args.learning_rate, "layer_learning_rate": args.layer_learning_rate},
             "context": {"labels": labels, "groups": units, "wells": wells, "folds": folds,
                         "positive": "disease"}}
   t0 = time.perf_counter()

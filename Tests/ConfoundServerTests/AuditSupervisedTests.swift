@@ -2,6 +2,7 @@ import ConfoundCore
 import ConfoundProtocol
 import Foundation
 import JSONRPC
+import TestSupport
 import XCTest
 
 @testable import ConfoundServer
@@ -74,5 +75,29 @@ final class AuditSupervisedTests: XCTestCase {
       XCTAssertLessThan(masks.reduce(0, +), Float(masks.count), "\(key): some background in its crops")
     }
     XCTAssertGreaterThan(checked, 20)
+  }
+
+  /// A resumed run with the same crops and folds reads the trained result back instead of training again.
+  func testAResumedRunReadsTheSupervisedResultBack() throws {
+    let run = try SmallAudits.run(plant: SmallAudits.everything)
+    let copy = try TemporaryDirectory(prefix: "confound-supervised-resume")
+    let out = copy.file("run")
+    try FileManager.default.copyItem(at: run.out, to: out)
+    let models = copy.file("models")
+    try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      at: models.appendingPathComponent("efficientnet_lite0.onnx"), withDestinationURL: try SmallAudits.shared("models/tiny_cnn.onnx"))
+    setenv("CONFOUND_MODEL_DIR", models.path, 1)
+    defer { unsetenv("CONFOUND_MODEL_DIR") }
+    let response = try InProcessAudit.run(
+      .init(out: out.path, resume: true, stages: ["design", "target", "supervised"]),
+      plugins: ["focus", "segmenter", "embedder", "probe", "explainer"])
+    let stage = try XCTUnwrap(response.stages.first { $0.name == "supervised" })
+    XCTAssertEqual(stage.resumed, 1)
+    XCTAssertEqual(stage.computed, 0)
+    let before = try XCTUnwrap(run.response.findings.first { $0.measure.name == "supervised CNN" })
+    let after = try XCTUnwrap(response.findings.first { $0.measure.name == "supervised CNN" })
+    XCTAssertEqual(after.metric, before.metric)
+    XCTAssertEqual(after.pValue, before.pValue)
   }
 }

@@ -52,6 +52,40 @@ struct SupervisedStage: AuditStage {
       audit.note("Supervised CNN: \(crops.shape[0]) embedded crops of sample wells, too few to train on (16 are needed).")
       return StageCounts()
     }
+    // One unit of work, named by what it was computed from: a resumed run with the same crops and folds reads the
+    // stored result back instead of training again.
+    let strings = { (values: [String]) in JSONValue.array(values.map(JSONValue.string)) }
+    let context: JSONObject = [
+      "labels": strings(crops.wells.map { $0.covariates[target]! }),
+      "groups": strings(crops.wells.map { audit.design.unit(of: $0) }), "wells": strings(crops.wells.map(\.key)),
+      "sites": strings(crops.sites), "folds": .array(folds.map(JSONValue.array)), "positive": .string(positive),
+      "channel_names": strings(audit.screen.channels), "target": .string(target),
+    ]
+    let key = "cnn \(crops.shape[0]) crops " + Self.fingerprint(JSONWriter.string(.object(context)))
+    let file = audit.out.appendingPathComponent(Self.file)
+    if try audit.store.doneKeys(stage: Self.name).contains(key), let data = try? Data(contentsOf: file),
+      let stored = try? JSONParser.parse([UInt8](data))
+    {
+      try SupervisedFindings(audit: audit, result: stored, target: target, levels: levels, crops: crops,
+                             seconds: stored["stage_seconds"]?.doubleValue ?? .nan).add()
+      return StageCounts(resumed: 1)
+    }
+    let (stored, seconds) = try train(audit, crops: crops, context: context, target: target)
+    try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(JSONWriter.string(stored).utf8).write(to: file)
+    try audit.artifact(file, kind: "table", stage: Self.name,
+                       description: "supervised CNN of \(target): per-fold ROC AUC, saliency on background, sanity checks, overlays")
+    // The overlays of the paper's Figure 6, drawn as the report draws them, only when the maps pass the sanity checks.
+    if let figure = try SaliencyExplanation(json: Data(contentsOf: file), file: file.path).saliencyOverlays() {
+      try audit.write(figure, stage: Self.name)
+    }
+    try audit.store.complete(stage: Self.name, key: key) { _ in }
+    try SupervisedFindings(audit: audit, result: stored, target: target, levels: levels, crops: crops, seconds: seconds).add()
+    return StageCounts(computed: 1)
+  }
+
+  /// The explainer's result for `crops` (with the target and the stage's seconds added).
+  func train(_ audit: Audit, crops: SupervisedCrops, context: JSONObject, target: String) throws -> (JSONValue, Double) {
     let scratch = audit.out.appendingPathComponent("supervised-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -62,36 +96,26 @@ struct SupervisedStage: AuditStage {
       try NPYArray(shape: [crops.shape[0], crops.shape[2], crops.shape[3]], values: masks).write(to: url)
       inputs.append(InputRef(name: "masks", npy: url.path))
     }
-    let strings = { (values: [String]) in JSONValue.array(values.map(JSONValue.string)) }
     let request = PluginsRunRequest.Params(
       kind: .explainer,
       parameters: ["method": "supervised", "epochs": .int(Int64(Self.epochs)), "max_train_crops": .int(Int64(Self.maxTrainCrops)),
                    "seed": 1, "threads": 2],
-      context: ["labels": strings(crops.wells.map { $0.covariates[target]! }),
-                "groups": strings(crops.wells.map { audit.design.unit(of: $0) }), "wells": strings(crops.wells.map(\.key)),
-                "sites": strings(crops.sites),
-                "folds": .array(folds.map(JSONValue.array)), "positive": .string(positive),
-                "channel_names": strings(audit.screen.channels), "target": .string(target)],
-      inputs: inputs)
+      context: .object(context), inputs: inputs)
     let started = Date()
-    let result = try audit.runPlugin(request).result
+    var stored = try audit.runPlugin(request).result
     let seconds = Date().timeIntervalSince(started)
-    let file = audit.out.appendingPathComponent(Self.file)
-    try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-    var stored = result
     if case .object(var o) = stored {
       o["target"] = JSONValue.string(target)
       o["stage_seconds"] = JSONValue.double(seconds)
       stored = .object(o)
     }
-    try Data(JSONWriter.string(stored).utf8).write(to: file)
-    try audit.artifact(file, kind: "table", stage: Self.name,
-                       description: "supervised CNN of \(target): per-fold ROC AUC, saliency on background, sanity checks, overlays")
-    // The overlays of the paper's Figure 6, drawn as the report draws them, only when the maps pass the sanity checks.
-    if let figure = try SaliencyExplanation(json: Data(contentsOf: file), file: file.path).saliencyOverlays() {
-      try audit.write(figure, stage: Self.name)
-    }
-    try SupervisedFindings(audit: audit, result: stored, target: target, levels: levels, crops: crops, seconds: seconds).add()
-    return StageCounts(computed: 1)
+    return (stored, seconds)
+  }
+
+  /// FNV-1a of `text`, in hex: a name for a unit that changes when its inputs do.
+  static func fingerprint(_ text: String) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return String(hash, radix: 16)
   }
 }

@@ -24,27 +24,9 @@ typedef int vmask __attribute__((vector_size(TILE * sizeof(int))));
 /// TILE floats from `p`, unaligned.
 #define LOAD(v, p) __builtin_memcpy(&(v), (p), sizeof(vtile))
 
-/// Output `ox` of row `oy` for one full tile, taps in the padding skipped.
-__attribute__((always_inline)) static inline void tile_pixel(const float *x, int channels, int c0, const float *wt,
-                                                             const vtile *b, cf_window g, int oy, int ox, vtile *out) {
-  vtile acc = *b, w, v;
-  for (int ky = 0; ky < g.kh; ky++) {
-    int iy = oy * g.sh - g.padTop + ky * g.dh;
-    if (iy < 0 || iy >= g.inH) continue;
-    const float *line = x + (size_t)iy * g.inW * channels + c0;
-    for (int kx = 0; kx < g.kw; kx++) {
-      int ix = ox * g.sw - g.padLeft + kx * g.dw;
-      if (ix < 0 || ix >= g.inW) continue;
-      LOAD(w, wt + (ky * g.kw + kx) * TILE);
-      LOAD(v, line + (size_t)ix * channels);
-      acc += w * v;
-    }
-  }
-  *out = acc;
-}
-
-/// One output row of one full tile of TILE channels: `row[ox * TILE + j]`. `wt` is `[taps][TILE]`. Columns whose
-/// taps are all inside the input go four at a time, each weight loaded once for the four.
+/// One output row of one full tile of TILE channels: `row[ox * TILE + j]`. `wt` is `[taps][TILE]`. Columns go four
+/// at a time, each weight loaded once for the four, in four sums that do not wait on each other; only columns with
+/// taps in the padding check each tap.
 __attribute__((always_inline)) static inline void tile_row(
     const float *x, int channels, int c0, const float *wt, const float *bias, cf_window g, int oy, float lower,
     float upper, float *row) {
@@ -85,11 +67,29 @@ __attribute__((always_inline)) static inline void tile_row(
       ox += 4;
       continue;
     }
-    tile_pixel(x, channels, c0, wt, &b, g, oy, ox, &acc[0]);
-    vtile a = SELECT(acc[0], lo, acc[0] < lo);
-    a = SELECT(a, hi, a > hi);
-    __builtin_memcpy(row + ox * TILE, &a, sizeof a);
-    ox++;
+    // Near the borders: up to four columns, each tap checked; still four independent sums.
+    int count = g.outW - ox < 4 ? g.outW - ox : 4;
+    for (int k = 0; k < 4; k++) acc[k] = b;
+    for (int ky = 0; ky < g.kh; ky++) {
+      int iy = oy * g.sh - g.padTop + ky * g.dh;
+      if (iy < 0 || iy >= g.inH) continue;
+      const float *line = x + (size_t)iy * g.inW * channels + c0;
+      for (int kx = 0; kx < g.kw; kx++) {
+        LOAD(w, wt + (ky * g.kw + kx) * TILE);
+        for (int k = 0; k < 4; k++) {
+          int ix = (ox + k) * g.sw - g.padLeft + kx * g.dw;
+          if (k >= count || ix < 0 || ix >= g.inW) continue;
+          LOAD(v, line + (size_t)ix * channels);
+          acc[k] += w * v;
+        }
+      }
+    }
+    for (int k = 0; k < count; k++) {
+      vtile a = SELECT(acc[k], lo, acc[k] < lo);
+      a = SELECT(a, hi, a > hi);
+      __builtin_memcpy(row + (ox + k) * TILE, &a, sizeof a);
+    }
+    ox += count;
   }
 }
 
@@ -114,6 +114,31 @@ static void partial_row(const float *x, int channels, int c0, int n, const float
   }
 }
 
+typedef float v8 __attribute__((vector_size(8 * sizeof(float))));
+
+/// Eight channels of eight pixels (`src[p * TILE + ch]`) to eight channel rows (`dst[ch * stride + p]`): the
+/// three rounds of shuffles of an 8 x 8 transpose, as the target's own shuffle instructions.
+__attribute__((always_inline)) static inline void transpose8(const float *src, float *dst, size_t stride) {
+  v8 r[8], t[8], u[8];
+  for (int p = 0; p < 8; p++) __builtin_memcpy(&r[p], src + p * TILE, sizeof(v8));
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int i = 0; i < 4; i++) {
+    v8 low = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    v8 high = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    __builtin_memcpy(dst + i * stride, &low, sizeof(v8));
+    __builtin_memcpy(dst + (i + 4) * stride, &high, sizeof(v8));
+  }
+}
+
 CLONES
 void cf_depthwise_hwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
                       float lower, float upper, float *y, size_t yChannelStride, float *scratch) {
@@ -131,9 +156,14 @@ void cf_depthwise_hwc(const float *x, int channels, const float *weight, const f
       } else {
         partial_row(x, channels, c0, n, wt, bias, g, oy, lower, upper, row);
       }
+      float *dst = y + (size_t)c0 * yChannelStride + (size_t)oy * g.outW;
+      int ox = 0;
+      for (; n == TILE && ox + 8 <= g.outW; ox += 8) {
+        transpose8(row + ox * TILE, dst + ox, yChannelStride);
+        transpose8(row + ox * TILE + 8, dst + 8 * yChannelStride + ox, yChannelStride);
+      }
       for (int j = 0; j < n; j++) {
-        float *dst = y + (size_t)(c0 + j) * yChannelStride + (size_t)oy * g.outW;
-        for (int ox = 0; ox < g.outW; ox++) dst[ox] = row[ox * TILE + j];
+        for (int x = ox; x < g.outW; x++) dst[(size_t)j * yChannelStride + x] = row[x * TILE + j];
       }
     }
   }

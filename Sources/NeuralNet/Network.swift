@@ -1,6 +1,5 @@
 import COpenBLAS
 import Foundation
-import Statistics
 
 /// A convolutional network loaded from an ONNX file, run on float32 NCHW batches of any size.
 ///
@@ -41,7 +40,6 @@ public final class Network: @unchecked Sendable {
       throw NeuralNetError.corruptModel(file: file, offset: error.offset, message: error.message)
     }
     graph = try LoadedGraph(model: model, file: file)
-    BLASKernels.selectForThisCPU()
     self.file = file
     metadata = model.metadata
     irVersion = Int(model.irVersion)

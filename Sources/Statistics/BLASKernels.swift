@@ -16,8 +16,10 @@ public enum BLASKernels {
   ///
   /// Does nothing when OpenBLAS recognised the CPU, when the user chose a set with `OPENBLAS_CORETYPE`, when the
   /// library has no run-time kernel choice, or when the CPU has neither AVX-512 nor AVX2 with FMA. Runs once per
-  /// process; later calls only return the name. Call it before other threads use BLAS (a network's load does): the
-  /// kernel table is swapped in place.
+  /// process; later calls only return the name. A process-wide choice, made by executables and plugins at load
+  /// (the embedder plugin does), before other threads use BLAS: the kernel table is swapped in place, and results
+  /// of iterative fits move in their last digits with the kernels (DefocusWeightsTests' retraining objective moved
+  /// by 1.3e-4 of itself), so libraries do not make it behind their callers' backs.
   @discardableResult
   public static func selectForThisCPU() -> String {
     _ = selection

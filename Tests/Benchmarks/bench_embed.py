@@ -15,8 +15,8 @@ the two alternate batch by batch so a busy machine slows both alike; the median 
 
 GFLOP/s: the model's multiply-adds counted from its graph (Conv and Gemm, shapes by ONNX shape inference), times
 2, over the measured time, beside the sgemm peak of the same OpenBLAS the plugin links (1024^3, cblas_sgemm through
-ctypes) on the same thread count, measured once the plugin has loaded a network (NeuralNet's load replaces
-OpenBLAS 0.3.21's SSE3 fallback kernels on CPUs it does not know, Statistics.BLASKernels; the line names the set).
+ctypes) on the same thread count, measured once the plugin is loaded (its load replaces OpenBLAS 0.3.21's SSE3
+fallback kernels on CPUs it does not know, Statistics.BLASKernels; the line names the set).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, blas: C.C
     reference = session.run(["embedding"], {input_name: x})[0]
     summary = json.loads(plugin.invoke(b"embedder.embed", params, b"crops", ours_x))
     assert (summary["count"], summary["dimension"]) == reference.shape, (summary, reference.shape)
-    if not peaks:  # after the plugin's first network load, which may have re-chosen OpenBLAS's kernels
+    if not peaks:  # after the plugin's load, which may have re-chosen OpenBLAS's kernels
       peaks.update({t: sgemm_peak(blas, t) for t in (1, 2)})
       blas.openblas_get_corename.restype = C.c_char_p
       print(f"OpenBLAS kernels {blas.openblas_get_corename().decode()}, sgemm 1024^3: {peaks[1]:.1f} GFLOP/s on 1 "

@@ -4,7 +4,8 @@ import XCTest
 @testable import Statistics
 
 /// OpenBLAS 0.3.21 falls back to its SSE3 kernels on CPUs newer than itself; `BLASKernels` names the set to use
-/// instead from the CPU's flags, and on this machine leaves OpenBLAS on a set with at least AVX2 when the CPU has it.
+/// instead from the CPU's flags. (The switch itself is not made here: it would change the kernels of every test
+/// after this one in the bundle; bench_embed.py prints the set the embedder plugin left OpenBLAS on.)
 final class BLASKernelsTests: XCTestCase {
   func testTheNewestKernelSetTheFlagsAllow() {
     let skylake: Set<Substring> = [
@@ -17,19 +18,5 @@ final class BLASKernelsTests: XCTestCase {
     XCTAssertEqual(BLASKernels.bestCore(flags: ["sse2", "avx", "avx2", "fma"]), "Haswell")
     XCTAssertNil(BLASKernels.bestCore(flags: ["sse2", "avx", "avx2"]))
     XCTAssertNil(BLASKernels.bestCore(flags: []))
-  }
-
-  func testThisMachineDoesNotRunTheFallbackWhereItHasAVX2() throws {
-    // Read to the end: procfs reports a size of 0.
-    let data = FileHandle(forReadingAtPath: "/proc/cpuinfo")?.readDataToEndOfFile() ?? Data()
-    let cpuinfo = String(decoding: data, as: UTF8.self)
-    XCTAssertFalse(cpuinfo.isEmpty, "/proc/cpuinfo")
-    guard let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-      flags.split(separator: " ").contains("avx2"), flags.split(separator: " ").contains("fma"),
-      ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil
-    else { throw XCTSkip("no AVX2 with FMA here, or OPENBLAS_CORETYPE chooses the kernels") }
-    let name = BLASKernels.selectForThisCPU()
-    XCTAssertNotEqual(name, "Prescott")
-    XCTAssertEqual(name, BLASKernels.coreName)
   }
 }

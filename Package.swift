@@ -63,7 +63,10 @@ let package = Package(
     .target(name: "FocusMeasures", dependencies: ["Statistics"], swiftSettings: optimisedInDebug),
     .target(name: "Segmentation", swiftSettings: optimisedInDebug),
     .target(name: "Statistics", dependencies: ["COpenBLAS"], swiftSettings: optimisedInDebug),
-    .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Statistics"], swiftSettings: optimisedInDebug),
+    .target(name: "NeuralNet", dependencies: ["COpenBLAS", "CNeuralKernels", "Statistics"],
+            swiftSettings: optimisedInDebug),
+    // NeuralNet's SIMD kernels in C, built for several x86-64 levels (target_clones) and chosen at load.
+    .target(name: "CNeuralKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
     .target(name: "PlateMaps", dependencies: ["ConfoundImaging", "CCairo"]),
 
     // Screens, layouts, the run store and the simulated screen.

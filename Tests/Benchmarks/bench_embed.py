@@ -1,17 +1,22 @@
 """CNN inference throughput: our embedder (NeuralNet on OpenBLAS) against onnxruntime, same model, same machine.
 
-  .venv/bin/python Tests/Benchmarks/bench_embed.py [--rounds 5]
+  .venv/bin/python Tests/Benchmarks/bench_embed.py [--rounds 5] [--size 224]
 
 For EfficientNet-Lite0 (the set-up's model cache) and MobileNetV2 (../shared/models): images per second on a
-float32 [32, 3, 224, 224] batch through to the `embedding` output, on 1 and 2 threads. Ours: the built-in embedder
-.so loaded in this process with ctypes, its vtable's `invoke` called with `raw` (the batch goes through the network
-unchanged) and `threads` N, OpenBLAS itself single-threaded (as in the host's workers); onnxruntime: an
-InferenceSession with intra_op_num_threads N. Both run once before timing (model load, first-touch), then the two
-alternate batch by batch so a busy machine slows both alike; the median of the rounds is reported.
+float32 [32, 3, S, S] batch (S = --size, default 224, the models' declared size) through to the `embedding` output,
+on 1 and 2 threads. Ours: the built-in embedder .so loaded in this process with ctypes, its vtable's `invoke` called
+with `threads` N, OpenBLAS itself single-threaded (as in the host's workers); onnxruntime: an InferenceSession with
+intra_op_num_threads N. At 224 ours gets `raw` (the batch goes through the network unchanged). At any other size
+(the audit runs 64, EmbedStage.inputSize) ours gets the crops as the audit sends them, `input_size` S with
+`channel_mode` triple and `intensity` none, so its figure includes the plugin's normalisation of 32 x 3 x S x S
+values (no resize: the crops are already S px); onnxruntime runs a copy of the model whose input height and width
+are symbolic, on the same values normalised beforehand. Both run once before timing (model load, first-touch), then
+the two alternate batch by batch so a busy machine slows both alike; the median of the rounds is reported.
 
 GFLOP/s: the model's multiply-adds counted from its graph (Conv and Gemm, shapes by ONNX shape inference), times
 2, over the measured time, beside the sgemm peak of the same OpenBLAS the plugin links (1024^3, cblas_sgemm through
-ctypes) on the same thread count.
+ctypes) on the same thread count, measured once the plugin is loaded (its load replaces OpenBLAS 0.3.21's SSE3
+fallback kernels on CPUs it does not know, Statistics.BLASKernels; the line names the set).
 """
 
 from __future__ import annotations
@@ -92,29 +97,54 @@ def sgemm_peak(blas: C.CDLL, threads: int, n: int = 1024, repeats: int = 5) -> f
   return 2 * n**3 / best / 1e9
 
 
-def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, blas: C.CDLL, peaks: dict[int, float]):
-  flops = model_flops(path)
-  x = np.random.default_rng(0).uniform(-1, 1, (BATCH, 3, 224, 224)).astype(np.float32)
-  print(f"\n{name}: {path}  ({flops / 1e9:.3f} GFLOP per image, batch {BATCH})")
+def any_size_model(path: Path) -> bytes:
+  """The model with a symbolic input height and width (onnxruntime checks fixed dimensions), inner shapes dropped."""
+  model = onnx.load(str(path))
+  dims = model.graph.input[0].type.tensor_type.shape.dim
+  dims[2].dim_param, dims[3].dim_param = "H", "W"
+  del model.graph.value_info[:]
+  return model.SerializeToString()
+
+
+def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, blas: C.CDLL, peaks: dict[int, float],
+          size: int):
+  flops = model_flops(path) * (size / 224) ** 2
+  rng = np.random.default_rng(0)
+  if size == 224:
+    x = ours_x = rng.uniform(-1, 1, (BATCH, 3, size, size)).astype(np.float32)
+    extra, model = {"raw": True}, str(path)
+  else:
+    ours_x = rng.uniform(0, 255, (BATCH, 3, size, size)).astype(np.float32)
+    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    mean, std = (np.array(meta[key].split(","), np.float32).reshape(1, -1, 1, 1) for key in ("input_mean", "input_std"))
+    x = ((ours_x - mean) / std).astype(np.float32)
+    extra = {"input_size": size, "channel_mode": "triple", "channels": "0,1,2", "intensity": "none"}
+    model = any_size_model(path)
+  print(f"\n{name}: {path}  ({flops / 1e9:.3f} GFLOP per image at {size} px, batch {BATCH})")
   print(f"{'threads':>8}{'ours img/s':>12}{'ort img/s':>12}{'ours/ort':>10}{'ours GFLOP/s':>14}{'ort GFLOP/s':>13}"
         f"{'sgemm peak':>12}{'ours/peak':>11}")
   for threads in (1, 2):
-    params = json.dumps({"parameters": {"model": str(path), "output": "embedding", "raw": True, "threads": threads},
+    params = json.dumps({"parameters": {"model": str(path), "output": "embedding", "threads": threads, **extra},
                          "context": None}).encode()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
     # Untimed first runs: model load, first touch of every buffer. Agreement with onnxruntime to 1e-4 is the
     # embedder's tests' business (EmbedderPluginTests, MobileNetV2Tests); here both must at least give the same shape.
     reference = session.run(["embedding"], {input_name: x})[0]
-    summary = json.loads(plugin.invoke(b"embedder.embed", params, b"crops", x))
+    summary = json.loads(plugin.invoke(b"embedder.embed", params, b"crops", ours_x))
     assert (summary["count"], summary["dimension"]) == reference.shape, (summary, reference.shape)
+    if not peaks:  # after the plugin's load, which may have re-chosen OpenBLAS's kernels
+      peaks.update({t: sgemm_peak(blas, t) for t in (1, 2)})
+      blas.openblas_get_corename.restype = C.c_char_p
+      print(f"OpenBLAS kernels {blas.openblas_get_corename().decode()}, sgemm 1024^3: {peaks[1]:.1f} GFLOP/s on 1 "
+            f"thread, {peaks[2]:.1f} on 2")
     times_ours, times_ort = [], []
     for _ in range(rounds):
       t0 = time.perf_counter()
-      plugin.invoke(b"embedder.embed", params, b"crops", x)
+      plugin.invoke(b"embedder.embed", params, b"crops", ours_x)
       t1 = time.perf_counter()
       session.run(["embedding"], {input_name: x})
       t2 = time.perf_counter()
@@ -129,6 +159,7 @@ def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, blas: C.C
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--rounds", type=int, default=5, help="timed batches per side and thread count")
+  parser.add_argument("--size", type=int, default=224, help="input height and width in pixels (the audit runs 64)")
   args = parser.parse_args()
   bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build" / "release"))
   plugin_path = bin_dir / "libconfound-plugin-embedder.so"
@@ -137,17 +168,16 @@ def main() -> None:
             ("MobileNetV2 1.0 224", REPO.parent / "shared/models/mobilenet_v2_1.0_224.onnx")]
   plugin = InProcessPlugin(plugin_path)
   blas = openblas()
-  peaks = {t: sgemm_peak(blas, t) for t in (1, 2)}
+  peaks: dict[int, float] = {}
   load = os.getloadavg()
   print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (shared with other "
         "jobs: figures vary run to run; the ratio, measured alternately, is the stable one)")
-  print(f"OpenBLAS sgemm 1024^3: {peaks[1]:.1f} GFLOP/s on 1 thread, {peaks[2]:.1f} on 2")
   for name, path in models:
     if not path.exists():
       print(f"\n{name}: {path} is missing ({'run bash .ci/setup-models' if 'lite0' in path.name else 'needs ../shared'}"
             "), skipped")
       continue
-    bench(name, path, plugin, args.rounds, blas, peaks)
+    bench(name, path, plugin, args.rounds, blas, peaks, args.size)
 
 
 if __name__ == "__main__":

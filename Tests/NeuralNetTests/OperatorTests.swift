@@ -80,23 +80,49 @@ final class OperatorTests: XCTestCase {
   }
 
   func testExpandThenDepthwiseRunBlockByBlock() throws {
-    // 80 expanded channels of 40x44 are made in blocks of 36, 36 and 8 when only `out` is requested.
+    // 22 expanded channels of 129x131 (over 128 x 128: NCHW blocks) are made in five blocks of 4 and one of 2 when
+    // only `out` is requested.
     let directory = try TemporaryDirectory(prefix: "nn-expand")
     let reference = try OnnxRuntimeCase.build(
       """
-      inputs = [('x', ['N', 8, 40, 44], [3, 8, 40, 44])]
-      inits = [w('we', [80, 8, 1, 1]), w('be', [80]), w('wd', [80, 1, 3, 3]), w('bd', [80]),
+      inputs = [('x', ['N', 4, 129, 131], [2, 4, 129, 131])]
+      inits = [w('we', [22, 4, 1, 1]), w('be', [22]), w('wd', [22, 1, 3, 3]), w('bd', [22]),
                scalar('zero', 0.0), scalar('six', 0.6)]
       nodes = [
           helper.make_node('Conv', ['x', 'we', 'be'], ['expanded']),
           helper.make_node('Clip', ['expanded', 'zero', 'six'], ['expanded6']),
-          helper.make_node('Conv', ['expanded6', 'wd', 'bd'], ['dw'], group=80, strides=[2, 2], pads=[0, 0, 1, 1]),
+          helper.make_node('Conv', ['expanded6', 'wd', 'bd'], ['dw'], group=22, strides=[2, 2], pads=[0, 0, 1, 1]),
           helper.make_node('Relu', ['dw'], ['out']),
       ]
       outputs = ['expanded6', 'out']
       """, in: directory, seed: 6)
     try reference.assertMatches()
     try reference.assertMatches(["out"], threads: 2)
+  }
+
+  func testExpandThenDepthwiseChannelLastOnSmallPlanes() throws {
+    // Planes of 9x11: channel-last blocks, sgemm writing the expand transposed; 40 channels make two full tiles of
+    // the C kernel and a part tile of 8. Interior columns go four at a time, borders one by one.
+    let directory = try TemporaryDirectory(prefix: "nn-expand-last")
+    let reference = try OnnxRuntimeCase.build(
+      """
+      inputs = [('x', ['N', 6, 9, 11], [5, 6, 9, 11])]
+      inits = [w('we', [40, 6, 1, 1]), w('be', [40]), w('wd', [40, 1, 3, 3]), w('bd', [40]),
+               w('wf', [40, 6, 1, 1]), w('wg', [40, 1, 5, 5]), w('bg', [40]), scalar('zero', 0.0), scalar('six', 0.6)]
+      nodes = [
+          helper.make_node('Conv', ['x', 'we', 'be'], ['expanded']),
+          helper.make_node('Clip', ['expanded', 'zero', 'six'], ['expanded6']),
+          helper.make_node('Conv', ['expanded6', 'wd', 'bd'], ['dw'], group=40, pads=[1, 1, 1, 1]),
+          helper.make_node('Relu', ['dw'], ['out']),
+          helper.make_node('Conv', ['x', 'wf'], ['wide']),
+          helper.make_node('Conv', ['wide', 'wg', 'bg'], ['strided'], group=40, strides=[2, 2], dilations=[1, 2],
+                           pads=[2, 3, 1, 4]),
+      ]
+      outputs = ['expanded6', 'out', 'strided']
+      """, in: directory, seed: 7)
+    try reference.assertMatches()
+    try reference.assertMatches(["out", "strided"])
+    try reference.assertMatches(["out", "strided"], threads: 2)
   }
 
   func testReshapeMatMulAddBroadcastFlatten() throws {

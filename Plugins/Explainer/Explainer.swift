@@ -99,6 +99,9 @@ final class Explainer: ExplainerPlugin {
   init() {
     // Many small products: OpenBLAS's threads only slow them, and two workers run side by side.
     BLASThreads.set(1)
+    // The network passes of the image methods and the supervised CNN are mostly sgemm: OpenBLAS's kernels for this
+    // CPU rather than its generic fallback, chosen once per worker before any call, so every call sees the same.
+    BLASKernels.selectForThisCPU()
   }
 
   func explain(inputs: [String: TensorView], context: CallContext) throws -> AnalysisResult {

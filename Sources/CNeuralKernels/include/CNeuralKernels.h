@@ -27,4 +27,8 @@ void cf_fill_rows(float *y, size_t rows, int channels, const float *values);
 /// `y[i] = clamp(y[i], lower, upper)` (NaN stays NaN).
 void cf_clamp(float *y, size_t count, float lower, float upper);
 
+/// The input gradient of a depthwise convolution (no activation), channel-first: `dx[c] += sum over taps of
+/// w[c][tap] * dy[c]` shifted to the tap's input positions. `weight` is `[channels][kh * kw]`.
+void cf_depthwise_backward(const float *dy, int channels, const float *weight, cf_window g, float *dx);
+
 #endif

@@ -49,7 +49,13 @@ func vectorJacobian<T: NetworkScalar>(
 private func clampBackward<T: NetworkScalar>(_ dy: TensorOf<T>, _ y: TensorOf<T>, _ a: Activation) -> TensorOf<T> {
   guard a != .none else { return dy }
   let (lower, upper) = (T(a.lower), T(a.upper))
-  return TensorOf(shape: dy.shape, data: zip(dy.data, y.data).map { $1 > lower && $1 < upper ? $0 : 0 })
+  var dz = dy
+  y.data.withUnsafeBufferPointer { out in
+    dz.data.withUnsafeMutableBufferPointer { g in
+      for i in 0..<g.count where !(out[i] > lower && out[i] < upper) { g[i] = 0 }
+    }
+  }
+  return dz
 }
 
 /// Broadcast operands get the sum of the output gradients of every element they were stretched over.

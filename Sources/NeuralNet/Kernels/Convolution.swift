@@ -1,3 +1,4 @@
+import CNeuralKernels
 import COpenBLAS
 
 /// 2-D convolution, NCHW. Dense groups run as sgemm (straight on the input for 1x1 stride-1 unpadded
@@ -107,28 +108,50 @@ func convolveBackward<T: NetworkScalar>(_ dy: TensorOf<T>, _ spec: ConvSpec, inp
   let (cg, mg) = (c / groups, m / groups)
   let k = cg * g.kh * g.kw
   let (inPlane, outPlane) = (g.inH * g.inW, g.outH * g.outW)
-  let weight = spec.weight.data.map { T($0) }
+  // Float32 reads the weights in place; float64 converts them once.
+  let converted: [T] = T.self == Float.self ? [] : spec.weight.data.map { T($0) }
   let pointwise = isPointwise(g)
   let depthwise = cg == 1 && mg == 1
   var dx = TensorOf<T>(shape: shape)
+  if depthwise, T.self == Float.self {
+    // Every channel of every image through the C kernel, one call per image.
+    dy.data.withUnsafeBufferPointer { d in
+      dx.data.withUnsafeMutableBufferPointer { out in
+        spec.weight.data.withUnsafeBufferPointer { w in
+          let src = UnsafeRawPointer(d.baseAddress!).assumingMemoryBound(to: Float.self)
+          let dst = UnsafeMutableRawPointer(out.baseAddress!).assumingMemoryBound(to: Float.self)
+          for image in 0..<n {
+            cf_depthwise_backward(src + image * m * outPlane, Int32(m), w.baseAddress!, cf_window(g), dst + image * c * inPlane)
+          }
+        }
+      }
+    }
+    return dx
+  }
   var columns = [T](repeating: 0, count: pointwise || depthwise ? 0 : k * outPlane)
-  dy.data.withUnsafeBufferPointer { dyBuffer in
-    dx.data.withUnsafeMutableBufferPointer { dxBuffer in
-      columns.withUnsafeMutableBufferPointer { cols in
-        for image in 0..<n {
-          for group in 0..<groups {
-            let src = dyBuffer.baseAddress! + (image * m + group * mg) * outPlane
-            let dst = dxBuffer.baseAddress! + (image * c + group * cg) * inPlane
-            if depthwise {
-              scatterDepthwise(src, weight: Array(weight[(group * k)..<((group + 1) * k)]), g, into: dst)
-              continue
-            }
-            weight.withUnsafeBufferPointer { w in
+  func withWeights<R>(_ body: (UnsafePointer<T>) -> R) -> R {
+    if T.self == Float.self {
+      return spec.weight.data.withUnsafeBufferPointer { body(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: T.self)) }
+    }
+    return converted.withUnsafeBufferPointer { body($0.baseAddress!) }
+  }
+  withWeights { weight in
+    dy.data.withUnsafeBufferPointer { dyBuffer in
+      dx.data.withUnsafeMutableBufferPointer { dxBuffer in
+        columns.withUnsafeMutableBufferPointer { cols in
+          for image in 0..<n {
+            for group in 0..<groups {
+              let src = dyBuffer.baseAddress! + (image * m + group * mg) * outPlane
+              let dst = dxBuffer.baseAddress! + (image * c + group * cg) * inPlane
+              if depthwise {
+                scatterDepthwise(src, weight: Array(UnsafeBufferPointer(start: weight + group * k, count: k)), g, into: dst)
+                continue
+              }
               T.gemm(
-                transA: true, transB: false, m: k, n: outPlane, k: mg, alpha: 1, a: w.baseAddress! + group * mg * k,
+                transA: true, transB: false, m: k, n: outPlane, k: mg, alpha: 1, a: weight + group * mg * k,
                 lda: k, b: src, ldb: outPlane, beta: 0, c: pointwise ? dst : cols.baseAddress!, ldc: outPlane)
+              if !pointwise { col2im(cols.baseAddress!, channels: cg, g, addingInto: dst) }
             }
-            if !pointwise { col2im(cols.baseAddress!, channels: cg, g, addingInto: dst) }
           }
         }
       }

@@ -1,16 +1,9 @@
 #include "CNeuralKernels.h"
+#include "Clones.h"
 
 // Channels per tile: one AVX-512 register, two AVX2 ones. Accumulators of a tile stay in registers.
 #define TILE 16
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef CLONES
-#define CLONES
-#endif
 
 size_t cf_depthwise_hwc_scratch(cf_window g) { return (size_t)(g.kh * g.kw + g.outW) * TILE; }
 

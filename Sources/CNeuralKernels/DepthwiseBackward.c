@@ -1,15 +1,8 @@
 #include "CNeuralKernels.h"
+#include "Clones.h"
 
 #include <stdlib.h>
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef CLONES
-#define CLONES
-#endif
 
 // The gradient is scattered channel-last, so that the innermost loop runs over channels (hundreds, contiguous,
 // vectorised) rather than over the few columns of a small plane: dy and the weights are transposed in, dx out.

@@ -13,7 +13,6 @@ struct SupervisedFindings {
   let target: String
   let levels: [String]
   let crops: SupervisedCrops
-  let seconds: Double
 
   static let permutations = 999
 
@@ -36,14 +35,14 @@ struct SupervisedFindings {
     let units = Set(crops.wells.map { audit.design.unit(of: $0) })
     let plates = Array(Set(crops.wells.map(\.plate))).sorted()
     let positive = result["positive"]?.stringValue ?? levels[1]
+    // No timing here: a finding is the same whichever machine computed it (the stage's time is in the stages table).
     let cost = "\(crops.shape[0]) crops, top layer and head fine-tuned for \(result["epochs"]?.intValue ?? 0) epochs on at most "
-      + "\(result["max_train_crops"]?.intValue ?? 0) crops per fold, \(Say.fixed(seconds)) s in all"
+      + "\(result["max_train_crops"]?.intValue ?? 0) crops per fold"
     var evidence: JSONObject = [
       "folds": .array(folds.map { f in
         ["fold": f["fold"] ?? .null, "rocAUC": f["roc_auc"] ?? .null, "testUnits": f["test_units"] ?? .array([])]
       }),
-      "permutedLabelAUC": .array(null.map(JSONValue.double)), "seconds": result["seconds"] ?? .null,
-      "stageSeconds": .double(seconds), "crops": .int(Int64(crops.shape[0])),
+      "permutedLabelAUC": .array(null.map(JSONValue.double)), "crops": .int(Int64(crops.shape[0])),
       "pValueMethod": "labels exchanged between units against the held-out well scores (the models are not retrained per permutation)",
     ]
     evidence["trainedLayers"] = result["trained_layers"]

@@ -66,11 +66,10 @@ struct SupervisedStage: AuditStage {
     if try audit.store.doneKeys(stage: Self.name).contains(key), let data = try? Data(contentsOf: file),
       let stored = try? JSONParser.parse([UInt8](data))
     {
-      try SupervisedFindings(audit: audit, result: stored, target: target, levels: levels, crops: crops,
-                             seconds: stored["stage_seconds"]?.doubleValue ?? .nan).add()
+      try SupervisedFindings(audit: audit, result: stored, target: target, levels: levels, crops: crops).add()
       return StageCounts(resumed: 1)
     }
-    let (stored, seconds) = try train(audit, crops: crops, context: context, target: target)
+    let stored = try train(audit, crops: crops, context: context, target: target)
     try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(JSONWriter.string(stored).utf8).write(to: file)
     try audit.artifact(file, kind: "table", stage: Self.name,
@@ -80,12 +79,12 @@ struct SupervisedStage: AuditStage {
       try audit.write(figure, stage: Self.name)
     }
     try audit.store.complete(stage: Self.name, key: key) { _ in }
-    try SupervisedFindings(audit: audit, result: stored, target: target, levels: levels, crops: crops, seconds: seconds).add()
+    try SupervisedFindings(audit: audit, result: stored, target: target, levels: levels, crops: crops).add()
     return StageCounts(computed: 1)
   }
 
   /// The explainer's result for `crops` (with the target and the stage's seconds added).
-  func train(_ audit: Audit, crops: SupervisedCrops, context: JSONObject, target: String) throws -> (JSONValue, Double) {
+  func train(_ audit: Audit, crops: SupervisedCrops, context: JSONObject, target: String) throws -> JSONValue {
     let scratch = audit.out.appendingPathComponent("supervised-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -109,7 +108,7 @@ struct SupervisedStage: AuditStage {
       o["stage_seconds"] = JSONValue.double(seconds)
       stored = .object(o)
     }
-    return (stored, seconds)
+    return stored
   }
 
   /// FNV-1a of `text`, in hex: a name for a unit that changes when its inputs do.

@@ -70,6 +70,12 @@ final class PluginWorker: @unchecked Sendable {
       condition.lock()
       if cancelled { break }
     }
+    // A worker that refuses the plugin writes why, then exits: its exit can arrive before the reader has read that
+    // message, so drain the pipe to its end (or 1 s) before calling it a crash, as a request does.
+    if handshake == nil && exited {
+      let drainDeadline = Date(timeIntervalSinceNow: 1)
+      while handshake == nil && !outputEnded && !faulted && condition.wait(until: drainDeadline) {}
+    }
     let result = handshake
     condition.unlock()
     switch result {

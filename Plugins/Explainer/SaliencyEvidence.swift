@@ -42,8 +42,8 @@ extension SupervisedCNN {
     }
     // Sanity checks on up to 8 correctly predicted crops per class.
     let sample = request.classes.flatMap { label in correct.filter { request.labels[$0] == label }.prefix(8) }
-    out.sanity = try sanity(sample, folds: folds, permuted: permuted, networks: networks, layer: layer, maps: maps,
-                            null: &out.permutedCorrelation)
+    out.sanity = try sanity(sample, folds: folds, foldOf: foldOf, permuted: permuted, networks: networks, layer: layer,
+                            maps: maps, null: &out.permutedCorrelation)
     // Overlays: the most confidently correct crops of each class.
     for label in request.classes {
       let ranked = correct.filter { request.labels[$0] == label }.sorted { a, b in
@@ -78,34 +78,31 @@ extension SupervisedCNN {
     return (request.classes + ["all"]).compactMap { label in
       let members = rows.filter { label == "all" || request.labels[$0.crop] == label }
       guard !members.isEmpty else { return nil }
-      let byUnit = Dictionary(grouping: members) { request.groups[$0.crop] }
-      let units = byUnit.keys.sorted()
-      func excess(_ drawn: [String]) -> Double {
-        let picked = drawn.flatMap { byUnit[$0]! }
-        return picked.reduce(0) { $0 + $1.mass - $1.area } / Double(picked.count)
-      }
-      var generator = SeededGenerator(seed: request.settings.seed ^ 0xB007)
-      let draws = (0..<2000).map { _ in excess(units.map { _ in units[Int(generator.next() % UInt64(units.count))] }) }.sorted()
+      // The mean excess over crops, with its percentile interval over units of replication.
+      guard let interval = try? Inference.bootstrapInterval(
+        units: members.map { request.groups[$0.crop] }, seed: request.settings.seed ^ 0xB007,
+        statistic: { picked in picked.reduce(0) { $0 + members[$1].mass - members[$1].area } / Double(picked.count) })
+      else { return nil }
       let mass = members.reduce(0) { $0 + $1.mass } / Double(members.count)
       let area = members.reduce(0) { $0 + $1.area } / Double(members.count)
       return [
-        "class": .string(label), "crops": .int(Int64(members.count)), "units": .int(Int64(units.count)),
+        "class": .string(label), "crops": .int(Int64(members.count)),
+        "units": .int(Int64(Set(members.map { request.groups[$0.crop] }).count)),
         "mass_share": .double(mass), "area_share": .double(area), "excess": .double(mass - area),
-        "ci_low": .double(draws[49]), "ci_high": .double(draws[1949]),
+        "ci_low": .double(interval.lower), "ci_high": .double(interval.upper),
       ]
     }
   }
 
   /// The cascading randomisation and the permuted-label model against the original maps of `sample`.
   func sanity(
-    _ sample: [Int], folds: [Fold], permuted: [Fold], networks: [Network], layer: String, maps: [Int: [[Float]]],
-    null: inout Double?
+    _ sample: [Int], folds: [Fold], foldOf: [Int: Int], permuted: [Fold], networks: [Network], layer: String,
+    maps: [Int: [[Float]]], null: inout Double?
   ) throws -> JSONValue {
     guard sample.count >= 2 else {
       return ["passed": false, "threshold": .double(request.settings.threshold), "steps": [],
               "failures": ["fewer than two correctly predicted held-out crops: the maps cannot be checked"]]
     }
-    let foldOf = Dictionary(uniqueKeysWithValues: folds.flatMap { f in f.test.map { ($0, f.index) } })
     let below = try base.weightedLayers(from: request.settings.output)
     func correlation(_ variant: (Fold) throws -> (FineTunedClassifier, Network)) throws -> Double {
       var values: [Double] = []

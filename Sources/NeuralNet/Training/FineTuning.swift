@@ -50,7 +50,7 @@ public struct FineTunedClassifier: Sendable {
     let classWeight: [Float] = [Float(samples) / Float(2 * (samples - positives)), Float(samples) / Float(2 * positives)]
     var network = top
     var parameters = try top.parameters(of: layers)
-    let dimension = try pooledSize(top, output: output, inputs: inputs, views: views)
+    let dimension = try pooledSize(top, output: output, inputs: inputs)
     var model = FineTunedClassifier(
       top: top, output: output, layers: layers, head: [Float](repeating: 0, count: dimension * views), bias: 0,
       views: views)
@@ -134,7 +134,7 @@ public struct FineTunedClassifier: Sendable {
   }
 
   /// The width D of the pooled output per image.
-  static func pooledSize(_ top: Network, output: String, inputs: Tensor, views: Int) throws -> Int {
+  static func pooledSize(_ top: Network, output: String, inputs: Tensor) throws -> Int {
     let one = inputs.slice(batch: 0..<1)
     let pooled = try top.run(one, outputs: [output], anySpatialSize: true)[output]!
     return pooled.count

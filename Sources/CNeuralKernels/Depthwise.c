@@ -17,12 +17,12 @@ typedef int vmask __attribute__((vector_size(TILE * sizeof(int))));
 /// TILE floats from `p`, unaligned.
 #define LOAD(v, p) __builtin_memcpy(&(v), (p), sizeof(vtile))
 
-/// One output row of one full tile of TILE channels: `row[ox * TILE + j]`. `wt` is `[taps][TILE]`. Columns go four
+/// One output row of one full tile of TILE channels: `out[ox * ostride + j]`. `wt` is `[taps][TILE]`. Columns go four
 /// at a time, each weight loaded once for the four, in four sums that do not wait on each other; only columns with
 /// taps in the padding check each tap.
 __attribute__((always_inline)) static inline void tile_row(
     const float *x, int channels, int c0, const float *wt, const float *bias, cf_window g, int oy, float lower,
-    float upper, float *row) {
+    float upper, float *out, size_t ostride) {
   vtile b, lo, hi, acc[4], w, v;
   LOAD(b, bias);
   for (int j = 0; j < TILE; j++) {
@@ -55,7 +55,7 @@ __attribute__((always_inline)) static inline void tile_row(
       for (int k = 0; k < 4; k++) {
         vtile a = SELECT(acc[k], lo, acc[k] < lo);
         a = SELECT(a, hi, a > hi);
-        __builtin_memcpy(row + (ox + k) * TILE, &a, sizeof a);
+        __builtin_memcpy(out + (ox + k) * ostride, &a, sizeof a);
       }
       ox += 4;
       continue;
@@ -80,7 +80,7 @@ __attribute__((always_inline)) static inline void tile_row(
     for (int k = 0; k < count; k++) {
       vtile a = SELECT(acc[k], lo, acc[k] < lo);
       a = SELECT(a, hi, a > hi);
-      __builtin_memcpy(row + (ox + k) * TILE, &a, sizeof a);
+      __builtin_memcpy(out + (ox + k) * ostride, &a, sizeof a);
     }
     ox += count;
   }
@@ -88,7 +88,7 @@ __attribute__((always_inline)) static inline void tile_row(
 
 /// The same for a last tile of n < TILE channels, one channel at a time.
 static void partial_row(const float *x, int channels, int c0, int n, const float *wt, const float *bias,
-                        cf_window g, int oy, float lower, float upper, float *row) {
+                        cf_window g, int oy, float lower, float upper, float *out, size_t ostride) {
   for (int ox = 0; ox < g.outW; ox++) {
     for (int j = 0; j < n; j++) {
       float acc = bias[c0 + j];
@@ -102,7 +102,7 @@ static void partial_row(const float *x, int channels, int c0, int n, const float
         }
       }
       acc = acc < lower ? lower : acc;
-      row[ox * TILE + j] = acc > upper ? upper : acc;
+      out[ox * ostride + j] = acc > upper ? upper : acc;
     }
   }
 }
@@ -145,9 +145,9 @@ void cf_depthwise_hwc(const float *x, int channels, const float *weight, const f
     }
     for (int oy = 0; oy < g.outH; oy++) {
       if (n == TILE) {
-        tile_row(x, channels, c0, wt, bias + c0, g, oy, lower, upper, row);
+        tile_row(x, channels, c0, wt, bias + c0, g, oy, lower, upper, row, TILE);
       } else {
-        partial_row(x, channels, c0, n, wt, bias, g, oy, lower, upper, row);
+        partial_row(x, channels, c0, n, wt, bias, g, oy, lower, upper, row, TILE);
       }
       float *dst = y + (size_t)c0 * yChannelStride + (size_t)oy * g.outW;
       int ox = 0;
@@ -157,6 +157,27 @@ void cf_depthwise_hwc(const float *x, int channels, const float *weight, const f
       }
       for (int j = 0; j < n; j++) {
         for (int x = ox; x < g.outW; x++) dst[(size_t)j * yChannelStride + x] = row[x * TILE + j];
+      }
+    }
+  }
+}
+
+CLONES
+void cf_depthwise_nhwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
+                       float lower, float upper, float *y, size_t yPixelStride, float *scratch) {
+  int taps = g.kh * g.kw;
+  float *wt = scratch;
+  for (int c0 = 0; c0 < channels; c0 += TILE) {
+    int n = channels - c0 < TILE ? channels - c0 : TILE;
+    for (int t = 0; t < taps; t++) {
+      for (int j = 0; j < TILE; j++) wt[t * TILE + j] = j < n ? weight[(size_t)(c0 + j) * taps + t] : 0;
+    }
+    for (int oy = 0; oy < g.outH; oy++) {
+      float *out = y + (size_t)oy * g.outW * yPixelStride + c0;
+      if (n == TILE) {
+        tile_row(x, channels, c0, wt, bias + c0, g, oy, lower, upper, out, yPixelStride);
+      } else {
+        partial_row(x, channels, c0, n, wt, bias, g, oy, lower, upper, out, yPixelStride);
       }
     }
   }

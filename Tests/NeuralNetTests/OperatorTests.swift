@@ -80,8 +80,8 @@ final class OperatorTests: XCTestCase {
   }
 
   func testExpandThenDepthwiseRunBlockByBlock() throws {
-    // 22 expanded channels of 129x131 (over 128 x 128: NCHW blocks) are made in five blocks of 4 and one of 2 when
-    // only `out` is requested.
+    // 22 expanded channels of 129x131 are made in a block of 16 and one of 6 when only `out` is requested (the
+    // forward pass, channel-last); a gradient tape's NCHW kernel makes them in five blocks of 4 and one of 2.
     let directory = try TemporaryDirectory(prefix: "nn-expand")
     let reference = try OnnxRuntimeCase.build(
       """
@@ -98,11 +98,16 @@ final class OperatorTests: XCTestCase {
       """, in: directory, seed: 6)
     try reference.assertMatches()
     try reference.assertMatches(["out"], threads: 2)
+    // A gradient tape's forward pass stays NCHW: watching `dw`, it runs the pair before it in the NCHW blocks.
+    let tape = try reference.network.record(
+      TensorOf<Float>(reference.feeds["x"]!), outputs: ["out"], watching: ["dw"])
+    assertClose(Tensor(try tape.value("out")), reference.expected["out"]!, absolute: 2e-5, relative: 2e-5, "tape")
   }
 
   func testExpandThenDepthwiseChannelLastOnSmallPlanes() throws {
-    // Planes of 9x11: channel-last blocks, sgemm writing the expand transposed; 40 channels make two full tiles of
-    // the C kernel and a part tile of 8. Interior columns go four at a time, borders one by one.
+    // Planes of 9x11: the five images' expand as one product (`cf_pointwise`), then each image's depthwise; 40
+    // channels make two full tiles of the C kernel and a part tile of 8. Interior columns go four at a time, borders
+    // one by one.
     let directory = try TemporaryDirectory(prefix: "nn-expand-last")
     let reference = try OnnxRuntimeCase.build(
       """

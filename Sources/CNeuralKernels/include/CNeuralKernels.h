@@ -21,6 +21,30 @@ size_t cf_depthwise_hwc_scratch(cf_window g);
 void cf_depthwise_hwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
                       float lower, float upper, float *y, size_t yChannelStride, float *scratch);
 
+/// The same, written channel-last: `y[(oy * outW + ox) * yPixelStride + ch]`. `scratch` as `cf_depthwise_hwc`'s.
+void cf_depthwise_nhwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
+                       float lower, float upper, float *y, size_t yPixelStride, float *scratch);
+
+/// Floats `cf_pointwise_pack` writes for a `[m][k]` weight matrix (m output channels, k inputs).
+size_t cf_pointwise_packed_size(int k, int m);
+
+/// Lays out a 1x1 convolution's weights `w[m][k]` (row-major) in panels of 16 output channels, `k` rows each,
+/// zero-padded past `m`: the only layout `cf_pointwise` reads. Done once per model.
+void cf_pointwise_pack(const float *w, int k, int m, float *packed);
+
+/// A 1x1 convolution of channel-last rows: `y[r * ldy + j] = clamp(bias[j] + sum_i x[r * ldx + i] * w[j][i]
+/// (+ residual[r * ldr + j] when `residual` is not NULL))` for `rows` rows and `m` outputs, `w` packed by
+/// `cf_pointwise_pack`. Every row is computed by the same sequence of operations wherever it sits in the call, so a
+/// row's value never depends on the other rows; bias, residual and clamp are applied while the row is in registers.
+void cf_pointwise(const float *x, size_t rows, size_t ldx, int k, const float *packed, int m, const float *bias,
+                  float lower, float upper, const float *residual, size_t ldr, float *y, size_t ldy);
+
+/// `cf_pointwise` through one instruction set's kernel: 0 the baseline, 1 AVX2 with FMA, 2 AVX-512. Returns -1
+/// (and computes nothing) when the CPU lacks it. For tests: `cf_pointwise` itself runs the CPU's best.
+int cf_pointwise_at_level(int level, const float *x, size_t rows, size_t ldx, int k, const float *packed, int m,
+                          const float *bias, float lower, float upper, const float *residual, size_t ldr, float *y,
+                          size_t ldy);
+
 /// `y[r * channels + j] = values[j]` for `rows` rows (a channel-last output's bias, before sgemm adds to it).
 void cf_fill_rows(float *y, size_t rows, int channels, const float *values);
 

@@ -27,6 +27,8 @@ struct Plan {
   let batchSeparable: Bool
   /// The slot of every value the steps read or write, by name; values folded into a fused step have none.
   let slotsByName: [String: Int]
+  /// The channel-last forms of the steps, for float32 forward passes (`Fusion.all`); nil for other plans.
+  let channelLast: ChannelLastProgram?
 
   /// Which fusions a plan may make where they hide no requested value.
   enum Fusion: Hashable {
@@ -80,6 +82,7 @@ struct Plan {
     outputSlots = Dictionary(uniqueKeysWithValues: requested.map { ($0, slot($0)) })
     batchSeparable = nodes.allSatisfy { Plan.isPerImage($0, constants: graph.constants) }
     slotsByName = slots
+    channelLast = fusion == .all ? ChannelLastProgram(steps, pinned: pinned, constants: initial) : nil
   }
 
   /// The nodes some requested value depends on, in their original order.

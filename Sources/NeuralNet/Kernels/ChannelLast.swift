@@ -1,0 +1,378 @@
+import CNeuralKernels
+
+/// The forward pass's channel-last (NHWC) kernels: a 4-D activation is stored `[N, H, W, C]`, so that a 1x1
+/// convolution is a product of the image's rows of channels with the weights, a depthwise convolution reads and
+/// writes 16 adjacent channels at a time, and neither needs a transpose. Convolutions run through `cf_pointwise`,
+/// whose bias, clamp and residual are applied in registers (no separate passes over the output, no copies of the
+/// inputs, weights packed once per plan), and whose every row is computed alike wherever it falls in the batch.
+///
+/// Steps without a channel-last kernel run the NCHW kernels on converted operands (`Network.execute`); a value
+/// whose plane is 1 x 1 is the same bytes in both layouts.
+enum ChannelLastStep {
+  /// A 1x1, stride-1, unpadded, ungrouped Conv: `cf_pointwise` on the rows of all images at once.
+  case pointwise(ConvSpec, packed: [Float])
+  /// Any other ungrouped Conv: the window's taps gathered into rows (`[kh][kw][C]` per output pixel), then
+  /// `cf_pointwise` with the weights reordered to match.
+  case dense(ConvSpec, packed: [Float])
+  case depthwise(ConvSpec)
+  /// An expand (1x1) + depthwise pair, a block of expanded channels at a time (see `expandDepthwise`).
+  case expandDepthwise(expand: ConvSpec, packed: [Float], depthwise: ConvSpec)
+  /// A pointwise Conv without activation whose output only goes to an Add with `residual`: the sum is made in the
+  /// Conv's registers.
+  case pointwiseAdd(ConvSpec, packed: [Float], residual: Int)
+  /// Same-shaped elementwise operations (activations, Add, Mul ...), which do not care about layout.
+  case elementwise
+  case globalAveragePool
+
+  /// The channel-last form of `op`, or nil when it has none.
+  init?(_ op: Operation) {
+    switch op {
+    case .conv(let spec) where spec.isDepthwise: self = .depthwise(spec)
+    case .conv(let spec) where spec.isPointwise: self = .pointwise(spec, packed: pack(spec.weight.data, spec))
+    case .conv(let spec) where spec.group == 1: self = .dense(spec, packed: pack(channelLastWeights(spec), spec))
+    case .expandDepthwise(let expand, let depthwise):
+      self = .expandDepthwise(expand: expand, packed: pack(expand.weight.data, expand), depthwise: depthwise)
+    case .activation, .sigmoid, .identity, .add, .sub, .mul, .div: self = .elementwise
+    case .globalAveragePool: self = .globalAveragePool
+    default: return nil
+    }
+  }
+}
+
+/// A 4-D activation and its layout.
+struct Activations {
+  var tensor: Tensor
+  /// `[N, H, W, C]` when true, `[N, C, H, W]` when false.
+  var channelLast: Bool
+
+  /// The values as NCHW (converted if need be).
+  var channelFirst: Tensor {
+    guard channelLast else { return tensor }
+    let (n, h, w, c) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
+    return Tensor(shape: [n, c, h, w], uninitialized: { out in
+      transposePlanes(tensor.data, images: n, rows: h * w, columns: c, into: out)
+    })
+  }
+
+  /// The values as NHWC; nil unless 4-D.
+  var asChannelLast: Tensor? {
+    if channelLast { return tensor }
+    guard tensor.shape.count == 4 else { return nil }
+    let (n, c, h, w) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
+    if h * w == 1 { return Tensor(shape: [n, h, w, c], data: tensor.data) }
+    return Tensor(shape: [n, h, w, c], uninitialized: { out in
+      transposePlanes(tensor.data, images: n, rows: c, columns: h * w, into: out)
+    })
+  }
+}
+
+/// The channel-last steps of a plan's forward pass.
+struct ChannelLastProgram {
+  /// Each step's channel-last form, or nil.
+  let steps: [ChannelLastStep?]
+  /// Add steps whose sum a `pointwiseAdd` step before them makes: Add step -> Conv step.
+  let absorbed: [Int: Int]
+
+  /// Pairs every pointwise Conv without activation whose output is read only by an Add, and not requested, with
+  /// that Add, when the Add's other operand is computed before the Conv (a residual connection).
+  init(_ steps: [Plan.Step], pinned: Set<Int>, constants: [Tensor?]) {
+    var program = steps.map { ChannelLastStep($0.node.op) }
+    var producer: [Int: Int] = [:]
+    var readers: [Int: Int] = [:]
+    for (index, step) in steps.enumerated() {
+      producer[step.output] = index
+      for input in step.inputs { readers[input, default: 0] += 1 }
+    }
+    var absorbed: [Int: Int] = [:]
+    for (j, step) in steps.enumerated() {
+      guard case .add = step.node.op, step.inputs.count == 2, step.inputs[0] != step.inputs[1] else { continue }
+      for (which, input) in step.inputs.enumerated() {
+        let other = step.inputs[1 - which]
+        guard let i = producer[input], case .pointwise(let spec, let packed)? = program[i], spec.activation == .none,
+          readers[input] == 1, !pinned.contains(input), constants[other] == nil, (producer[other] ?? -1) < i
+        else { continue }
+        program[i] = .pointwiseAdd(spec, packed: packed, residual: other)
+        absorbed[j] = i
+        break
+      }
+    }
+    self.steps = program
+    self.absorbed = absorbed
+  }
+}
+
+/// Runs `step` on `operands` (`residual` is the slot a `pointwiseAdd` adds); nil when they are not of a form it
+/// takes (the caller then runs the NCHW kernel).
+func runChannelLast(_ step: ChannelLastStep, _ op: Operation, _ operands: [Activations], residual: Activations?)
+  throws -> Activations?
+{
+  switch step {
+  case .elementwise:
+    guard operands.allSatisfy(\.channelLast), operands.allSatisfy({ $0.tensor.shape == operands[0].tensor.shape })
+    else { return nil }
+    return Activations(tensor: try apply(op, operands.map(\.tensor)), channelLast: true)
+  case .globalAveragePool:
+    guard operands[0].channelLast else { return nil }
+    return Activations(tensor: poolChannelLast(operands[0].tensor), channelLast: false)
+  case .pointwise(let spec, let packed):
+    guard let x = operands[0].asChannelLast else { return nil }
+    return Activations(tensor: try pointwise(x, spec, packed, residual: nil), channelLast: true)
+  case .pointwiseAdd(let spec, let packed, _):
+    guard let x = operands[0].asChannelLast, let r = residual, r.channelLast else { return nil }
+    return Activations(tensor: try pointwise(x, spec, packed, residual: r.tensor), channelLast: true)
+  case .dense(let spec, let packed):
+    guard let x = operands[0].asChannelLast else { return nil }
+    return Activations(tensor: try dense(x, spec, packed), channelLast: true)
+  case .depthwise(let spec):
+    guard let x = operands[0].asChannelLast else { return nil }
+    return Activations(tensor: try depthwiseChannelLast(x, spec), channelLast: true)
+  case .expandDepthwise(let expand, let packed, let spec):
+    guard let x = operands[0].asChannelLast else { return nil }
+    return Activations(tensor: try expandDepthwiseChannelLast(x, expand, packed, spec), channelLast: true)
+  }
+}
+
+/// Weights `[M, C, kh, kw]` reordered `[M, kh, kw, C]`, the order `dense` gathers each output pixel's taps in.
+private func channelLastWeights(_ spec: ConvSpec) -> [Float] {
+  let (m, c, kh, kw) = (spec.weight.shape[0], spec.weight.shape[1], spec.weight.shape[2], spec.weight.shape[3])
+  var out = [Float](repeating: 0, count: spec.weight.count)
+  for o in 0..<m {
+    for ch in 0..<c {
+      for t in 0..<(kh * kw) { out[(o * kh * kw + t) * c + ch] = spec.weight.data[(o * c + ch) * kh * kw + t] }
+    }
+  }
+  return out
+}
+
+/// `weights` (`[M][K]`) in `cf_pointwise`'s panels.
+private func pack(_ weights: [Float], _ spec: ConvSpec) -> [Float] {
+  let (m, k) = (spec.outChannels, spec.weight.count / spec.outChannels)
+  return [Float](unsafeUninitializedCapacity: cf_pointwise_packed_size(Int32(k), Int32(m))) { buffer, count in
+    weights.withUnsafeBufferPointer { cf_pointwise_pack($0.baseAddress!, Int32(k), Int32(m), buffer.baseAddress!) }
+    count = buffer.count
+  }
+}
+
+/// `[images][rows][columns]` to `[images][columns][rows]`, in tiles that stay in cache.
+private func transposePlanes(_ x: [Float], images: Int, rows: Int, columns: Int, into y: UnsafeMutableBufferPointer<Float>) {
+  let tile = 32
+  x.withUnsafeBufferPointer { x in
+    for image in 0..<images {
+      let (src, dst) = (x.baseAddress! + image * rows * columns, y.baseAddress! + image * rows * columns)
+      for r0 in stride(from: 0, to: rows, by: tile) {
+        for c0 in stride(from: 0, to: columns, by: tile) {
+          for r in r0..<min(r0 + tile, rows) {
+            for col in c0..<min(c0 + tile, columns) { dst[col * rows + r] = src[r * columns + col] }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// `[N, H, W, C]` checked against the Conv's input channels.
+private func channelLastShape(_ x: Tensor, _ spec: ConvSpec) throws -> (n: Int, h: Int, w: Int, c: Int) {
+  let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+  guard c == spec.inChannels else {
+    throw ShapeError(
+      "weight \(describe(shape: spec.weight.shape)) with group \(spec.group) expects \(spec.inChannels) input "
+        + "channels, received \(describe(shape: [n, c, h, w]))")
+  }
+  return (n, h, w, c)
+}
+
+private func pointwise(_ x: Tensor, _ spec: ConvSpec, _ packed: [Float], residual: Tensor?) throws -> Tensor {
+  let (n, h, w, c) = try channelLastShape(x, spec)
+  let m = spec.outChannels
+  let rows = n * h * w
+  if let residual, residual.shape != [n, h, w, m] {
+    throw ShapeError("cannot add \(describe(shape: residual.shape)) to the Conv's [\(n),\(h),\(w),\(m)] (NHWC)")
+  }
+  return Tensor(shape: [n, h, w, m]) { out in
+    x.data.withUnsafeBufferPointer { input in
+      packed.withUnsafeBufferPointer { packed in
+        spec.bias.withUnsafeBufferPointer { bias in
+          withOptionalPointer(residual?.data) { r in
+            cf_pointwise(
+              input.baseAddress!, rows, c, Int32(c), packed.baseAddress!, Int32(m), bias.baseAddress!,
+              spec.activation.lower, spec.activation.upper, r, m, out.baseAddress!, m)
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Calls `body` with a pointer to `values`, or NULL.
+private func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let values else { return body(nil) }
+  return values.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Every output pixel's taps (`[kh][kw][C]`, zero in the padding) gathered into a row, image by image, then one
+/// `cf_pointwise` call per image.
+private func dense(_ x: Tensor, _ spec: ConvSpec, _ packed: [Float]) throws -> Tensor {
+  let (n, h, w, c) = try channelLastShape(x, spec)
+  let g = try ResolvedWindow(spec.window, inH: h, inW: w)
+  let m = spec.outChannels
+  let depth = g.kh * g.kw * c
+  let outPlane = g.outH * g.outW
+  var rows = [Float](repeating: 0, count: outPlane * depth)
+  return Tensor(shape: [n, g.outH, g.outW, m]) { out in
+    x.data.withUnsafeBufferPointer { input in
+      rows.withUnsafeMutableBufferPointer { rows in
+        packed.withUnsafeBufferPointer { packed in
+          spec.bias.withUnsafeBufferPointer { bias in
+            for image in 0..<n {
+              let src = input.baseAddress! + image * h * w * c
+              gatherTaps(src, h: h, w: w, c: c, g, into: rows.baseAddress!)
+              cf_pointwise(
+                rows.baseAddress!, outPlane, depth, Int32(depth), packed.baseAddress!, Int32(m), bias.baseAddress!,
+                spec.activation.lower, spec.activation.upper, nil, 0, out.baseAddress! + image * outPlane * m, m)
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Row `oy * outW + ox` of `rows` is output pixel (oy, ox)'s taps, `[kh][kw][c]`, zero in the padding. A run of
+/// `kw * c` adjacent floats per kernel row where the window lies inside the input (the stem's 3 x 3 x 3: 9 floats
+/// instead of 3 per copy).
+private func gatherTaps(
+  _ src: UnsafePointer<Float>, h: Int, w: Int, c: Int, _ g: ResolvedWindow, into rows: UnsafeMutablePointer<Float>
+) {
+  let depth = g.kh * g.kw * c
+  let run = g.kw * c
+  for oy in 0..<g.outH {
+    for ky in 0..<g.kh {
+      let iy = oy * g.sh - g.padTop + ky * g.dh
+      let line = src + iy * w * c
+      for ox in 0..<g.outW {
+        let dst = rows + (oy * g.outW + ox) * depth + ky * run
+        guard iy >= 0 && iy < h else {
+          for i in 0..<run { dst[i] = 0 }
+          continue
+        }
+        let ix = ox * g.sw - g.padLeft
+        if g.dw == 1 && ix >= 0 && ix + g.kw <= w {
+          let from = line + ix * c
+          for i in 0..<run { dst[i] = from[i] }
+          continue
+        }
+        for kx in 0..<g.kw {
+          let x = ix + kx * g.dw
+          let from = line + x * c
+          if x >= 0 && x < w {
+            for ch in 0..<c { dst[kx * c + ch] = from[ch] }
+          } else {
+            for ch in 0..<c { dst[kx * c + ch] = 0 }
+          }
+        }
+      }
+    }
+  }
+}
+
+private func depthwiseChannelLast(_ x: Tensor, _ spec: ConvSpec) throws -> Tensor {
+  let (n, h, w, c) = try channelLastShape(x, spec)
+  let g = try ResolvedWindow(spec.window, inH: h, inW: w)
+  let window = cf_window(g)
+  var scratch = [Float](repeating: 0, count: cf_depthwise_hwc_scratch(window))
+  return Tensor(shape: [n, g.outH, g.outW, c]) { out in
+    x.data.withUnsafeBufferPointer { input in
+      spec.weight.data.withUnsafeBufferPointer { weight in
+        spec.bias.withUnsafeBufferPointer { bias in
+          scratch.withUnsafeMutableBufferPointer { scratch in
+            for image in 0..<n {
+              cf_depthwise_nhwc(
+                input.baseAddress! + image * h * w * c, Int32(c), weight.baseAddress!, bias.baseAddress!, window,
+                spec.activation.lower, spec.activation.upper, out.baseAddress! + image * g.outH * g.outW * c, c,
+                scratch.baseAddress!)
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The expand convolution of a few images for a block of channels into a scratch buffer that stays in cache
+/// (`[images][plane][block]`), then the depthwise convolution of each image's block into its columns of the output.
+/// Images go one at a time on planes of 1,024 pixels or more, and together on smaller ones, so that the expand's
+/// product has rows enough (a 2 x 2 plane has 4 per image) to fill its tiles.
+private func expandDepthwiseChannelLast(_ x: Tensor, _ expand: ConvSpec, _ packed: [Float], _ spec: ConvSpec) throws
+  -> Tensor
+{
+  let (n, h, w, c) = try channelLastShape(x, expand)
+  let g = try ResolvedWindow(spec.window, inH: h, inW: w)
+  let mid = expand.outChannels
+  guard spec.inChannels == mid else {
+    throw ShapeError("depthwise weight \(describe(shape: spec.weight.shape)) after \(mid) expanded channels")
+  }
+  let plane = h * w
+  let outPlane = g.outH * g.outW
+  let together = max(1, min(n, rowsTogether / plane))
+  let block = min(mid, max(16, (blockFloats / (plane * together)) / 16 * 16))
+  let taps = g.kh * g.kw
+  let window = cf_window(g)
+  var expanded = [Float](unsafeUninitializedCapacity: plane * together * block) { $1 = $0.count }
+  var scratch = [Float](repeating: 0, count: cf_depthwise_hwc_scratch(window))
+  return Tensor(shape: [n, g.outH, g.outW, mid]) { out in
+    x.data.withUnsafeBufferPointer { input in
+      packed.withUnsafeBufferPointer { packed in
+        expand.bias.withUnsafeBufferPointer { expandBias in
+          spec.weight.data.withUnsafeBufferPointer { weight in
+            spec.bias.withUnsafeBufferPointer { bias in
+              expanded.withUnsafeMutableBufferPointer { expanded in
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                  for firstImage in stride(from: 0, to: n, by: together) {
+                    let images = min(together, n - firstImage)
+                    for first in stride(from: 0, to: mid, by: block) {
+                      let count = min(block, mid - first)
+                      cf_pointwise(
+                        input.baseAddress! + firstImage * plane * c, images * plane, c, Int32(c),
+                        packed.baseAddress! + first * c, Int32(count), expandBias.baseAddress! + first,
+                        expand.activation.lower, expand.activation.upper, nil, 0, expanded.baseAddress!, count)
+                      for image in 0..<images {
+                        cf_depthwise_nhwc(
+                          expanded.baseAddress! + image * plane * count, Int32(count), weight.baseAddress! + first * taps,
+                          bias.baseAddress! + first, window, spec.activation.lower, spec.activation.upper,
+                          out.baseAddress! + (firstImage + image) * outPlane * mid + first, mid, scratch.baseAddress!)
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Pixels of the images whose expand runs as one product (see above).
+private let rowsTogether = 1024
+/// Floats of expanded values per block (1 MB: 16 channels of 128 x 128).
+private let blockFloats = 256 * 1024
+
+/// The mean of every channel over the plane, summed pixel by pixel in order (as the NCHW kernel sums), `[N, C, 1, 1]`.
+private func poolChannelLast(_ x: Tensor) -> Tensor {
+  let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+  let plane = h * w
+  return Tensor(shape: [n, c, 1, 1]) { out in
+    x.data.withUnsafeBufferPointer { input in
+      for image in 0..<n {
+        let sums = out.baseAddress! + image * c
+        sums.update(repeating: 0, count: c)
+        for p in 0..<plane {
+          let row = input.baseAddress! + (image * plane + p) * c
+          for ch in 0..<c { sums[ch] += row[ch] }
+        }
+        for ch in 0..<c { sums[ch] /= Float(plane) }
+      }
+    }
+  }
+}

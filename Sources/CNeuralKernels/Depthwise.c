@@ -1,5 +1,6 @@
 #include "CNeuralKernels.h"
 #include "Clones.h"
+#include "DepthwiseTaps.h"
 
 // Channels per tile: one AVX-512 register, two AVX2 ones. Accumulators of a tile stay in registers.
 #define TILE 16
@@ -43,14 +44,7 @@ __attribute__((always_inline)) static inline void tile_row(
         int iy = oy * g.sh - g.padTop + ky * g.dh;
         if (iy < 0 || iy >= g.inH) continue;
         const float *src = x + ((size_t)iy * g.inW + ox * g.sw - g.padLeft) * channels + c0;
-        for (int kx = 0; kx < g.kw; kx++) {
-          LOAD(w, wt + (ky * g.kw + kx) * TILE);
-          const float *p = src + (size_t)kx * g.dw * channels;
-          for (int k = 0; k < 4; k++) {
-            LOAD(v, p + k * step);
-            acc[k] += w * v;
-          }
-        }
+        ROW_TAPS(4, g, src, channels, wt + ky * g.kw * TILE);
       }
       for (int k = 0; k < 4; k++) {
         vtile a = SELECT(acc[k], lo, acc[k] < lo);
@@ -162,16 +156,16 @@ void cf_depthwise_hwc(const float *x, int channels, const float *weight, const f
   }
 }
 
+// Channel-last output, row by row: interior columns four at a time without tests, border columns with a test per
+// tap (`cf_depthwise_nhwc` chooses this on planes where most columns are interior). `packed` as `cf_depthwise_pack`
+// lays it out.
 CLONES
-void cf_depthwise_nhwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
-                       float lower, float upper, float *y, size_t yPixelStride, float *scratch) {
+void cf_depthwise_nhwc_rows(const float *x, int channels, const float *packed, const float *bias, cf_window g,
+                            float lower, float upper, float *y, size_t yPixelStride) {
   int taps = g.kh * g.kw;
-  float *wt = scratch;
   for (int c0 = 0; c0 < channels; c0 += TILE) {
     int n = channels - c0 < TILE ? channels - c0 : TILE;
-    for (int t = 0; t < taps; t++) {
-      for (int j = 0; j < TILE; j++) wt[t * TILE + j] = j < n ? weight[(size_t)(c0 + j) * taps + t] : 0;
-    }
+    const float *wt = packed + (size_t)c0 * taps;
     for (int oy = 0; oy < g.outH; oy++) {
       float *out = y + (size_t)oy * g.outW * yPixelStride + c0;
       if (n == TILE) {

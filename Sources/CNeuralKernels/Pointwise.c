@@ -4,6 +4,9 @@
 #define PANEL 16
 // Rows whose inputs stay in cache while every panel of outputs passes over them.
 #define ROW_BLOCK 96
+// Inputs per pass over a block of rows: two panels' weights for them (32 KB) stay in the L1 cache while every tile
+// of rows reads them, instead of coming from L2 once per tile.
+#define K_BLOCK 256
 
 size_t cf_pointwise_packed_size(int k, int m) { return (size_t)((m + PANEL - 1) / PANEL) * k * PANEL; }
 
@@ -41,14 +44,19 @@ typedef int vmaskp __attribute__((vector_size(PANEL * sizeof(int))));
     MOVE(y + (size_t)(row) * ldy + (col), &a_, n);                     \
   } while (0)
 
-// MR rows by PANELS panels of outputs, from row `r` on, in accumulators that must fit the registers.
+// MR rows by PANELS panels of outputs, from row `r` on, inputs k0..<k1, in accumulators that must fit the registers.
+// The first block of inputs starts from the bias, later ones from the partial sums the block before stored in `y`
+// (a float32 store and load, exact); the last block applies the epilogue.
 #define TILE_ROWS(MR, PANELS)                                                                                   \
   do {                                                                                                          \
     vpanel c[MR][PANELS];                                                                                       \
     for (int i = 0; i < MR; i++)                                                                                \
-      for (int q = 0; q < PANELS; q++) c[i][q] = start[q];                                                      \
+      for (int q = 0; q < PANELS; q++) {                                                                        \
+        if (k0 == 0) c[i][q] = start[q];                                                                        \
+        else MOVE(&c[i][q], y + (r + i) * ldy + p + q * PANEL, n[q]);                                           \
+      }                                                                                                         \
     const float *a = x + r * ldx;                                                                               \
-    for (int kk = 0; kk < k; kk++) {                                                                            \
+    for (int kk = k0; kk < k1; kk++) {                                                                          \
       vpanel w[PANELS];                                                                                         \
       for (int q = 0; q < PANELS; q++) __builtin_memcpy(&w[q], b[q] + (size_t)kk * PANEL, sizeof(vpanel));      \
       for (int i = 0; i < MR; i++) {                                                                            \
@@ -57,7 +65,10 @@ typedef int vmaskp __attribute__((vector_size(PANEL * sizeof(int))));
       }                                                                                                         \
     }                                                                                                           \
     for (int i = 0; i < MR; i++)                                                                                \
-      for (int q = 0; q < PANELS; q++) EPILOGUE(c[i][q], r + i, p + q * PANEL, n[q]);                           \
+      for (int q = 0; q < PANELS; q++) {                                                                        \
+        if (k1 == k) EPILOGUE(c[i][q], r + i, p + q * PANEL, n[q]);                                             \
+        else MOVE(y + (r + i) * ldy + p + q * PANEL, &c[i][q], n[q]);                                           \
+      }                                                                                                         \
   } while (0)
 
 // One kernel per instruction set: tiles of MR rows by two panels where two panels of outputs remain, else of MR1
@@ -86,13 +97,21 @@ typedef int vmaskp __attribute__((vector_size(PANEL * sizeof(int))));
           b[q] = packed + (size_t)(first / PANEL) * k * PANEL;                                                 \
           for (int j = 0; j < PANEL; j++) start[q][j] = j < n[q] ? bias[first + j] : 0;                        \
         }                                                                                                      \
-        size_t r = r0;                                                                                         \
-        if (panels == 2) {                                                                                     \
-          for (; r + MR <= end; r += MR) TILE_ROWS(MR, 2);                                                     \
-          for (; r < end; r++) TILE_ROWS(1, 2);                                                                \
-        } else {                                                                                               \
-          for (; r + MR1 <= end; r += MR1) TILE_ROWS(MR1, 1);                                                  \
-          for (; r < end; r++) TILE_ROWS(1, 1);                                                                \
+        for (int k0 = 0; k0 < k; k0 += K_BLOCK) {                                                              \
+          int k1 = k0 + K_BLOCK < k ? k0 + K_BLOCK : k;                                                        \
+          size_t r = r0;                                                                                       \
+          if (panels == 2) {                                                                                   \
+            for (; r + MR <= end; r += MR) TILE_ROWS(MR, 2);                                                   \
+            if (MR > 4 && r + 4 <= end) { TILE_ROWS(4, 2); r += 4; }                                          \
+            if (MR > 2 && r + 2 <= end) { TILE_ROWS(2, 2); r += 2; }                                          \
+            if (r < end) { TILE_ROWS(1, 2); r += 1; }                                                          \
+          } else {                                                                                             \
+            for (; r + MR1 <= end; r += MR1) TILE_ROWS(MR1, 1);                                                \
+            if (MR1 > 8 && r + 8 <= end) { TILE_ROWS(8, 1); r += 8; }                                         \
+            if (MR1 > 4 && r + 4 <= end) { TILE_ROWS(4, 1); r += 4; }                                         \
+            if (MR1 > 2 && r + 2 <= end) { TILE_ROWS(2, 1); r += 2; }                                         \
+            if (r < end) { TILE_ROWS(1, 1); r += 1; }                                                          \
+          }                                                                                                    \
         }                                                                                                      \
         p += panels * PANEL;                                                                                   \
       }                                                                                                        \

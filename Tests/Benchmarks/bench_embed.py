@@ -43,6 +43,9 @@ sys.path.insert(0, str(HERE))
 from plugin_call_cost import InProcessPlugin  # noqa: E402
 
 BATCH = 32
+# Seconds between runs: onnxruntime's pool threads spin for a while after a run (`session.intra_op.allow_spinning`,
+# on by default), and on a 2-CPU machine a spinning thread takes a core from whichever side runs next.
+SETTLE = 0.2
 
 
 def model_flops(path: Path) -> float:
@@ -145,11 +148,12 @@ def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, blas: C.C
     for _ in range(rounds):
       t0 = time.perf_counter()
       plugin.invoke(b"embedder.embed", params, b"crops", ours_x)
-      t1 = time.perf_counter()
+      times_ours.append(time.perf_counter() - t0)
+      time.sleep(SETTLE)
+      t0 = time.perf_counter()
       session.run(["embedding"], {input_name: x})
-      t2 = time.perf_counter()
-      times_ours.append(t1 - t0)
-      times_ort.append(t2 - t1)
+      times_ort.append(time.perf_counter() - t0)
+      time.sleep(SETTLE)
     ours_rate, ort_rate = BATCH / statistics.median(times_ours), BATCH / statistics.median(times_ort)
     ours_gflops, ort_gflops = ours_rate * flops / 1e9, ort_rate * flops / 1e9
     print(f"{threads:>8}{ours_rate:12.1f}{ort_rate:12.1f}{ours_rate / ort_rate:10.2f}{ours_gflops:14.1f}"

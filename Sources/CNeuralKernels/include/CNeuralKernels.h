@@ -21,8 +21,21 @@ size_t cf_depthwise_hwc_scratch(cf_window g);
 void cf_depthwise_hwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
                       float lower, float upper, float *y, size_t yChannelStride, float *scratch);
 
-/// The same, written channel-last: `y[(oy * outW + ox) * yPixelStride + ch]`. `scratch` as `cf_depthwise_hwc`'s.
-void cf_depthwise_nhwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
+/// Floats of scratch `cf_depthwise_nhwc` needs for window `g`.
+size_t cf_depthwise_nhwc_scratch(cf_window g);
+
+/// Floats `cf_depthwise_pack` writes for `channels` channels of `taps` taps.
+size_t cf_depthwise_packed_size(int channels, int taps);
+
+/// Lays out depthwise weights `[channels][taps]` (ONNX's layout) as tiles of 16 channels, `[tile][tap][16]`, zero
+/// past the last channel: the layout `cf_depthwise_nhwc` reads. Done once per model; a block of channels starting
+/// at a multiple of 16, `first`, starts at `packed + first * taps`.
+void cf_depthwise_pack(const float *weight, int channels, int taps, float *packed);
+
+/// Depthwise convolution channel-last in and out: `x[(iy * inW + ix) * channels + ch]` to
+/// `y[(oy * outW + ox) * yPixelStride + ch]`, with bias and clamp as `cf_depthwise_hwc`'s, weights packed by
+/// `cf_depthwise_pack`.
+void cf_depthwise_nhwc(const float *x, int channels, const float *packed, const float *bias, cf_window g,
                        float lower, float upper, float *y, size_t yPixelStride, float *scratch);
 
 /// Floats `cf_pointwise_pack` writes for a `[m][k]` weight matrix (m output channels, k inputs).

@@ -14,9 +14,9 @@ enum ChannelLastStep {
   /// Any other ungrouped Conv: the window's taps gathered into rows (`[kh][kw][C]` per output pixel), then
   /// `cf_pointwise` with the weights reordered to match.
   case dense(ConvSpec, packed: [Float])
-  case depthwise(ConvSpec)
+  case depthwise(ConvSpec, packed: [Float])
   /// An expand (1x1) + depthwise pair, a block of expanded channels at a time (see `expandDepthwise`).
-  case expandDepthwise(expand: ConvSpec, packed: [Float], depthwise: ConvSpec)
+  case expandDepthwise(expand: ConvSpec, packed: [Float], depthwise: ConvSpec, depthwisePacked: [Float])
   /// A pointwise Conv without activation whose output only goes to an Add with `residual`: the sum is made in the
   /// Conv's registers.
   case pointwiseAdd(ConvSpec, packed: [Float], residual: Int)
@@ -27,11 +27,13 @@ enum ChannelLastStep {
   /// The channel-last form of `op`, or nil when it has none.
   init?(_ op: Operation) {
     switch op {
-    case .conv(let spec) where spec.isDepthwise: self = .depthwise(spec)
+    case .conv(let spec) where spec.isDepthwise: self = .depthwise(spec, packed: packDepthwise(spec))
     case .conv(let spec) where spec.isPointwise: self = .pointwise(spec, packed: pack(spec.weight.data, spec))
     case .conv(let spec) where spec.group == 1: self = .dense(spec, packed: pack(channelLastWeights(spec), spec))
     case .expandDepthwise(let expand, let depthwise):
-      self = .expandDepthwise(expand: expand, packed: pack(expand.weight.data, expand), depthwise: depthwise)
+      self = .expandDepthwise(
+        expand: expand, packed: pack(expand.weight.data, expand), depthwise: depthwise,
+        depthwisePacked: packDepthwise(depthwise))
     case .activation, .sigmoid, .identity, .add, .sub, .mul, .div: self = .elementwise
     case .globalAveragePool: self = .globalAveragePool
     default: return nil
@@ -122,13 +124,14 @@ func runChannelLast(_ step: ChannelLastStep, _ op: Operation, _ operands: [Activ
     return Activations(tensor: try pointwise(x, spec, packed, residual: r.tensor), channelLast: true)
   case .dense(let spec, let packed):
     guard let x = operands[0].asChannelLast else { return nil }
-    return Activations(tensor: try dense(x, spec, packed), channelLast: true)
-  case .depthwise(let spec):
+    return Activations(tensor: try dense(Activations(tensor: x, channelLast: true), spec, packed), channelLast: true)
+  case .depthwise(let spec, let packed):
     guard let x = operands[0].asChannelLast else { return nil }
-    return Activations(tensor: try depthwiseChannelLast(x, spec), channelLast: true)
-  case .expandDepthwise(let expand, let packed, let spec):
+    return Activations(tensor: try depthwiseChannelLast(x, spec, packed), channelLast: true)
+  case .expandDepthwise(let expand, let packed, let spec, let depthwisePacked):
     guard let x = operands[0].asChannelLast else { return nil }
-    return Activations(tensor: try expandDepthwiseChannelLast(x, expand, packed, spec), channelLast: true)
+    return Activations(
+      tensor: try expandDepthwiseChannelLast(x, expand, packed, spec, depthwisePacked), channelLast: true)
   }
 }
 
@@ -144,6 +147,15 @@ private func channelLastWeights(_ spec: ConvSpec) -> [Float] {
   return out
 }
 
+/// A depthwise Conv's weights in `cf_depthwise_nhwc`'s tiles.
+private func packDepthwise(_ spec: ConvSpec) -> [Float] {
+  let (c, taps) = (spec.outChannels, spec.weight.count / spec.outChannels)
+  return [Float](unsafeUninitializedCapacity: cf_depthwise_packed_size(Int32(c), Int32(taps))) { buffer, count in
+    spec.weight.data.withUnsafeBufferPointer { cf_depthwise_pack($0.baseAddress!, Int32(c), Int32(taps), buffer.baseAddress!) }
+    count = buffer.count
+  }
+}
+
 /// `weights` (`[M][K]`) in `cf_pointwise`'s panels.
 private func pack(_ weights: [Float], _ spec: ConvSpec) -> [Float] {
   let (m, k) = (spec.outChannels, spec.weight.count / spec.outChannels)
@@ -153,16 +165,24 @@ private func pack(_ weights: [Float], _ spec: ConvSpec) -> [Float] {
   }
 }
 
-/// `[images][rows][columns]` to `[images][columns][rows]`, in tiles that stay in cache.
+/// `[images][rows][columns]` to `[images][columns][rows]`: with few rows (an RGB image's 3 channels), a column of all
+/// rows at a time, reading each row as a stream; otherwise in square tiles that stay in cache.
 private func transposePlanes(_ x: [Float], images: Int, rows: Int, columns: Int, into y: UnsafeMutableBufferPointer<Float>) {
-  let tile = 32
   x.withUnsafeBufferPointer { x in
     for image in 0..<images {
       let (src, dst) = (x.baseAddress! + image * rows * columns, y.baseAddress! + image * rows * columns)
+      if rows <= 8 {
+        for col in 0..<columns {
+          for r in 0..<rows { dst[col * rows + r] = src[r * columns + col] }
+        }
+        continue
+      }
+      let tile = 16
       for r0 in stride(from: 0, to: rows, by: tile) {
+        let r1 = min(r0 + tile, rows)
         for c0 in stride(from: 0, to: columns, by: tile) {
-          for r in r0..<min(r0 + tile, rows) {
-            for col in c0..<min(c0 + tile, columns) { dst[col * rows + r] = src[r * columns + col] }
+          for col in c0..<min(c0 + tile, columns) {
+            for r in r0..<r1 { dst[col * rows + r] = src[r * columns + col] }
           }
         }
       }
@@ -209,26 +229,40 @@ private func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<F
   return values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
-/// Every output pixel's taps (`[kh][kw][C]`, zero in the padding) gathered into a row, image by image, then one
-/// `cf_pointwise` call per image.
-private func dense(_ x: Tensor, _ spec: ConvSpec, _ packed: [Float]) throws -> Tensor {
-  let (n, h, w, c) = try channelLastShape(x, spec)
+/// Every output pixel's taps (`[kh][kw][C]`, zero in the padding) gathered into rows, a band of output rows at a
+/// time so that the rows are still in cache when `cf_pointwise` reads them. The input may be either layout: the
+/// graph's NCHW input is read where it is, without a conversion of its own.
+private func dense(_ x: Activations, _ spec: ConvSpec, _ packed: [Float]) throws -> Tensor {
+  let s = x.tensor.shape
+  let (n, h, w, c) = x.channelLast ? (s[0], s[1], s[2], s[3]) : (s[0], s[2], s[3], s[1])
+  guard c == spec.inChannels else {
+    throw ShapeError(
+      "weight \(describe(shape: spec.weight.shape)) expects \(spec.inChannels) input channels, received "
+        + "\(describe(shape: [n, c, h, w]))")
+  }
+  let layout =
+    x.channelLast ? TapLayout(row: w * c, pixel: c, channel: 1) : TapLayout(row: w, pixel: 1, channel: h * w)
   let g = try ResolvedWindow(spec.window, inH: h, inW: w)
   let m = spec.outChannels
   let depth = g.kh * g.kw * c
   let outPlane = g.outH * g.outW
-  var rows = [Float](repeating: 0, count: outPlane * depth)
+  let band = max(1, min(g.outH, bandFloats / max(1, g.outW * depth)))
+  var rows = [Float](unsafeUninitializedCapacity: band * g.outW * depth) { $1 = $0.count }
   return Tensor(shape: [n, g.outH, g.outW, m]) { out in
-    x.data.withUnsafeBufferPointer { input in
+    x.tensor.data.withUnsafeBufferPointer { input in
       rows.withUnsafeMutableBufferPointer { rows in
         packed.withUnsafeBufferPointer { packed in
           spec.bias.withUnsafeBufferPointer { bias in
             for image in 0..<n {
               let src = input.baseAddress! + image * h * w * c
-              gatherTaps(src, h: h, w: w, c: c, g, into: rows.baseAddress!)
-              cf_pointwise(
-                rows.baseAddress!, outPlane, depth, Int32(depth), packed.baseAddress!, Int32(m), bias.baseAddress!,
-                spec.activation.lower, spec.activation.upper, nil, 0, out.baseAddress! + image * outPlane * m, m)
+              for first in stride(from: 0, to: g.outH, by: band) {
+                let last = min(first + band, g.outH)
+                gatherTaps(src, h: h, w: w, c: c, layout, g, outputRows: first..<last, into: rows.baseAddress!)
+                cf_pointwise(
+                  rows.baseAddress!, (last - first) * g.outW, depth, Int32(depth), packed.baseAddress!, Int32(m),
+                  bias.baseAddress!, spec.activation.lower, spec.activation.upper, nil, 0,
+                  out.baseAddress! + (image * outPlane + first * g.outW) * m, m)
+              }
             }
           }
         }
@@ -237,35 +271,45 @@ private func dense(_ x: Tensor, _ spec: ConvSpec, _ packed: [Float]) throws -> T
   }
 }
 
-/// Row `oy * outW + ox` of `rows` is output pixel (oy, ox)'s taps, `[kh][kw][c]`, zero in the padding. A run of
-/// `kw * c` adjacent floats per kernel row where the window lies inside the input (the stem's 3 x 3 x 3: 9 floats
-/// instead of 3 per copy).
+/// Floats of gathered taps per band (64 KB).
+private let bandFloats = 16 * 1024
+
+/// Where input value (iy, ix, ch) of an image lies: `row * iy + pixel * ix + channel * ch`.
+private struct TapLayout {
+  let row: Int, pixel: Int, channel: Int
+}
+
+/// Row `(oy - first) * outW + ox` of `rows` is output pixel (oy, ox)'s taps, `[kh][kw][c]`, zero in the padding.
+/// Channel-last inputs copy a run of `kw * c` adjacent floats per kernel row where the window lies inside the input
+/// (the stem's 3 x 3 x 3: 9 floats at once instead of 3).
 private func gatherTaps(
-  _ src: UnsafePointer<Float>, h: Int, w: Int, c: Int, _ g: ResolvedWindow, into rows: UnsafeMutablePointer<Float>
+  _ src: UnsafePointer<Float>, h: Int, w: Int, c: Int, _ layout: TapLayout, _ g: ResolvedWindow,
+  outputRows: Range<Int>, into rows: UnsafeMutablePointer<Float>
 ) {
   let depth = g.kh * g.kw * c
   let run = g.kw * c
-  for oy in 0..<g.outH {
+  let contiguous = layout.channel == 1 && layout.pixel == c && g.dw == 1
+  for oy in outputRows {
     for ky in 0..<g.kh {
       let iy = oy * g.sh - g.padTop + ky * g.dh
-      let line = src + iy * w * c
+      let line = src + iy * layout.row
       for ox in 0..<g.outW {
-        let dst = rows + (oy * g.outW + ox) * depth + ky * run
+        let dst = rows + ((oy - outputRows.lowerBound) * g.outW + ox) * depth + ky * run
         guard iy >= 0 && iy < h else {
           for i in 0..<run { dst[i] = 0 }
           continue
         }
         let ix = ox * g.sw - g.padLeft
-        if g.dw == 1 && ix >= 0 && ix + g.kw <= w {
+        if contiguous && ix >= 0 && ix + g.kw <= w {
           let from = line + ix * c
           for i in 0..<run { dst[i] = from[i] }
           continue
         }
         for kx in 0..<g.kw {
           let x = ix + kx * g.dw
-          let from = line + x * c
+          let from = line + x * layout.pixel
           if x >= 0 && x < w {
-            for ch in 0..<c { dst[kx * c + ch] = from[ch] }
+            for ch in 0..<c { dst[kx * c + ch] = from[ch * layout.channel] }
           } else {
             for ch in 0..<c { dst[kx * c + ch] = 0 }
           }
@@ -275,14 +319,14 @@ private func gatherTaps(
   }
 }
 
-private func depthwiseChannelLast(_ x: Tensor, _ spec: ConvSpec) throws -> Tensor {
+private func depthwiseChannelLast(_ x: Tensor, _ spec: ConvSpec, _ packed: [Float]) throws -> Tensor {
   let (n, h, w, c) = try channelLastShape(x, spec)
   let g = try ResolvedWindow(spec.window, inH: h, inW: w)
   let window = cf_window(g)
-  var scratch = [Float](repeating: 0, count: cf_depthwise_hwc_scratch(window))
+  var scratch = [Float](repeating: 0, count: cf_depthwise_nhwc_scratch(window))
   return Tensor(shape: [n, g.outH, g.outW, c]) { out in
     x.data.withUnsafeBufferPointer { input in
-      spec.weight.data.withUnsafeBufferPointer { weight in
+      packed.withUnsafeBufferPointer { weight in
         spec.bias.withUnsafeBufferPointer { bias in
           scratch.withUnsafeMutableBufferPointer { scratch in
             for image in 0..<n {
@@ -302,9 +346,9 @@ private func depthwiseChannelLast(_ x: Tensor, _ spec: ConvSpec) throws -> Tenso
 /// (`[images][plane][block]`), then the depthwise convolution of each image's block into its columns of the output.
 /// Images go one at a time on planes of 1,024 pixels or more, and together on smaller ones, so that the expand's
 /// product has rows enough (a 2 x 2 plane has 4 per image) to fill its tiles.
-private func expandDepthwiseChannelLast(_ x: Tensor, _ expand: ConvSpec, _ packed: [Float], _ spec: ConvSpec) throws
-  -> Tensor
-{
+private func expandDepthwiseChannelLast(
+  _ x: Tensor, _ expand: ConvSpec, _ packed: [Float], _ spec: ConvSpec, _ depthwisePacked: [Float]
+) throws -> Tensor {
   let (n, h, w, c) = try channelLastShape(x, expand)
   let g = try ResolvedWindow(spec.window, inH: h, inW: w)
   let mid = expand.outChannels
@@ -318,12 +362,12 @@ private func expandDepthwiseChannelLast(_ x: Tensor, _ expand: ConvSpec, _ packe
   let taps = g.kh * g.kw
   let window = cf_window(g)
   var expanded = [Float](unsafeUninitializedCapacity: plane * together * block) { $1 = $0.count }
-  var scratch = [Float](repeating: 0, count: cf_depthwise_hwc_scratch(window))
+  var scratch = [Float](repeating: 0, count: cf_depthwise_nhwc_scratch(window))
   return Tensor(shape: [n, g.outH, g.outW, mid]) { out in
     x.data.withUnsafeBufferPointer { input in
       packed.withUnsafeBufferPointer { packed in
         expand.bias.withUnsafeBufferPointer { expandBias in
-          spec.weight.data.withUnsafeBufferPointer { weight in
+          depthwisePacked.withUnsafeBufferPointer { weight in
             spec.bias.withUnsafeBufferPointer { bias in
               expanded.withUnsafeMutableBufferPointer { expanded in
                 scratch.withUnsafeMutableBufferPointer { scratch in

@@ -55,12 +55,13 @@ typedef int vmaskp __attribute__((vector_size(PANEL * sizeof(int))));
         if (k0 == 0) c[i][q] = start[q];                                                                        \
         else MOVE(&c[i][q], y + (r + i) * ldy + p + q * PANEL, n[q]);                                           \
       }                                                                                                         \
-    const float *a = x + r * ldx;                                                                               \
+    const float *a[MR];                                                                                         \
+    for (int i = 0; i < MR; i++) a[i] = ROW_START(r + i);                                                      \
     for (int kk = k0; kk < k1; kk++) {                                                                          \
       vpanel w[PANELS];                                                                                         \
       for (int q = 0; q < PANELS; q++) __builtin_memcpy(&w[q], b[q] + (size_t)kk * PANEL, sizeof(vpanel));      \
       for (int i = 0; i < MR; i++) {                                                                            \
-        float s = a[i * ldx + kk];                                                                              \
+        float s = a[i][INPUT(kk)];                                                                              \
         for (int q = 0; q < PANELS; q++) c[i][q] += s * w[q];                                                   \
       }                                                                                                         \
     }                                                                                                           \
@@ -75,10 +76,13 @@ typedef int vmaskp __attribute__((vector_size(PANEL * sizeof(int))));
 // rows by one (AVX-512: 8 x 2 and 16 x 1 accumulators of its 32 registers; AVX2: 6 x 1 and 6 x 1 of two registers
 // each, of 16; SSE: 3 x 1 and 3 x 1 of four each). Every row, in any tile or in the tail, is the same chain of fused
 // multiply-adds over the inputs in order, started from the bias, so its value does not depend on the other rows.
+//
+// Row r's inputs start at ROW_START(r) and input kk of a row lies INPUT(kk) floats after that: a dense row for a 1x1
+// convolution, the window's taps in a zero-bordered image for any other (see `cf_conv_taps`).
 #define POINTWISE_KERNEL(NAME, ATTRIBUTES, MR, TWO, MR1)                                                         \
-  ATTRIBUTES static void NAME(const float *x, size_t rows, size_t ldx, int k, const float *packed, int m,       \
-                              const float *bias, float lower, float upper, const float *residual, size_t ldr,  \
-                              float *y, size_t ldy) {                                                          \
+  ATTRIBUTES static void NAME(const float *x, size_t rows, size_t ldx, const size_t *starts, const int *offsets, \
+                              int k, const float *packed, int m, const float *bias, float lower, float upper,  \
+                              const float *residual, size_t ldr, float *y, size_t ldy) {                       \
     vpanel lo, hi;                                                                                             \
     for (int j = 0; j < PANEL; j++) {                                                                          \
       lo[j] = lower;                                                                                           \
@@ -118,43 +122,91 @@ typedef int vmaskp __attribute__((vector_size(PANEL * sizeof(int))));
     }                                                                                                          \
   }
 
+// The three instruction sets' kernels of one kind, PREFIX_avx512, PREFIX_avx2 and PREFIX_baseline.
 #if defined(__x86_64__)
-POINTWISE_KERNEL(pointwise_avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), 8, 1, 16)
-POINTWISE_KERNEL(pointwise_avx2, __attribute__((target("avx2,fma"))), 6, 0, 6)
+#define EVERY_LEVEL(PREFIX)                                                                                        \
+  POINTWISE_KERNEL(PREFIX##_avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), 8, 1, 16) \
+  POINTWISE_KERNEL(PREFIX##_avx2, __attribute__((target("avx2,fma"))), 6, 0, 6)                                    \
+  POINTWISE_KERNEL(PREFIX##_baseline, , 3, 0, 3)
+#else
+#define EVERY_LEVEL(PREFIX) POINTWISE_KERNEL(PREFIX##_baseline, , 3, 0, 3)
 #endif
-POINTWISE_KERNEL(pointwise_baseline, , 3, 0, 3)
 
-typedef void (*pointwise_fn)(const float *, size_t, size_t, int, const float *, int, const float *, float, float,
-                             const float *, size_t, float *, size_t);
+// Rows of a matrix, `ldx` floats apart.
+#define ROW_START(row) (x + (row) * ldx)
+#define INPUT(kk) (kk)
+EVERY_LEVEL(pointwise)
+#undef ROW_START
+#undef INPUT
 
-static pointwise_fn choose(void) {
+// Windows of a zero-bordered image: row r's window at `starts[r]`, tap kk at `offsets[kk]` from it.
+#define ROW_START(row) (x + starts[row])
+#define INPUT(kk) (offsets[kk])
+EVERY_LEVEL(taps)
+#undef ROW_START
+#undef INPUT
+
+typedef void (*kernel_fn)(const float *, size_t, size_t, const size_t *, const int *, int, const float *, int,
+                          const float *, float, float, const float *, size_t, float *, size_t);
+
+/// The kernels of the CPU's instruction sets, index 0 the baseline, 1 AVX2, 2 AVX-512; null where the CPU lacks one.
+static void available(kernel_fn pointwise[3], kernel_fn taps[3]) {
+  pointwise[0] = pointwise_baseline;
+  taps[0] = taps_baseline;
+  pointwise[1] = pointwise[2] = taps[1] = taps[2] = 0;
 #if defined(__x86_64__)
   __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    pointwise[1] = pointwise_avx2;
+    taps[1] = taps_avx2;
+  }
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq"))
-    return pointwise_avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return pointwise_avx2;
+      __builtin_cpu_supports("avx512dq")) {
+    pointwise[2] = pointwise_avx512;
+    taps[2] = taps_avx512;
+  }
 #endif
-  return pointwise_baseline;
+}
+
+/// The CPU's best kernel of each kind, chosen once (a race writes the same pointers twice).
+static kernel_fn best_pointwise, best_taps;
+static void choose(void) {
+  if (best_pointwise) return;
+  kernel_fn pointwise[3], taps[3];
+  available(pointwise, taps);
+  int level = pointwise[2] ? 2 : pointwise[1] ? 1 : 0;
+  best_taps = taps[level];
+  best_pointwise = pointwise[level];
 }
 
 int cf_pointwise_at_level(int level, const float *x, size_t rows, size_t ldx, int k, const float *packed, int m,
                           const float *bias, float lower, float upper, const float *residual, size_t ldr, float *y,
                           size_t ldy) {
-  pointwise_fn kernels[3] = {pointwise_baseline, 0, 0};
-#if defined(__x86_64__)
-  pointwise_fn best = choose();
-  kernels[1] = best == pointwise_baseline ? 0 : pointwise_avx2;
-  kernels[2] = best == pointwise_avx512 ? pointwise_avx512 : 0;
-#endif
-  if (level < 0 || level > 2 || !kernels[level]) return -1;
-  kernels[level](x, rows, ldx, k, packed, m, bias, lower, upper, residual, ldr, y, ldy);
+  kernel_fn pointwise[3], taps[3];
+  available(pointwise, taps);
+  if (level < 0 || level > 2 || !pointwise[level]) return -1;
+  pointwise[level](x, rows, ldx, 0, 0, k, packed, m, bias, lower, upper, residual, ldr, y, ldy);
+  return 0;
+}
+
+int cf_conv_taps_at_level(int level, const float *image, const size_t *starts, size_t rows, const int *offsets, int k,
+                          const float *packed, int m, const float *bias, float lower, float upper, float *y,
+                          size_t ldy) {
+  kernel_fn pointwise[3], taps[3];
+  available(pointwise, taps);
+  if (level < 0 || level > 2 || !taps[level]) return -1;
+  taps[level](image, rows, 0, starts, offsets, k, packed, m, bias, lower, upper, 0, 0, y, ldy);
   return 0;
 }
 
 void cf_pointwise(const float *x, size_t rows, size_t ldx, int k, const float *packed, int m, const float *bias,
                   float lower, float upper, const float *residual, size_t ldr, float *y, size_t ldy) {
-  static pointwise_fn kernel;
-  if (!kernel) kernel = choose();  // a race writes the same pointer twice
-  kernel(x, rows, ldx, k, packed, m, bias, lower, upper, residual, ldr, y, ldy);
+  choose();
+  best_pointwise(x, rows, ldx, 0, 0, k, packed, m, bias, lower, upper, residual, ldr, y, ldy);
+}
+
+void cf_conv_taps(const float *image, const size_t *starts, size_t rows, const int *offsets, int k,
+                  const float *packed, int m, const float *bias, float lower, float upper, float *y, size_t ldy) {
+  choose();
+  best_taps(image, rows, 0, starts, offsets, k, packed, m, bias, lower, upper, 0, 0, y, ldy);
 }

@@ -46,8 +46,46 @@ final class ChannelLastTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(levels, 2, "the baseline kernel and at least one other ran")
   }
 
+  /// A 3 x 3 window at stride 2 over a zero-bordered 7 x 8 image of 5 channels to 20 outputs, read in place by
+  /// `cf_conv_taps` on every instruction set this CPU has: the float64 sum over each window to 1e-5, and every row
+  /// the same bits as `cf_pointwise` gives on the same window gathered into a row.
+  func testWindowsReadInPlaceOnEveryInstructionSet() throws {
+    let (h, w, c, m) = (7, 8, 5, 20)
+    var rng = SeededGenerator(seed: 4)
+    let image = (0..<(h * w * c)).map { _ in Float.random(in: -1...1, using: &rng) }
+    let weights = (0..<(m * 9 * c)).map { _ in Float.random(in: -1...1, using: &rng) }
+    let bias = (0..<m).map { _ in Float.random(in: -0.5...0.5, using: &rng) }
+    let (outH, outW, depth) = (3, 3, 9 * c)
+    let starts = (0..<(outH * outW)).map { r in ((r / outW) * 2 * w + (r % outW) * 2) * c }
+    var offsets = [Int32](repeating: 0, count: depth)
+    for t in 0..<9 { for ch in 0..<c { offsets[t * c + ch] = Int32(((t / 3) * w + t % 3) * c + ch) } }
+    var packed = [Float](repeating: .nan, count: cf_pointwise_packed_size(Int32(depth), Int32(m)))
+    cf_pointwise_pack(weights, Int32(depth), Int32(m), &packed)
+    var levels = 0
+    for level in 0...2 {
+      var y = [Float](repeating: .nan, count: outH * outW * m)
+      guard cf_conv_taps_at_level(
+        Int32(level), image, starts, outH * outW, offsets, Int32(depth), packed, Int32(m), bias, -.infinity, .infinity,
+        &y, m) == 0
+      else { continue }
+      levels += 1
+      for r in 0..<(outH * outW) {
+        let row = offsets.map { image[starts[r] + Int($0)] }
+        var gathered = [Float](repeating: .nan, count: m)
+        XCTAssertEqual(cf_pointwise_at_level(Int32(level), row, 1, depth, Int32(depth), packed, Int32(m), bias, -.infinity, .infinity, nil, 0, &gathered, m), 0)
+        XCTAssertEqual(Array(y[(r * m)..<((r + 1) * m)]), gathered, "level \(level): window \(r)")
+        for j in 0..<m {
+          var sum = Double(bias[j])
+          for kk in 0..<depth { sum += Double(row[kk]) * Double(weights[j * depth + kk]) }
+          XCTAssertEqual(Double(y[r * m + j]), sum, accuracy: 1e-5 * max(1, abs(sum)), "level \(level) [\(r), \(j)]")
+        }
+      }
+    }
+    XCTAssertGreaterThanOrEqual(levels, 2, "the baseline kernel and at least one other ran")
+  }
+
   /// Every channel-last step and every way back: a stem-like strided, asymmetrically padded 3 x 3 Conv over 3
-  /// channels to 40; a strided 1x1 Conv and a dilated Conv (taps gathered); pointwise Convs whose Add
+  /// channels to 40 (read from the NCHW graph input); a strided 1x1 Conv and a dilated Conv (taps gathered); pointwise Convs whose Add
   /// with an earlier value is made in their registers, one whose Add reads the NCHW graph input (no fusion: run
   /// apart); a squeeze-and-excitation gate (a Conv on 1 x 1 planes, then a broadcast Mul that runs NCHW); expand +
   /// depthwise pairs on 16 x 16 planes (5 images: 4 together, then 1) and on 2 x 2 ones (all 5 together); a grouped

@@ -52,6 +52,18 @@ void cf_pointwise_pack(const float *w, int k, int m, float *packed);
 void cf_pointwise(const float *x, size_t rows, size_t ldx, int k, const float *packed, int m, const float *bias,
                   float lower, float upper, const float *residual, size_t ldr, float *y, size_t ldy);
 
+/// Any ungrouped convolution as `cf_pointwise` computes a 1x1 one, reading each output pixel's window where it lies
+/// in a zero-bordered channel-last image instead of a gathered copy: output row r's window starts at
+/// `image + starts[r]`, and its tap kk (in the order of the packed weights' inputs, `[kh][kw][C]`) is
+/// `offsets[kk]` floats further. No residual. Rows are computed as `cf_pointwise` computes them.
+void cf_conv_taps(const float *image, const size_t *starts, size_t rows, const int *offsets, int k,
+                  const float *packed, int m, const float *bias, float lower, float upper, float *y, size_t ldy);
+
+/// `cf_conv_taps` at one instruction set, as `cf_pointwise_at_level`.
+int cf_conv_taps_at_level(int level, const float *image, const size_t *starts, size_t rows, const int *offsets, int k,
+                          const float *packed, int m, const float *bias, float lower, float upper, float *y,
+                          size_t ldy);
+
 /// `cf_pointwise` through one instruction set's kernel: 0 the baseline, 1 AVX2 with FMA, 2 AVX-512. Returns -1
 /// (and computes nothing) when the CPU lacks it. For tests: `cf_pointwise` itself runs the CPU's best.
 int cf_pointwise_at_level(int level, const float *x, size_t rows, size_t ldx, int k, const float *packed, int m,

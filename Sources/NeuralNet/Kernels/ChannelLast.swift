@@ -11,8 +11,8 @@ import CNeuralKernels
 enum ChannelLastStep {
   /// A 1x1, stride-1, unpadded, ungrouped Conv: `cf_pointwise` on the rows of all images at once.
   case pointwise(ConvSpec, packed: [Float])
-  /// Any other ungrouped Conv: the window's taps gathered into rows (`[kh][kw][C]` per output pixel), then
-  /// `cf_pointwise` with the weights reordered to match.
+  /// Any other ungrouped Conv: `cf_conv_taps` on a zero-bordered copy of each image, the weights reordered to the
+  /// order it reads the window in (`[kh][kw][C]`).
   case dense(ConvSpec, packed: [Float])
   case depthwise(ConvSpec, packed: [Float])
   /// An expand (1x1) + depthwise pair, a block of expanded channels at a time (see `expandDepthwise`).
@@ -123,8 +123,8 @@ func runChannelLast(_ step: ChannelLastStep, _ op: Operation, _ operands: [Activ
     guard let x = operands[0].asChannelLast, let r = residual, r.channelLast else { return nil }
     return Activations(tensor: try pointwise(x, spec, packed, residual: r.tensor), channelLast: true)
   case .dense(let spec, let packed):
-    guard let x = operands[0].asChannelLast else { return nil }
-    return Activations(tensor: try dense(Activations(tensor: x, channelLast: true), spec, packed), channelLast: true)
+    guard operands[0].tensor.shape.count == 4 else { return nil }
+    return Activations(tensor: try dense(operands[0], spec, packed), channelLast: true)
   case .depthwise(let spec, let packed):
     guard let x = operands[0].asChannelLast else { return nil }
     return Activations(tensor: try depthwiseChannelLast(x, spec, packed), channelLast: true)
@@ -229,9 +229,9 @@ private func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<F
   return values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
-/// Every output pixel's taps (`[kh][kw][C]`, zero in the padding) gathered into rows, a band of output rows at a
-/// time so that the rows are still in cache when `cf_pointwise` reads them. The input may be either layout: the
-/// graph's NCHW input is read where it is, without a conversion of its own.
+/// Any other ungrouped Conv, image by image: the image copied once into a zero-bordered channel-last buffer (from
+/// either layout: the graph's NCHW input needs no conversion of its own), then `cf_conv_taps` reads each output
+/// pixel's window (`[kh][kw][C]`) where it lies in that buffer.
 private func dense(_ x: Activations, _ spec: ConvSpec, _ packed: [Float]) throws -> Tensor {
   let s = x.tensor.shape
   let (n, h, w, c) = x.channelLast ? (s[0], s[1], s[2], s[3]) : (s[0], s[2], s[3], s[1])
@@ -240,79 +240,42 @@ private func dense(_ x: Activations, _ spec: ConvSpec, _ packed: [Float]) throws
       "weight \(describe(shape: spec.weight.shape)) expects \(spec.inChannels) input channels, received "
         + "\(describe(shape: [n, c, h, w]))")
   }
-  let layout =
-    x.channelLast ? TapLayout(row: w * c, pixel: c, channel: 1) : TapLayout(row: w, pixel: 1, channel: h * w)
   let g = try ResolvedWindow(spec.window, inH: h, inW: w)
   let m = spec.outChannels
   let depth = g.kh * g.kw * c
   let outPlane = g.outH * g.outW
-  let band = max(1, min(g.outH, bandFloats / max(1, g.outW * depth)))
-  var rows = [Float](unsafeUninitializedCapacity: band * g.outW * depth) { $1 = $0.count }
-  return Tensor(shape: [n, g.outH, g.outW, m]) { out in
-    x.tensor.data.withUnsafeBufferPointer { input in
-      rows.withUnsafeMutableBufferPointer { rows in
-        packed.withUnsafeBufferPointer { packed in
-          spec.bias.withUnsafeBufferPointer { bias in
-            for image in 0..<n {
-              let src = input.baseAddress! + image * h * w * c
-              for first in stride(from: 0, to: g.outH, by: band) {
-                let last = min(first + band, g.outH)
-                gatherTaps(src, h: h, w: w, c: c, layout, g, outputRows: first..<last, into: rows.baseAddress!)
-                cf_pointwise(
-                  rows.baseAddress!, (last - first) * g.outW, depth, Int32(depth), packed.baseAddress!, Int32(m),
-                  bias.baseAddress!, spec.activation.lower, spec.activation.upper, nil, 0,
-                  out.baseAddress! + (image * outPlane + first * g.outW) * m, m)
-              }
-            }
-          }
-        }
+  // Every row and column any window reaches, the input at (padTop, padLeft).
+  let paddedH = max((g.outH - 1) * g.sh + (g.kh - 1) * g.dh + 1, g.padTop + h)
+  let paddedW = max((g.outW - 1) * g.sw + (g.kw - 1) * g.dw + 1, g.padLeft + w)
+  var image = [Float](repeating: 0, count: paddedH * paddedW * c)
+  let starts = (0..<outPlane).map { r in ((r / g.outW) * g.sh * paddedW + (r % g.outW) * g.sw) * c }
+  var offsets = [Int32](repeating: 0, count: depth)
+  for ky in 0..<g.kh {
+    for kx in 0..<g.kw {
+      for ch in 0..<c {
+        offsets[(ky * g.kw + kx) * c + ch] = Int32((ky * g.dh * paddedW + kx * g.dw) * c + ch)
       }
     }
   }
-}
-
-/// Floats of gathered taps per band (64 KB).
-private let bandFloats = 16 * 1024
-
-/// Where input value (iy, ix, ch) of an image lies: `row * iy + pixel * ix + channel * ch`.
-private struct TapLayout {
-  let row: Int, pixel: Int, channel: Int
-}
-
-/// Row `(oy - first) * outW + ox` of `rows` is output pixel (oy, ox)'s taps, `[kh][kw][c]`, zero in the padding.
-/// Channel-last inputs copy a run of `kw * c` adjacent floats per kernel row where the window lies inside the input
-/// (the stem's 3 x 3 x 3: 9 floats at once instead of 3).
-private func gatherTaps(
-  _ src: UnsafePointer<Float>, h: Int, w: Int, c: Int, _ layout: TapLayout, _ g: ResolvedWindow,
-  outputRows: Range<Int>, into rows: UnsafeMutablePointer<Float>
-) {
-  let depth = g.kh * g.kw * c
-  let run = g.kw * c
-  let contiguous = layout.channel == 1 && layout.pixel == c && g.dw == 1
-  for oy in outputRows {
-    for ky in 0..<g.kh {
-      let iy = oy * g.sh - g.padTop + ky * g.dh
-      let line = src + iy * layout.row
-      for ox in 0..<g.outW {
-        let dst = rows + ((oy - outputRows.lowerBound) * g.outW + ox) * depth + ky * run
-        guard iy >= 0 && iy < h else {
-          for i in 0..<run { dst[i] = 0 }
-          continue
-        }
-        let ix = ox * g.sw - g.padLeft
-        if contiguous && ix >= 0 && ix + g.kw <= w {
-          let from = line + ix * c
-          for i in 0..<run { dst[i] = from[i] }
-          continue
-        }
-        for kx in 0..<g.kw {
-          let x = ix + kx * g.dw
-          let from = line + x * layout.pixel
-          if x >= 0 && x < w {
-            for ch in 0..<c { dst[kx * c + ch] = from[ch * layout.channel] }
-          } else {
-            for ch in 0..<c { dst[kx * c + ch] = 0 }
+  return Tensor(shape: [n, g.outH, g.outW, m]) { out in
+    x.tensor.data.withUnsafeBufferPointer { input in
+      image.withUnsafeMutableBufferPointer { image in
+        for index in 0..<n {
+          let src = input.baseAddress! + index * h * w * c
+          for iy in 0..<h {
+            let row = image.baseAddress! + ((g.padTop + iy) * paddedW + g.padLeft) * c
+            if x.channelLast {
+              row.update(from: src + iy * w * c, count: w * c)
+            } else {
+              for ch in 0..<c {
+                let plane = src + (ch * h + iy) * w
+                for ix in 0..<w { row[ix * c + ch] = plane[ix] }
+              }
+            }
           }
+          cf_conv_taps(
+            image.baseAddress!, starts, outPlane, offsets, Int32(depth), packed, Int32(m), spec.bias,
+            spec.activation.lower, spec.activation.upper, out.baseAddress! + index * outPlane * m, m)
         }
       }
     }

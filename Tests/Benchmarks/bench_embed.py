@@ -11,7 +11,9 @@ intra_op_num_threads N. At 224 ours gets `raw` (the batch goes through the netwo
 `channel_mode` triple and `intensity` none, so its figure includes the plugin's normalisation of 32 x 3 x S x S
 values (no resize: the crops are already S px); onnxruntime runs a copy of the model whose input height and width
 are symbolic, on the same values normalised beforehand. Both run once before timing (model load, first-touch), then
-the two alternate batch by batch so a busy machine slows both alike; the median of the rounds is reported.
+the two alternate in blocks of 4 batches, the first batch of each block untimed, so that a busy machine slows both
+alike and neither is timed on caches and threads the other just used; onnxruntime gets a new session per block, closed
+before ours runs (its pool threads spin between runs). The median over the rounds' batches is reported.
 
 GFLOP/s: the model's multiply-adds counted from its graph (Conv and Gemm, shapes by ONNX shape inference), times
 2, over the measured time, beside the sgemm peak of the same OpenBLAS the plugin links (1024^3, cblas_sgemm through
@@ -27,6 +29,7 @@ import ctypes.util
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,9 +46,20 @@ sys.path.insert(0, str(HERE))
 from plugin_call_cost import InProcessPlugin  # noqa: E402
 
 BATCH = 32
-# Seconds between runs: onnxruntime's pool threads spin for a while after a run (`session.intra_op.allow_spinning`,
-# on by default), and on a 2-CPU machine a spinning thread takes a core from whichever side runs next.
-SETTLE = 0.2
+# Batches per side per round: each side runs BLOCK batches in a row and the first is not counted, so every timed
+# batch finds the caches, the allocator and the threads as a long run leaves them (the audit embeds site after site),
+# not as the other side left them.
+BLOCK = 4
+
+
+def timed_block(run) -> list[float]:
+  """Seconds of each of BLOCK back-to-back calls of `run`, the first left out."""
+  times = []
+  for _ in range(BLOCK):
+    t0 = time.perf_counter()
+    run()
+    times.append(time.perf_counter() - t0)
+  return times[1:]
 
 
 def model_flops(path: Path) -> float:
@@ -109,8 +123,25 @@ def any_size_model(path: Path) -> bytes:
   return model.SerializeToString()
 
 
-def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, blas: C.CDLL, peaks: dict[int, float],
-          size: int):
+def ort_session(model, threads: int) -> ort.InferenceSession:
+  options = ort.SessionOptions()
+  options.intra_op_num_threads = threads
+  options.inter_op_num_threads = 1
+  return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def peaks_in_child(plugin_path: Path) -> tuple[str, dict[int, float]]:
+  """OpenBLAS's kernel set and sgemm peak on 1 and 2 threads, measured in a child process that loads the plugin first
+  (its load may re-choose the kernels). Not in this process: once OpenBLAS has run on 2 threads its pool thread stays
+  and competes for the 2 CPUs with the plugin's own workers (MobileNetV2 at 64 px on 2 threads: 3,346 img/s before
+  such a call, 2,269 after), which the host's workers, whose OpenBLAS is set to one thread, never see."""
+  out = subprocess.run([sys.executable, __file__, "--sgemm-peaks", str(plugin_path)], check=True,
+                       capture_output=True, text=True).stdout
+  found = json.loads(out.strip().splitlines()[-1])
+  return found["kernels"], {int(t): v for t, v in found["peaks"].items()}
+
+
+def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, peaks: dict[int, float], size: int):
   flops = model_flops(path) * (size / 224) ** 2
   rng = np.random.default_rng(0)
   if size == 224:
@@ -129,31 +160,23 @@ def bench(name: str, path: Path, plugin: InProcessPlugin, rounds: int, blas: C.C
   for threads in (1, 2):
     params = json.dumps({"parameters": {"model": str(path), "output": "embedding", "threads": threads, **extra},
                          "context": None}).encode()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    session = ort_session(model, threads)
     input_name = session.get_inputs()[0].name
     # Untimed first runs: model load, first touch of every buffer. Agreement with onnxruntime to 1e-4 is the
     # embedder's tests' business (EmbedderPluginTests, MobileNetV2Tests); here both must at least give the same shape.
     reference = session.run(["embedding"], {input_name: x})[0]
     summary = json.loads(plugin.invoke(b"embedder.embed", params, b"crops", ours_x))
     assert (summary["count"], summary["dimension"]) == reference.shape, (summary, reference.shape)
-    if not peaks:  # after the plugin's load, which may have re-chosen OpenBLAS's kernels
-      peaks.update({t: sgemm_peak(blas, t) for t in (1, 2)})
-      blas.openblas_get_corename.restype = C.c_char_p
-      print(f"OpenBLAS kernels {blas.openblas_get_corename().decode()}, sgemm 1024^3: {peaks[1]:.1f} GFLOP/s on 1 "
-            f"thread, {peaks[2]:.1f} on 2")
     times_ours, times_ort = [], []
+    del session
     for _ in range(rounds):
-      t0 = time.perf_counter()
-      plugin.invoke(b"embedder.embed", params, b"crops", ours_x)
-      times_ours.append(time.perf_counter() - t0)
-      time.sleep(SETTLE)
-      t0 = time.perf_counter()
-      session.run(["embedding"], {input_name: x})
-      times_ort.append(time.perf_counter() - t0)
-      time.sleep(SETTLE)
+      times_ours += timed_block(lambda: plugin.invoke(b"embedder.embed", params, b"crops", ours_x))
+      # A session of its own per block, gone before the next block of ours: its pool threads spin between runs
+      # (`session.intra_op.allow_spinning`, on by default, which makes it fast on small layers) and, alive, took a
+      # CPU from the plugin's workers (MobileNetV2 at 64 px on 2 threads: 3,376 img/s alone, 1,897 beside a session).
+      session = ort_session(model, threads)
+      times_ort += timed_block(lambda: session.run(["embedding"], {input_name: x}))
+      del session
     ours_rate, ort_rate = BATCH / statistics.median(times_ours), BATCH / statistics.median(times_ort)
     ours_gflops, ort_gflops = ours_rate * flops / 1e9, ort_rate * flops / 1e9
     print(f"{threads:>8}{ours_rate:12.1f}{ort_rate:12.1f}{ours_rate / ort_rate:10.2f}{ours_gflops:14.1f}"
@@ -164,24 +187,33 @@ def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--rounds", type=int, default=5, help="timed batches per side and thread count")
   parser.add_argument("--size", type=int, default=224, help="input height and width in pixels (the audit runs 64)")
+  parser.add_argument("--sgemm-peaks", metavar="PLUGIN", help=argparse.SUPPRESS)  # the child of peaks_in_child
   args = parser.parse_args()
+  if args.sgemm_peaks:
+    InProcessPlugin(Path(args.sgemm_peaks))
+    blas = openblas()
+    blas.openblas_get_corename.restype = C.c_char_p
+    peaks = {t: sgemm_peak(blas, t) for t in (1, 2)}
+    print(json.dumps({"kernels": blas.openblas_get_corename().decode(), "peaks": peaks}))
+    return
   bin_dir = Path(os.environ.get("CONFOUND_BIN_DIR", REPO / ".build" / "release"))
   plugin_path = bin_dir / "libconfound-plugin-embedder.so"
   cache = Path(os.environ.get("CONFOUND_MODEL_DIR", Path.home() / ".cache/confound/models"))
   models = [("EfficientNet-Lite0", cache / "efficientnet_lite0.onnx"),
             ("MobileNetV2 1.0 224", REPO.parent / "shared/models/mobilenet_v2_1.0_224.onnx")]
+  kernels, peaks = peaks_in_child(plugin_path)
   plugin = InProcessPlugin(plugin_path)
-  blas = openblas()
-  peaks: dict[int, float] = {}
   load = os.getloadavg()
   print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (shared with other "
         "jobs: figures vary run to run; the ratio, measured alternately, is the stable one)")
+  print(f"OpenBLAS kernels {kernels} (chosen by the plugin's load), sgemm 1024^3: {peaks[1]:.1f} GFLOP/s on 1 thread, "
+        f"{peaks[2]:.1f} on 2 (measured in a child process)")
   for name, path in models:
     if not path.exists():
       print(f"\n{name}: {path} is missing ({'run bash .ci/setup-models' if 'lite0' in path.name else 'needs ../shared'}"
             "), skipped")
       continue
-    bench(name, path, plugin, args.rounds, blas, peaks, args.size)
+    bench(name, path, plugin, args.rounds, peaks, args.size)
 
 
 if __name__ == "__main__":

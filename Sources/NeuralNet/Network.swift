@@ -168,43 +168,8 @@ public final class Network: @unchecked Sendable {
   }
 
   private func execute(_ plan: Plan, feeds: [String: Tensor]) throws -> [String: Tensor] {
-    guard let program = plan.channelLast else {
-      var slots = plan.initialSlots
-      for (name, slot) in plan.inputSlots { slots[slot] = feeds[name] }
-      for step in plan.steps {
-        let operands = step.inputs.map { slots[$0]! }
-        slots[step.output] = try step.attributing { try apply(step.node.op, operands) }
-        for slot in step.release { slots[slot] = nil }
-      }
-      return plan.outputSlots.mapValues { slots[$0]! }
-    }
-    // Channel-last where a step has such a kernel, NCHW elsewhere; every value is converted at most once per layout.
-    var slots = plan.initialSlots.map { $0.map { Activations(tensor: $0, channelLast: false) } }
-    for (name, slot) in plan.inputSlots { slots[slot] = feeds[name].map { Activations(tensor: $0, channelLast: false) } }
-    var fusedAdds = Set<Int>()
-    for (index, step) in plan.steps.enumerated() {
-      if let conv = program.absorbed[index], fusedAdds.contains(conv) {
-        slots[step.output] = slots[plan.steps[conv].output]
-      } else {
-        let operands = step.inputs.map { slots[$0]! }
-        var result: Activations?
-        if let kernel = program.steps[index] {
-          var residual: Activations?
-          if case .pointwiseAdd(_, _, let slot) = kernel { residual = slots[slot] }
-          result = try step.attributing { try runChannelLast(kernel, step.node.op, operands, residual: residual) }
-          if result != nil, case .pointwiseAdd = kernel { fusedAdds.insert(index) }
-        }
-        if result == nil {
-          for (input, operand) in zip(step.inputs, operands) where operand.channelLast {
-            slots[input] = Activations(tensor: operand.channelFirst, channelLast: false)
-          }
-          let tensors = step.inputs.map { slots[$0]!.tensor }
-          result = Activations(tensor: try step.attributing { try apply(step.node.op, tensors) }, channelLast: false)
-        }
-        slots[step.output] = result
-      }
-      for slot in step.release { slots[slot] = nil }
-    }
+    let inputs = Dictionary(uniqueKeysWithValues: plan.inputSlots.compactMap { name, slot in feeds[name].map { (slot, $0) } })
+    let slots = try plan.runForward(inputs)
     return plan.outputSlots.mapValues { slots[$0]!.channelFirst }
   }
 }

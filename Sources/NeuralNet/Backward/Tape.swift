@@ -2,12 +2,13 @@
 /// gradients of the recorded outputs with respect to the watched values (graph inputs or intermediate values, by
 /// their ONNX names).
 ///
-/// Float32 tapes run the same kernels as `Network.run` and fold BatchNormalization and activations into the Conv
-/// before them where that hides no watched value, and upstream of every watched value run exactly as `Network.run`
-/// (expand+depthwise blocks, values freed after their last reader): GradCAM at a late layer costs about one forward
-/// pass. Float64 tapes evaluate the graph as the file has it, for checks against finite differences. Values from the
-/// first watched one on are kept, so memory grows with the batch: record a few images at a time. A tape is
-/// read-only once recorded and can be asked for any number of gradients.
+/// Float32 tapes run the forward pass of `Network.run` (channel-last kernels, BatchNormalization and activations
+/// folded into the Conv before them where that hides no watched value; upstream of every watched value exactly as
+/// `Network.run`, values freed after their last reader), then keep NCHW copies of the values the backward pass reads:
+/// GradCAM at a late layer costs under 3 forward passes (`bench_supervised.py`). Float64 tapes evaluate the graph as
+/// the file has it, NCHW, for checks against finite differences. Values from the first watched one on are kept, so
+/// memory grows with the batch: record a few images at a time. A tape is read-only once recorded and can be asked
+/// for any number of gradients.
 public final class Tape<Scalar: NetworkScalar> {
   /// The number of images recorded.
   public let batch: Int
@@ -17,6 +18,8 @@ public final class Tape<Scalar: NetworkScalar> {
   /// Slots whose gradient can reach a watched value: the watched slots and everything computed from them.
   private let downstream: [Bool]
 
+  /// `edit` may change each value as it is computed (the gradient checks' perturbations); it makes a float32 tape take
+  /// the NCHW kernels, as a float64 one does.
   init(
     network: Network, feeds: [String: TensorOf<Scalar>], outputs: [String], watching: [String],
     edit: ((String, inout TensorOf<Scalar>) -> Void)? = nil
@@ -28,15 +31,23 @@ public final class Tape<Scalar: NetworkScalar> {
     self.plan = plan
     file = graph.file
     batch = feeds.values.first?.shape.first ?? 0
-    let watchedSlots = Set(watchedNames.compactMap { plan.slotsByName[$0] })
-    var downstream = plan.initialSlots.indices.map { watchedSlots.contains($0) }
-    // Kept: what the backward pass reads (operands and output of every step a gradient goes through) and the
-    // requested values; everything upstream of the watched values is freed after its last reader, as in `run`.
-    var kept = watchedSlots.union(outputs.compactMap { plan.slotsByName[$0] })
-    for step in plan.steps where step.inputs.contains(where: { downstream[$0] }) {
-      downstream[step.output] = true
-      kept.formUnion(step.inputs + [step.output])
+    if Scalar.self == Float.self, edit == nil {
+      // The forward pass's kernels, channel-last where they can be; the kept values then as NCHW for the backward
+      // pass, each converted once.
+      downstream = plan.downstream
+      let inputs = Dictionary(
+        uniqueKeysWithValues: plan.inputSlots.compactMap { name, slot in feeds[name].map { (slot, Tensor($0)) } })
+      slots = try plan.runForward(inputs, retaining: plan.kept).map {
+        $0.map { TensorOf<Float>($0.channelFirst) as! TensorOf<Scalar> }
+      }
+      return
     }
+    // Float64 (the graph as the file has it) or edited, NCHW. Kept: what the backward pass reads (operands and output of every
+    // step a gradient goes through) and the requested values; everything upstream of the watched values is freed
+    // after its last reader, as in `run`.
+    let (downstream, kept) = Plan.backwardSlots(
+      plan.steps, watched: Set(watchedNames.compactMap { plan.slotsByName[$0] }),
+      requested: Set(outputs.compactMap { plan.slotsByName[$0] }), count: plan.initialSlots.count)
     self.downstream = downstream
     var slots = plan.initialSlots.map { $0.map { TensorOf<Scalar>($0) } }
     for (name, slot) in plan.inputSlots {

@@ -27,8 +27,14 @@ struct Plan {
   let batchSeparable: Bool
   /// The slot of every value the steps read or write, by name; values folded into a fused step have none.
   let slotsByName: [String: Int]
-  /// The channel-last forms of the steps, for float32 forward passes (`Fusion.all`); nil for other plans.
+  /// The channel-last forms of the steps, for float32 forward passes (`Fusion.all`, and a float32 tape's forward,
+  /// `Fusion.gradients`); nil for `Fusion.none`.
   let channelLast: ChannelLastProgram?
+  /// For `Fusion.gradients`: the slots a gradient can flow through (the watched values and every value computed from
+  /// them), and those a tape keeps for its backward pass: these, every operand of a step they feed, and the
+  /// requested values. No slot for other plans.
+  let downstream: [Bool]
+  let kept: Set<Int>
 
   /// Which fusions a plan may make where they hide no requested value.
   enum Fusion: Hashable {
@@ -82,7 +88,27 @@ struct Plan {
     outputSlots = Dictionary(uniqueKeysWithValues: requested.map { ($0, slot($0)) })
     batchSeparable = nodes.allSatisfy { Plan.isPerImage($0, constants: graph.constants) }
     slotsByName = slots
-    channelLast = fusion == .all ? ChannelLastProgram(steps, pinned: pinned, constants: initial) : nil
+    if case .gradients(let watched) = fusion {
+      (downstream, kept) = Plan.backwardSlots(
+        steps, watched: Set(watched.compactMap { slots[$0] }), requested: pinned, count: initial.count)
+    } else {
+      (downstream, kept) = ([Bool](repeating: false, count: initial.count), [])
+    }
+    channelLast = fusion == .none ? nil : ChannelLastProgram(steps, pinned: pinned.union(kept), constants: initial)
+  }
+
+  /// The slots a gradient can flow through (the watched ones and every value computed from them), and the slots a
+  /// tape keeps for its backward pass: those, every operand of a step they feed, and the requested ones.
+  static func backwardSlots(_ steps: [Step], watched: Set<Int>, requested: Set<Int>, count: Int)
+    -> (downstream: [Bool], kept: Set<Int>)
+  {
+    var downstream = (0..<count).map { watched.contains($0) }
+    var kept = watched.union(requested)
+    for step in steps where step.inputs.contains(where: { downstream[$0] }) {
+      downstream[step.output] = true
+      kept.formUnion(step.inputs + [step.output])
+    }
+    return (downstream, kept)
   }
 
   /// The nodes some requested value depends on, in their original order.

@@ -103,6 +103,42 @@ struct ChannelLastProgram {
   }
 }
 
+extension Plan {
+  /// Runs the steps on `inputs` (NCHW, by slot): channel-last where a step has such a kernel, NCHW elsewhere, every
+  /// value converted at most once per layout. Returns every slot's value at the end: nil where a step released it,
+  /// unless `retained` holds it (a tape's kept values). Float32 plans only (`channelLast` not nil).
+  func runForward(_ inputs: [Int: Tensor], retaining retained: Set<Int> = []) throws -> [Activations?] {
+    let program = channelLast!
+    var slots = initialSlots.map { $0.map { Activations(tensor: $0, channelLast: false) } }
+    for (slot, tensor) in inputs { slots[slot] = Activations(tensor: tensor, channelLast: false) }
+    var fusedAdds = Set<Int>()
+    for (index, step) in steps.enumerated() {
+      if let conv = program.absorbed[index], fusedAdds.contains(conv) {
+        slots[step.output] = slots[steps[conv].output]
+      } else {
+        let operands = step.inputs.map { slots[$0]! }
+        var result: Activations?
+        if let kernel = program.steps[index] {
+          var residual: Activations?
+          if case .pointwiseAdd(_, _, let slot) = kernel { residual = slots[slot] }
+          result = try step.attributing { try runChannelLast(kernel, step.node.op, operands, residual: residual) }
+          if result != nil, case .pointwiseAdd = kernel { fusedAdds.insert(index) }
+        }
+        if result == nil {
+          for (input, operand) in zip(step.inputs, operands) where operand.channelLast {
+            slots[input] = Activations(tensor: operand.channelFirst, channelLast: false)
+          }
+          let tensors = step.inputs.map { slots[$0]!.tensor }
+          result = Activations(tensor: try step.attributing { try apply(step.node.op, tensors) }, channelLast: false)
+        }
+        slots[step.output] = result
+      }
+      for slot in step.release where !retained.contains(slot) { slots[slot] = nil }
+    }
+    return slots
+  }
+}
+
 /// Runs `step` on `operands` (`residual` is the slot a `pointwiseAdd` adds); nil when they are not of a form it
 /// takes (the caller then runs the NCHW kernel).
 func runChannelLast(_ step: ChannelLastStep, _ op: Operation, _ operands: [Activations], residual: Activations?)

@@ -84,6 +84,18 @@ final class ChannelLastTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(levels, 2, "the baseline kernel and at least one other ran")
   }
 
+  /// The layout conversions' transpose: 8 x 8 blocks of shuffles and the rows and columns left over, 19 x 21 and
+  /// 3 x 40 (an RGB image's channels), against the definition.
+  func testTransposeBlocksAndEdges() {
+    for (rows, columns) in [(19, 21), (3, 40), (16, 8)] {
+      let x = (0..<(rows * columns)).map { Float($0) }
+      var y = [Float](repeating: .nan, count: x.count)
+      cf_transpose(x, rows, columns, &y)
+      let expected = (0..<(rows * columns)).map { i in x[(i % rows) * columns + i / rows] }
+      XCTAssertEqual(y, expected, "\(rows) x \(columns)")
+    }
+  }
+
   /// Every channel-last step and every way back: a stem-like strided, asymmetrically padded 3 x 3 Conv over 3
   /// channels to 40 (read from the NCHW graph input); a strided 1x1 Conv and a dilated Conv (taps gathered); pointwise Convs whose Add
   /// with an earlier value is made in their registers, one whose Add reads the NCHW graph input (no fusion: run

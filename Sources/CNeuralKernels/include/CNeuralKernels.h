@@ -70,6 +70,9 @@ int cf_pointwise_at_level(int level, const float *x, size_t rows, size_t ldx, in
                           const float *bias, float lower, float upper, const float *residual, size_t ldr, float *y,
                           size_t ldy);
 
+/// `y[c * rows + r] = x[r * columns + c]`: a row-major matrix transposed, in 8 x 8 blocks of shuffles.
+void cf_transpose(const float *x, size_t rows, size_t columns, float *y);
+
 /// `y[r * channels + j] = values[j]` for `rows` rows (a channel-last output's bias, before sgemm adds to it).
 void cf_fill_rows(float *y, size_t rows, int channels, const float *values);
 

@@ -201,27 +201,12 @@ private func pack(_ weights: [Float], _ spec: ConvSpec) -> [Float] {
   }
 }
 
-/// `[images][rows][columns]` to `[images][columns][rows]`: with few rows (an RGB image's 3 channels), a column of all
-/// rows at a time, reading each row as a stream; otherwise in square tiles that stay in cache.
+/// `[images][rows][columns]` to `[images][columns][rows]`.
 private func transposePlanes(_ x: [Float], images: Int, rows: Int, columns: Int, into y: UnsafeMutableBufferPointer<Float>) {
   x.withUnsafeBufferPointer { x in
     for image in 0..<images {
-      let (src, dst) = (x.baseAddress! + image * rows * columns, y.baseAddress! + image * rows * columns)
-      if rows <= 8 {
-        for col in 0..<columns {
-          for r in 0..<rows { dst[col * rows + r] = src[r * columns + col] }
-        }
-        continue
-      }
-      let tile = 16
-      for r0 in stride(from: 0, to: rows, by: tile) {
-        let r1 = min(r0 + tile, rows)
-        for c0 in stride(from: 0, to: columns, by: tile) {
-          for col in c0..<min(c0 + tile, columns) {
-            for r in r0..<r1 { dst[col * rows + r] = src[r * columns + col] }
-          }
-        }
-      }
+      let offset = image * rows * columns
+      cf_transpose(x.baseAddress! + offset, rows, columns, y.baseAddress! + offset)
     }
   }
 }

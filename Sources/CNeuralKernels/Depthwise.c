@@ -5,9 +5,6 @@
 // Channels per tile: one AVX-512 register, two AVX2 ones. Accumulators of a tile stay in registers.
 #define TILE 16
 
-
-size_t cf_depthwise_hwc_scratch(cf_window g) { return (size_t)(g.kh * g.kw + g.outW) * TILE; }
-
 typedef float vtile __attribute__((vector_size(TILE * sizeof(float))));
 typedef int vmask __attribute__((vector_size(TILE * sizeof(int))));
 
@@ -127,36 +124,6 @@ __attribute__((always_inline)) static inline void transpose8(const float *src, s
   }
 }
 
-CLONES
-void cf_depthwise_hwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
-                      float lower, float upper, float *y, size_t yChannelStride, float *scratch) {
-  int taps = g.kh * g.kw;
-  float *wt = scratch;
-  float *row = scratch + taps * TILE;
-  for (int c0 = 0; c0 < channels; c0 += TILE) {
-    int n = channels - c0 < TILE ? channels - c0 : TILE;
-    for (int t = 0; t < taps; t++) {
-      for (int j = 0; j < TILE; j++) wt[t * TILE + j] = j < n ? weight[(size_t)(c0 + j) * taps + t] : 0;
-    }
-    for (int oy = 0; oy < g.outH; oy++) {
-      if (n == TILE) {
-        tile_row(x, channels, c0, wt, bias + c0, g, oy, lower, upper, row, TILE);
-      } else {
-        partial_row(x, channels, c0, n, wt, bias, g, oy, lower, upper, row, TILE);
-      }
-      float *dst = y + (size_t)c0 * yChannelStride + (size_t)oy * g.outW;
-      int ox = 0;
-      for (; n == TILE && ox + 8 <= g.outW; ox += 8) {
-        transpose8(row + ox * TILE, TILE, dst + ox, yChannelStride);
-        transpose8(row + ox * TILE + 8, TILE, dst + 8 * yChannelStride + ox, yChannelStride);
-      }
-      for (int j = 0; j < n; j++) {
-        for (int x = ox; x < g.outW; x++) dst[(size_t)j * yChannelStride + x] = row[x * TILE + j];
-      }
-    }
-  }
-}
-
 // Channel-last output, row by row: interior columns four at a time without tests, border columns with a test per
 // tap (`cf_depthwise_nhwc` chooses this on planes where most columns are interior). `packed` as `cf_depthwise_pack`
 // lays it out.
@@ -190,20 +157,5 @@ void cf_transpose(const float *x, size_t rows, size_t columns, float *y) {
   }
   for (; r < rows; r++) {
     for (size_t c = 0; c < columns; c++) y[c * rows + r] = x[r * columns + c];
-  }
-}
-
-CLONES
-void cf_fill_rows(float *y, size_t rows, int channels, const float *values) {
-  for (size_t r = 0; r < rows; r++) {
-    for (int j = 0; j < channels; j++) y[r * channels + j] = values[j];
-  }
-}
-
-CLONES
-void cf_clamp(float *y, size_t count, float lower, float upper) {
-  for (size_t i = 0; i < count; i++) {
-    float v = y[i] < lower ? lower : y[i];
-    y[i] = v > upper ? upper : v;
   }
 }

@@ -191,15 +191,20 @@ func apply(_ op: Operation, _ x: [Tensor]) throws -> Tensor {
   Tensor(try apply(op, x.map { TensorOf<Float>($0) }))
 }
 
-/// Runs one operation on its run-time operands, in either precision. Float32 convolutions take the fast kernels
-/// (direct depthwise, the expand+depthwise blocks); float64 ones the im2col and gemm path shared with them.
+/// Runs one operation on its run-time operands, NCHW, in either precision. Float32 depthwise convolutions and
+/// expand+depthwise pairs go through the channel-last kernels on converted values, other float32 convolutions through
+/// the NCHW sgemm kernels (a forward pass reaches these only for grouped convolutions); float64 ones through the
+/// im2col and gemm path.
 func apply<T: NetworkScalar>(_ op: Operation, _ x: [TensorOf<T>]) throws -> TensorOf<T> {
   switch op {
   case .conv(let spec):
-    if T.self == Float.self { return TensorOf(try convolve(Tensor(x[0]), spec)) }
+    if T.self == Float.self {
+      if spec.isDepthwise { return TensorOf(try throughChannelLast(op, Tensor(x[0]))) }
+      return TensorOf(try convolve(Tensor(x[0]), spec))
+    }
     return try convolve(x[0], spec)
   case .expandDepthwise(let expand, let depthwise):
-    if T.self == Float.self { return TensorOf(try expandDepthwise(Tensor(x[0]), expand: expand, depthwise: depthwise)) }
+    if T.self == Float.self { return TensorOf(try throughChannelLast(op, Tensor(x[0]))) }
     return try convolve(try convolve(x[0], expand), depthwise)
   case .batchNorm(let scale, let shift): return try batchNorm(x[0], scale: scale, shift: shift)
   case .activation(let activation): return activate(x[0], activation)

@@ -80,8 +80,7 @@ final class OperatorTests: XCTestCase {
   }
 
   func testExpandThenDepthwiseRunBlockByBlock() throws {
-    // 22 expanded channels of 129x131 are made in a block of 16 and one of 6 when only `out` is requested (the
-    // forward pass, channel-last); a gradient tape's NCHW kernel makes them in five blocks of 4 and one of 2.
+    // 22 expanded channels of 129x131 are made in a block of 16 and one of 6 when only `out` is requested.
     let directory = try TemporaryDirectory(prefix: "nn-expand")
     let reference = try OnnxRuntimeCase.build(
       """
@@ -98,7 +97,8 @@ final class OperatorTests: XCTestCase {
       """, in: directory, seed: 6)
     try reference.assertMatches()
     try reference.assertMatches(["out"], threads: 2)
-    // A gradient tape's forward pass stays NCHW: watching `dw`, it runs the pair before it in the NCHW blocks.
+    // A float32 gradient tape records with the same kernels and keeps NCHW copies: watching `dw`, the pair before it
+    // is fused and `dw` kept.
     let tape = try reference.network.record(
       TensorOf<Float>(reference.feeds["x"]!), outputs: ["out"], watching: ["dw"])
     assertClose(Tensor(try tape.value("out")), reference.expected["out"]!, absolute: 2e-5, relative: 2e-5, "tape")

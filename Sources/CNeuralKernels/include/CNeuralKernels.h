@@ -10,17 +10,6 @@ typedef struct {
   int padTop, padLeft;
 } cf_window;
 
-/// Floats of scratch `cf_depthwise_hwc` needs for window `g`.
-size_t cf_depthwise_hwc_scratch(cf_window g);
-
-/// Depthwise convolution of `channels` channels stored channel-last (`x[(iy * inW + ix) * channels + ch]`),
-/// written channel-first (`y[ch * yChannelStride + oy * outW + ox]`), with `bias[ch]` added and the result
-/// clamped to [lower, upper]. `weight` is `[channels][kh * kw]` (ONNX's depthwise layout); taps in the padding
-/// read zero. Vectorised across channels, so it is equally fast on planes of any size; on x86-64 it is compiled
-/// for AVX-512, AVX2 with FMA and the baseline, and the CPU's best runs.
-void cf_depthwise_hwc(const float *x, int channels, const float *weight, const float *bias, cf_window g,
-                      float lower, float upper, float *y, size_t yChannelStride, float *scratch);
-
 /// Floats of scratch `cf_depthwise_nhwc` needs for window `g`.
 size_t cf_depthwise_nhwc_scratch(cf_window g);
 
@@ -33,8 +22,10 @@ size_t cf_depthwise_packed_size(int channels, int taps);
 void cf_depthwise_pack(const float *weight, int channels, int taps, float *packed);
 
 /// Depthwise convolution channel-last in and out: `x[(iy * inW + ix) * channels + ch]` to
-/// `y[(oy * outW + ox) * yPixelStride + ch]`, with bias and clamp as `cf_depthwise_hwc`'s, weights packed by
-/// `cf_depthwise_pack`.
+/// `y[(oy * outW + ox) * yPixelStride + ch]`, with `bias[ch]` added and the result clamped to [lower, upper] (NaN
+/// stays NaN); weights packed by `cf_depthwise_pack`, taps in the padding read zero. Vectorised across channels, so it
+/// is equally fast on planes of any size; on x86-64 it is compiled for AVX-512, AVX2 with FMA and the baseline, and
+/// the CPU's best runs.
 void cf_depthwise_nhwc(const float *x, int channels, const float *packed, const float *bias, cf_window g,
                        float lower, float upper, float *y, size_t yPixelStride, float *scratch);
 
@@ -72,12 +63,6 @@ int cf_pointwise_at_level(int level, const float *x, size_t rows, size_t ldx, in
 
 /// `y[c * rows + r] = x[r * columns + c]`: a row-major matrix transposed, in 8 x 8 blocks of shuffles.
 void cf_transpose(const float *x, size_t rows, size_t columns, float *y);
-
-/// `y[r * channels + j] = values[j]` for `rows` rows (a channel-last output's bias, before sgemm adds to it).
-void cf_fill_rows(float *y, size_t rows, int channels, const float *values);
-
-/// `y[i] = clamp(y[i], lower, upper)` (NaN stays NaN).
-void cf_clamp(float *y, size_t count, float lower, float upper);
 
 /// The input gradient of a depthwise convolution (no activation), channel-first: `dx[c] += sum over taps of
 /// w[c][tap] * dy[c]` shifted to the tap's input positions. `weight` is `[channels][kh * kw]`.

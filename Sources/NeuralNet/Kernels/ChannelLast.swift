@@ -183,6 +183,15 @@ private func channelLastWeights(_ spec: ConvSpec) -> [Float] {
   return out
 }
 
+/// `op` (a depthwise Conv or an expand+depthwise pair) on an NCHW tensor through its channel-last kernel, the
+/// weights packed for this call: for the rare NCHW step (`apply`), not for a forward pass.
+func throughChannelLast(_ op: Operation, _ x: Tensor) throws -> Tensor {
+  guard let step = ChannelLastStep(op),
+    let result = try runChannelLast(step, op, [Activations(tensor: x, channelLast: false)], residual: nil)
+  else { throw ShapeError("expects a 4-D NCHW input, received \(describe(shape: x.shape))") }
+  return result.channelFirst
+}
+
 /// A depthwise Conv's weights in `cf_depthwise_nhwc`'s tiles.
 private func packDepthwise(_ spec: ConvSpec) -> [Float] {
   let (c, taps) = (spec.outChannels, spec.weight.count / spec.outChannels)
@@ -402,5 +411,15 @@ private func poolChannelLast(_ x: Tensor) -> Tensor {
         for ch in 0..<c { sums[ch] /= Float(plane) }
       }
     }
+  }
+}
+
+extension cf_window {
+  /// The C kernels' copy of a resolved window.
+  init(_ g: ResolvedWindow) {
+    self.init(
+      inH: Int32(g.inH), inW: Int32(g.inW), outH: Int32(g.outH), outW: Int32(g.outW), kh: Int32(g.kh),
+      kw: Int32(g.kw), sh: Int32(g.sh), sw: Int32(g.sw), dh: Int32(g.dh), dw: Int32(g.dw), padTop: Int32(g.padTop),
+      padLeft: Int32(g.padLeft))
   }
 }

@@ -1,9 +1,9 @@
 import CNeuralKernels
 import COpenBLAS
 
-/// 2-D convolution, NCHW. Dense groups run as sgemm (straight on the input for 1x1 stride-1 unpadded
-/// kernels, through im2col otherwise); depthwise convolutions (one input channel per group) run as a direct loop.
-/// Bias and the fused activation are applied in one pass while the output is still in cache.
+/// 2-D convolution, NCHW, float32: every group as sgemm (straight on the input for 1x1 stride-1 unpadded kernels,
+/// through im2col otherwise). Bias and the fused activation are applied in one pass while the output is still in cache.
+/// (Depthwise convolutions take the channel-last kernel instead: `apply`.)
 func convolve(_ x: Tensor, _ spec: ConvSpec) throws -> Tensor {
   let (n, c, h, w) = try nchw(x)
   guard c == spec.inChannels else {
@@ -18,14 +18,10 @@ func convolve(_ x: Tensor, _ spec: ConvSpec) throws -> Tensor {
   return x.data.withUnsafeBufferPointer { input in
     spec.weight.data.withUnsafeBufferPointer { weight in
       Tensor(shape: outShape) { output in
-        if spec.isDepthwise {
-          depthwise(input.baseAddress!, weight.baseAddress!, output.baseAddress!, spec, geometry, n: n, c: c)
-        } else {
-          spec.bias.withUnsafeBufferPointer { bias in
-            dense(
-              input.baseAddress!, weight.baseAddress!, bias.baseAddress!, output.baseAddress!, spec, geometry, n: n,
-              c: c)
-          }
+        spec.bias.withUnsafeBufferPointer { bias in
+          dense(
+            input.baseAddress!, weight.baseAddress!, bias.baseAddress!, output.baseAddress!, spec, geometry, n: n,
+            c: c)
         }
       }
     }

@@ -52,7 +52,8 @@ struct ConvSpec {
 /// What a node computes, with its constant operands resolved at load time.
 enum Operation {
   case conv(ConvSpec)
-  /// A 1x1 convolution whose only reader is a depthwise convolution, run block by block (see `expandDepthwise`).
+  /// A 1x1 convolution whose only reader is a depthwise convolution, run block by block (see
+  /// `expandDepthwiseChannelLast`).
   case expandDepthwise(expand: ConvSpec, depthwise: ConvSpec)
   /// Inference BatchNormalization as `x * scale[c] + shift[c]`.
   case batchNorm(scale: [Float], shift: [Float])

@@ -150,6 +150,17 @@ final class ChannelLastTests: XCTestCase {
     try reference.assertMatches(tolerance: 2e-5)
     try reference.assertMatches(["grouped", "input_residual"], tolerance: 2e-5)
     try reference.assertMatches(["grouped", "input_residual"], threads: 2, tolerance: 2e-5)
+    // Each image alone gives the same bits as within the batch: its rows in a product with the other images' (the
+    // 2 x 2 pair's expand runs all five together, the 16 x 16 one's four and one), or without them.
+    let names = ["res1", "gated", "res3", "input_residual"]
+    let batch = try reference.network.run(reference.feeds, outputs: names)
+    for image in 0..<5 {
+      let alone = try reference.network.run(
+        reference.feeds.mapValues { $0.slice(batch: image..<(image + 1)) }, outputs: names)
+      for name in names {
+        XCTAssertEqual(alone[name]!.data, batch[name]!.slice(batch: image..<(image + 1)).data, "\(name), image \(image)")
+      }
+    }
   }
 
   /// The plan fuses what the test above counts on: the residual Adds of `res1`, `res2` and `res3` into their Convs,

@@ -1,5 +1,7 @@
 #include "CNeuralKernels.h"
 
+#include <pthread.h>
+
 // Output channels per packed panel: one AVX-512 register, two AVX2 ones, four SSE ones.
 #define PANEL 16
 // Rows whose inputs stay in cache while every panel of outputs passes over them.
@@ -168,16 +170,17 @@ static void available(kernel_fn pointwise[3], kernel_fn taps[3]) {
 #endif
 }
 
-/// The CPU's best kernel of each kind, chosen once (a race writes the same pointers twice).
+/// The CPU's best kernel of each kind, chosen once per process.
 static kernel_fn best_pointwise, best_taps;
-static void choose(void) {
-  if (best_pointwise) return;
+static pthread_once_t chosen = PTHREAD_ONCE_INIT;
+static void choose_once(void) {
   kernel_fn pointwise[3], taps[3];
   available(pointwise, taps);
   int level = pointwise[2] ? 2 : pointwise[1] ? 1 : 0;
   best_taps = taps[level];
   best_pointwise = pointwise[level];
 }
+static void choose(void) { pthread_once(&chosen, choose_once); }
 
 int cf_pointwise_at_level(int level, const float *x, size_t rows, size_t ldx, int k, const float *packed, int m,
                           const float *bias, float lower, float upper, const float *residual, size_t ldr, float *y,

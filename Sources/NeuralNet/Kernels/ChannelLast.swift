@@ -6,7 +6,7 @@ import CNeuralKernels
 /// whose bias, clamp and residual are applied in registers (no separate passes over the output, no copies of the
 /// inputs, weights packed once per plan), and whose every row is computed alike wherever it falls in the batch.
 ///
-/// Steps without a channel-last kernel run the NCHW kernels on converted operands (`Network.execute`); a value
+/// Steps without a channel-last kernel run the NCHW kernels on converted operands (`Plan.runForward`); a value
 /// whose plane is 1 x 1 is the same bytes in both layouts.
 enum ChannelLastStep {
   /// A 1x1, stride-1, unpadded, ungrouped Conv: `cf_pointwise` on the rows of all images at once.
@@ -15,7 +15,7 @@ enum ChannelLastStep {
   /// order it reads the window in (`[kh][kw][C]`).
   case dense(ConvSpec, packed: [Float])
   case depthwise(ConvSpec, packed: [Float])
-  /// An expand (1x1) + depthwise pair, a block of expanded channels at a time (see `expandDepthwise`).
+  /// An expand (1x1) + depthwise pair, a block of expanded channels at a time (see `expandDepthwiseChannelLast`).
   case expandDepthwise(expand: ConvSpec, packed: [Float], depthwise: ConvSpec, depthwisePacked: [Float])
   /// A pointwise Conv without activation whose output only goes to an Add with `residual`: the sum is made in the
   /// Conv's registers.
@@ -171,7 +171,7 @@ func runChannelLast(_ step: ChannelLastStep, _ op: Operation, _ operands: [Activ
   }
 }
 
-/// Weights `[M, C, kh, kw]` reordered `[M, kh, kw, C]`, the order `dense` gathers each output pixel's taps in.
+/// Weights `[M, C, kh, kw]` reordered `[M, kh, kw, C]`, the order `cf_conv_taps` reads each window in.
 private func channelLastWeights(_ spec: ConvSpec) -> [Float] {
   let (m, c, kh, kw) = (spec.weight.shape[0], spec.weight.shape[1], spec.weight.shape[2], spec.weight.shape[3])
   var out = [Float](repeating: 0, count: spec.weight.count)

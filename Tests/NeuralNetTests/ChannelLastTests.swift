@@ -43,7 +43,11 @@ final class ChannelLastTests: XCTestCase {
         }
       }
     }
-    XCTAssertGreaterThanOrEqual(levels, 2, "the baseline kernel and at least one other ran")
+    #if arch(x86_64)
+      XCTAssertGreaterThanOrEqual(levels, 2, "the baseline kernel and at least one other ran")
+    #else
+      XCTAssertEqual(levels, 1, "the baseline kernel ran")
+    #endif
   }
 
   /// A 3 x 3 window at stride 2 over a zero-bordered 7 x 8 image of 5 channels to 20 outputs, read in place by
@@ -81,7 +85,11 @@ final class ChannelLastTests: XCTestCase {
         }
       }
     }
-    XCTAssertGreaterThanOrEqual(levels, 2, "the baseline kernel and at least one other ran")
+    #if arch(x86_64)
+      XCTAssertGreaterThanOrEqual(levels, 2, "the baseline kernel and at least one other ran")
+    #else
+      XCTAssertEqual(levels, 1, "the baseline kernel ran")
+    #endif
   }
 
   /// The layout conversions' transpose: 8 x 8 blocks of shuffles and the rows and columns left over, 19 x 21 and

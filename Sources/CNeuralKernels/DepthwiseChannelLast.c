@@ -1,15 +1,7 @@
-#include "CNeuralKernels.h"
 #include "Clones.h"
-#include "DepthwiseTaps.h"
+#include "Depthwise.h"
 
 #include <string.h>
-
-// Channels per tile: one AVX-512 register, two AVX2 ones.
-#define TILE 16
-
-typedef float vtile __attribute__((vector_size(TILE * sizeof(float))));
-typedef int vmask __attribute__((vector_size(TILE * sizeof(int))));
-#define SELECT(a, b, take) ((vtile)(((vmask)(a) & ~(take)) | ((vmask)(b) & (take))))
 
 /// Width in pixels of a tile's zero-bordered copy: every column any output's taps reach.
 static int padded_width(cf_window g) {
@@ -53,18 +45,6 @@ void cf_depthwise_pack(const float *weight, int channels, int taps, float *packe
       else __builtin_memcpy(dst, &a, (size_t)n * sizeof(float));                             \
     }                                                                                        \
   } while (0)
-
-void cf_depthwise_nhwc_rows(const float *x, int channels, const float *packed, const float *bias, cf_window g,
-                            float lower, float upper, float *y, size_t yPixelStride);
-
-/// Output columns whose taps all fall inside the input columns.
-static int interior_columns(cf_window g) {
-  int first = (g.padLeft + g.sw - 1) / g.sw;
-  int last = g.inW - 1 + g.padLeft - (g.kw - 1) * g.dw;
-  int end = last < 0 ? 0 : last / g.sw + 1;
-  if (end > g.outW) end = g.outW;
-  return end > first ? end - first : 0;
-}
 
 // Each tile of 16 channels is first copied into a buffer with its left and right padding as zeros (and lanes past
 // the last channel as zeros), so that every output column runs the same loop without testing its taps; the copy
@@ -125,7 +105,9 @@ void cf_depthwise_nhwc(const float *x, int channels, const float *packed, const 
                        float lower, float upper, float *y, size_t yPixelStride, float *scratch) {
   // The copy pays on planes up to 16 wide, and where a quarter of the columns or more would take the tested path
   // (7 x 7 planes, 5 x 5 windows: 4 of 7); on 56 x 56 and 112 x 112 planes it made the layer up to twice as slow.
-  if (g.outW > 16 && 4 * interior_columns(g) >= 3 * g.outW) {
+  int first, end;
+  interior_columns(g, &first, &end);
+  if (g.outW > 16 && 4 * (end - first) >= 3 * g.outW) {
     cf_depthwise_nhwc_rows(x, channels, packed, bias, g, lower, upper, y, yPixelStride);
   } else {
     padded_tiles(x, channels, packed, bias, g, lower, upper, y, yPixelStride, scratch);

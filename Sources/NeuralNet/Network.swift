@@ -225,4 +225,3 @@ func apply<T: NetworkScalar>(_ op: Operation, _ x: [TensorOf<T>]) throws -> Tens
   case .identity: return x[0]
   }
 }
-

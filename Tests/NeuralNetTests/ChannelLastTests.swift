@@ -24,7 +24,7 @@ final class ChannelLastTests: XCTestCase {
       for (withResidual, lower, upper) in [(false, Float(0), Float(1.5)), (true, -Float.infinity, Float.infinity)] {
         var y = [Float](repeating: .nan, count: rows * m)
         let r: [Float]? = withResidual ? residual : nil
-        let status = withOptional(r) { cf_pointwise_at_level(Int32(level), x, rows, ldx, Int32(k), packed, Int32(m), bias, lower, upper, $0, m, &y, m) }
+        let status = withOptionalPointer(r) { cf_pointwise_at_level(Int32(level), x, rows, ldx, Int32(k), packed, Int32(m), bias, lower, upper, $0, m, &y, m) }
         if status != 0 { continue }
         levels += 1
         for row in 0..<rows {
@@ -36,7 +36,7 @@ final class ChannelLastTests: XCTestCase {
             XCTAssertEqual(Double(y[row * m + j]), expected, accuracy: 1e-5 * max(1, abs(expected)), "level \(level) [\(row), \(j)]")
           }
           var alone = [Float](repeating: .nan, count: m)
-          _ = withOptional(r.map { Array($0[(row * m)..<((row + 1) * m)]) }) {
+          _ = withOptionalPointer(r.map { Array($0[(row * m)..<((row + 1) * m)]) }) {
             cf_pointwise_at_level(Int32(level), Array(x[(row * ldx)...]), 1, ldx, Int32(k), packed, Int32(m), bias, lower, upper, $0, m, &alone, m)
           }
           XCTAssertEqual(alone, Array(y[(row * m)..<((row + 1) * m)]), "level \(level): row \(row) alone")
@@ -195,10 +195,4 @@ final class ChannelLastTests: XCTestCase {
     XCTAssertEqual(absorbed, ["fused"], "only the Add after a Conv without activation")
     try reference.assertMatches()
   }
-}
-
-/// Calls `body` with a pointer to `values`, or nil.
-private func withOptional<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-  guard let values else { return body(nil) }
-  return values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

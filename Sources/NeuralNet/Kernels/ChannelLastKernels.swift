@@ -37,7 +37,7 @@ func pointwiseChannelLast(_ x: Tensor, _ spec: ConvSpec, _ packed: [Float], resi
 }
 
 /// Calls `body` with a pointer to `values`, or NULL.
-private func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
   guard let values else { return body(nil) }
   return values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -1,7 +1,36 @@
-#ifndef CF_DEPTHWISE_TAPS_H
-#define CF_DEPTHWISE_TAPS_H
+#ifndef CF_DEPTHWISE_H
+#define CF_DEPTHWISE_H
 
-// The inner loop of the channel-last depthwise kernels, for a file that defines TILE, `vtile` and `vtile acc[N]`.
+// What the two channel-last depthwise kernels share (DepthwiseRows.c, DepthwiseChannelLast.c): the tile of channels,
+// its vector type, the clamp's select, the columns without padding, and the inner loop over a kernel row's taps.
+
+#include "CNeuralKernels.h"
+
+// Channels per tile: one AVX-512 register, two AVX2 ones. Accumulators of a tile stay in registers.
+#define TILE 16
+
+typedef float vtile __attribute__((vector_size(TILE * sizeof(float))));
+typedef int vmask __attribute__((vector_size(TILE * sizeof(int))));
+
+// Macros rather than functions: vectors passed by value between functions built for different targets change
+// the calling convention.
+/// Lane by lane, `take ? b : a` (`take` all ones or zero per lane).
+#define SELECT(a, b, take) ((vtile)(((vmask)(a) & ~(take)) | ((vmask)(b) & (take))))
+
+/// The output columns [*first, *end) whose taps all fall inside the input columns: ox * sw - padLeft >= 0 and
+/// ox * sw - padLeft + (kw - 1) * dw < inW.
+static inline void interior_columns(cf_window g, int *first, int *end) {
+  int last = g.inW - 1 + g.padLeft - (g.kw - 1) * g.dw;  // ox * sw <= last
+  *first = (g.padLeft + g.sw - 1) / g.sw;
+  *end = last < 0 ? 0 : last / g.sw + 1;
+  if (*end > g.outW) *end = g.outW;
+  if (*first > *end) *first = *end;
+}
+
+/// The row-by-row kernel (DepthwiseRows.c), which `cf_depthwise_nhwc` chooses on planes where most columns are
+/// interior.
+void cf_depthwise_nhwc_rows(const float *x, int channels, const float *packed, const float *bias, cf_window g,
+                            float lower, float upper, float *y, size_t yPixelStride);
 
 /// Adds to `acc[0..N)` kernel row `ky`'s taps of N adjacent outputs, the first one's leftmost input at `src`, input
 /// pixels `pixel` floats apart: a window KW wide at stride SW (dilation 1), each input pixel loaded once for every

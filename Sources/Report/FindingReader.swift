@@ -115,6 +115,11 @@ public enum FindingReader {
   }
 
   static func compact(_ v: Any) -> String? {
+    // A flat object of scalars reads as words ("rocAUC 0.331, pValue 0.995"), not as JSON.
+    if let o = v as? [String: Any], !o.isEmpty {
+      let parts = o.keys.sorted().compactMap { key in (string(o[key]) ?? number(o[key]).map(formatNumber)).map { "\(key) \($0)" } }
+      if parts.count == o.count { return parts.joined(separator: ", ") }
+    }
     guard JSONSerialization.isValidJSONObject(v),
       let data = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys])
     else { return number(v).map { formatNumber($0) } }

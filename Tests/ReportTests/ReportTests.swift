@@ -189,4 +189,11 @@ final class ReportBuildTests: XCTestCase {
       XCTAssertTrue("\(error)".contains(dir.url.path))
     }
   }
+
+  /// A flat object in a finding's evidence reads as words with formatted numbers, not as JSON; nested ones stay JSON.
+  func testFlatEvidenceObjectsReadAsWords() {
+    let flat: [String: Any] = ["rocAUC": 0.33161580129475493, "pValue": 0.995, "ciLow": 0.2570267900338655]
+    XCTAssertEqual(FindingReader.compact(flat), "ciLow 0.257, pValue 0.995, rocAUC 0.3316")
+    XCTAssertEqual(FindingReader.compact(["a": ["b": 1]]), "{\"a\":{\"b\":1}}")
+  }
 }
